@@ -1,0 +1,104 @@
+"""Ingestion benchmark: validation + load vs DuckDB's own read_csv / read_parquet, same run.
+
+    .venv/bin/python benchmarks/ingest.py [--rows 20000000] [--dir .bench]
+
+Generates a transactions file (customer_id, date, amount, order_id, channel, product; 0.2% bad
+rows: unparseable or missing dates, negative amounts without a return flag) as CSV and as typed Parquet, then, each in a fresh subprocess so peak memory is its own:
+  raw      CREATE TABLE t AS SELECT * FROM read_csv/read_parquet(file)   (DuckDB, types sniffed)
+  cxvalue  cxvalue.io.load.load_file(...)                                (validate + quarantine + load)
+and prints rows/s, peak RSS and the ratio cxvalue/raw throughput (goal >= 0.5).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def generate(path_csv: Path, path_parquet: Path, rows: int) -> None:
+    import duckdb
+    if path_csv.exists() and path_parquet.exists():
+        return
+    con = duckdb.connect()
+    con.execute(f"""
+        CREATE TABLE g AS SELECT
+          'C' || lpad(CAST((i * 7919) % {max(rows // 20, 1)} AS VARCHAR), 8, '0') AS customer_id,
+          CASE WHEN i % 1000 = 17 THEN 'not-a-date'
+               ELSE strftime(DATE '2021-01-01' + CAST((i * 31) % 1000 AS INTEGER), '%Y-%m-%d') END AS date,
+          CASE WHEN i % 1000 = 523 THEN '-12.5' ELSE CAST(round(((i * 13) % 50000) / 100.0 + 1, 2) AS VARCHAR) END AS amount,
+          'O' || CAST(i AS VARCHAR) AS order_id,
+          (['app', 'web', 'phone', 'counter', 'agent'])[1 + i % 5] AS channel,
+          'R' || CAST(i % 300 AS VARCHAR) AS product
+        FROM range({rows}) r(i)""")
+    con.execute(f"COPY g TO '{path_csv}' (HEADER, DELIMITER ',')")
+    # Parquet exports are typed: dates as DATE (the bad ones missing), amounts as DOUBLE
+    con.execute(f"COPY (SELECT customer_id, TRY_CAST(date AS DATE) AS date, CAST(amount AS DOUBLE) AS amount, "
+                f"order_id, channel, product FROM g) TO '{path_parquet}' (FORMAT parquet)")
+
+
+def child(kind: str, engine: str, path: str, store: str) -> None:
+    t0 = time.perf_counter()
+    if engine == "raw":
+        import duckdb
+        con = duckdb.connect(store)
+        fn = "read_csv" if kind == "csv" else "read_parquet"
+        con.execute(f"CREATE TABLE transactions AS SELECT * FROM {fn}('{path}')")
+        n = con.execute("SELECT count(*) FROM transactions").fetchone()[0]
+        loaded, rejected = n, 0
+        con.close()
+    else:
+        from cxvalue.io.load import load_file
+        from cxvalue.store import connect
+        con = connect(store)
+        rep = load_file(con, "transactions", path, unknown_customer="create")
+        loaded, rejected, n = rep.rows_loaded, rep.rows_rejected, rep.rows_read
+        con.disconnect()
+    secs = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": secs, "rows": n, "loaded": loaded, "rejected": rejected, "peak_mb": peak_mb}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=20_000_000)
+    ap.add_argument("--dir", default=".bench")
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        child(*a.child)
+        return
+    d = Path(a.dir)
+    d.mkdir(exist_ok=True)
+    csv, pq = d / f"tx_{a.rows}.csv", d / f"tx_{a.rows}.parquet"
+    t0 = time.perf_counter()
+    generate(csv, pq, a.rows)
+    print(f"data: {a.rows:,} rows, CSV {csv.stat().st_size / 1e6:,.0f} MB, Parquet {pq.stat().st_size / 1e6:,.0f} MB "
+          f"(generated in {time.perf_counter() - t0:.0f}s)")
+    results = {}
+    for kind, path in (("csv", csv), ("parquet", pq)):
+        for engine in ("raw", "cxvalue"):
+            store = d / f"store_{kind}_{engine}.duckdb"
+            for p in (store, Path(str(store) + ".wal")):
+                p.unlink(missing_ok=True)
+            out = subprocess.run([sys.executable, __file__, "--child", kind, engine, str(path), str(store)],
+                                 capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+            if out.returncode:
+                sys.exit(out.stderr)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            results[(kind, engine)] = r
+            store.unlink(missing_ok=True)
+            print(f"{kind:8s} {engine:8s} {r['seconds']:7.1f}s  {r['rows'] / r['seconds'] / 1e6:6.2f} M rows/s  "
+                  f"peak {r['peak_mb']:7.0f} MB  loaded {r['loaded']:,} rejected {r['rejected']:,}")
+    for kind in ("csv", "parquet"):
+        raw, cx = results[(kind, "raw")], results[(kind, "cxvalue")]
+        print(f"{kind}: cxvalue throughput = {raw['seconds'] / cx['seconds']:.2f} x raw DuckDB "
+              f"(goal >= 0.50); peak memory {cx['peak_mb'] / raw['peak_mb']:.2f} x raw")
+
+
+if __name__ == "__main__":
+    main()

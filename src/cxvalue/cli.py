@@ -1,0 +1,285 @@
+"""Command line: ``cxvalue COMMAND``. Thin: parses options, calls the library, renders with Rich.
+
+Bad input ends with exit code 1 and a one-line error on stderr (no traceback).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from . import __version__
+from .errors import CxValueError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
+                  help="cxvalue — customer value & experience analytics (客户价值与体验分析).")
+console = Console()
+err_console = Console(stderr=True)
+
+StoreOpt = typer.Option(None, "--store", "-s", help="Store URL or DuckDB file (setting 'store'; default cxvalue.duckdb).")
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+LangOpt = typer.Option(None, "--lang", help="Language: en or zh (setting 'lang').")
+
+
+def _settings(**overrides):
+    from .config import load_settings
+    return load_settings(overrides)
+
+
+def _connect(store: str | None):
+    from .store import connect
+    return connect(_settings(store=store)["store"])
+
+
+def _print_settings(value: bool):
+    if not value:
+        return
+    from .config import SETTINGS
+    t = RichTable(title="cxvalue settings (cxvalue.toml, CXVALUE_<NAME> env vars, CLI options)")
+    for col in ("name", "default", "env", "help"):
+        t.add_column(col)
+    for s in SETTINGS:
+        t.add_row(s.name, str(s.default), f"CXVALUE_{s.name.upper()}",
+                  s.help + (f" One of: {', '.join(s.choices)}." if s.choices else ""))
+    console.print(t)
+    raise typer.Exit()
+
+
+def _version(value: bool):
+    if value:
+        console.print(f"cxvalue {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(help_settings: bool = typer.Option(False, "--help-settings", callback=_print_settings, is_eager=True,
+                                             help="List every setting with its default and exit."),
+          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version.")):
+    """Customer value and experience analytics. Start with `cxvalue demo` or `cxvalue load`."""
+
+
+def _load_progress(quiet: bool):
+    from contextlib import nullcontext
+    if quiet:
+        return nullcontext(lambda msg: None)
+    status = console.status("loading…")
+
+    class _Ctx:
+        def __enter__(self):
+            status.__enter__()
+            return lambda msg: status.update(f"[bold]{msg}…")
+
+        def __exit__(self, *a):
+            return status.__exit__(*a)
+    return _Ctx()
+
+
+def _print_report(rep, lang: str):
+    from .i18n import t
+    if rep.skipped:
+        console.print(f"[yellow]{rep.message}")
+        return
+    ok = "[green]✓" if rep.rows_rejected == 0 else "[yellow]![/yellow]"
+    console.print(f"{ok} {rep.table}: {t('rows_read', lang)} {rep.rows_read:,} = {t('rows_loaded', lang)} "
+                  f"{rep.rows_loaded:,} + {t('rows_rejected', lang)} {rep.rows_rejected:,}  "
+                  f"({rep.seconds:.1f}s, {rep.source})")
+    renamed = {k: v for k, v in rep.columns.items() if k != v and v not in rep.extra_columns}
+    if renamed:
+        console.print("  columns mapped: " + ", ".join(f"{k} → {v}" for k, v in renamed.items()))
+    if rep.extra_columns:
+        console.print("  extra columns kept: " + ", ".join(rep.extra_columns))
+    if rep.dropped_columns:
+        console.print("  columns dropped by the mapping: " + ", ".join(rep.dropped_columns))
+    if rep.customers_created:
+        console.print(f"  {rep.customers_created:,} customers not in the customers table were created as stubs")
+    if rep.rows_rejected:
+        tb = RichTable(title=f"{rep.rows_rejected:,} rows quarantined (first {len(rep.examples)}; see `cxvalue quarantine`)")
+        for c in ("row", "column", "reason", "expected", "got"):
+            tb.add_column(c)
+        for ex in rep.examples[:10]:
+            tb.add_row(str(ex["row"]), str(ex["column"] or ""), ex["reason"], str(ex["expected"]), str(ex["got"])[:60])
+        console.print(tb)
+
+
+@app.command()
+def load(
+    table: Optional[str] = typer.Argument(None, help="Table of the data contract: customers, transactions, "
+                                          "subscriptions, responses, complaints, churn_events, referrals, acquisition."),
+    file: Optional[Path] = typer.Argument(None, help="CSV/TXT, Excel .xlsx or Parquet file."),
+    dir: Optional[Path] = typer.Option(None, "--dir", help="Load every file in this folder named after a table."),
+    map: Optional[Path] = typer.Option(None, "--map", "-m", help="Mapping YAML: column names, value codes, options."),
+    query: Optional[str] = typer.Option(None, "--query", help="Load the result of this SQL query instead of a file."),
+    source_url: Optional[str] = typer.Option(None, "--from", help="Database URL the --query runs on (any Ibis URL)."),
+    format: Optional[str] = typer.Option(None, "--format", help="csv, whitespace, fixed, excel or parquet (default: from the suffix)."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="File encoding (default: detected; e.g. gb18030)."),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help="Field delimiter (default: detected)."),
+    decimal: str = typer.Option(".", "--decimal", help="Decimal separator: '.' or ','."),
+    header: bool = typer.Option(True, "--header/--no-header", help="Whether the first line holds column names."),
+    names: Optional[str] = typer.Option(None, "--names", help="Comma-separated column names (files without header)."),
+    widths: Optional[str] = typer.Option(None, "--widths", help="Comma-separated field widths (fixed-width files)."),
+    skip_rows: int = typer.Option(0, "--skip-rows", help="Lines to skip before the header."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet name or 0-based index."),
+    date_format: Optional[str] = typer.Option(None, "--date-format", help="strptime format of dates, e.g. %d/%m/%Y."),
+    unknown_customer: Optional[str] = typer.Option(None, "--unknown-customer", help="create (stub customers) or reject."),
+    replace: bool = typer.Option(False, "--replace", help="Update rows whose key is already in the store."),
+    strict: bool = typer.Option(False, "--strict", help="Abort (load nothing) at the first bad row."),
+    store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt,
+):
+    """Load a file (or a folder of files) into the store, validating it against the data contract.
+
+    Rejected rows go to the quarantine table with row, column, reason, expected and got;
+    rows read = loaded + rejected. Loading the same file twice does not duplicate rows.
+    """
+    from .io.load import load_dir, load_file
+    from .io.readers import ReadOptions
+    s = _settings(store=store, lang=lang, unknown_customer=unknown_customer)
+    opts = ReadOptions.from_dict({
+        "format": format, "encoding": encoding, "delimiter": delimiter, "decimal": decimal, "header": header,
+        "names": names.split(",") if names else None,
+        "widths": [int(w) for w in widths.split(",")] if widths else None,
+        "skip_rows": skip_rows, "sheet": sheet, "date_format": date_format})
+    con = _connect(s["store"])
+    with _load_progress(as_json) as step:
+        if dir is not None:
+            if table or file:
+                raise CxValueError("give either --dir FOLDER or TABLE FILE, not both")
+            reports, ignored = load_dir(con, dir, options=opts, unknown_customer=s["unknown_customer"],
+                                        replace=replace, strict=strict, progress=step)
+        else:
+            if not table:
+                raise CxValueError("missing TABLE: `cxvalue load TABLE FILE` or `cxvalue load --dir FOLDER`")
+            if file is None and query is None:
+                raise CxValueError(f"missing FILE: `cxvalue load {table} FILE` (or --query SQL --from URL)")
+            if query is not None and not source_url:
+                raise CxValueError("--query needs --from DATABASE_URL")
+            reports = [load_file(con, table, file, mapping=map, options=opts, query=query, query_url=source_url,
+                                 unknown_customer=s["unknown_customer"], replace=replace, strict=strict,
+                                 progress=step)]
+            ignored = []
+    if as_json:
+        print(json.dumps({"loads": [r.to_dict() for r in reports], "ignored_files": ignored}, ensure_ascii=False,
+                         default=str, indent=2))
+        return
+    for r in reports:
+        _print_report(r, s["lang"])
+    if ignored:
+        console.print(f"[yellow]not loaded (not named after a table): {', '.join(ignored)}")
+
+
+@app.command()
+def status(store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt):
+    """Show what is in the store: tables, row counts, date ranges, quarantined rows by reason."""
+    from .i18n import t
+    from .store import status as store_status
+    s = _settings(store=store, lang=lang)
+    info = store_status(_connect(s["store"]))
+    if as_json:
+        print(json.dumps(info, ensure_ascii=False, default=str, indent=2))
+        return
+    L = s["lang"]
+    console.print(f"store: {info['store']}")
+    if not info["tables"]:
+        console.print(t("empty_store", L))
+        return
+    tb = RichTable(title=t("data_overview", L))
+    for c in ("table", "rows", "customers_n", "date_from", "date_to"):
+        tb.add_column(t(c, L), justify="right" if c in ("rows", "customers_n") else "left")
+    for r in info["tables"]:
+        tb.add_row(f"{r['table']} ({t('t_' + r['table'], L)})", f"{r['rows']:,}",
+                   "" if r["customers"] is None else f"{r['customers']:,}", str(r["date_from"] or ""), str(r["date_to"] or ""))
+    console.print(tb)
+    if info["quarantine"]:
+        qb = RichTable(title=t("load_quality", L) + " — quarantine")
+        for c in ("table", "reason", "column", "count"):
+            qb.add_column(t(c, L))
+        for r in info["quarantine"]:
+            qb.add_row(r["table_name"], t("r_" + r["reason"], L), str(r["column_name"] or ""), f"{r['rows']:,}")
+        console.print(qb)
+    else:
+        console.print(t("quarantine_none", L))
+
+
+@app.command()
+def quarantine(table: Optional[str] = typer.Option(None, "--table", help="Only rows rejected from this table."),
+               limit: int = typer.Option(50, "--limit", help="How many rows to show."),
+               out: Optional[Path] = typer.Option(None, "--out", help="Write all matching rows to this CSV file."),
+               store: Optional[str] = StoreOpt, as_json: bool = JsonOpt):
+    """List quarantined (rejected) rows with file, row, column, reason, expected and got."""
+    from .store import table as store_table
+    con = _connect(_settings(store=store)["store"])
+    q = store_table(con, "quarantine")
+    if table:
+        q = q.filter(q.table_name == table)
+    q = q.order_by(["quarantined_at", "source", "row"])
+    if out:
+        q.to_pandas().to_csv(out, index=False)
+        console.print(f"written to {out}")
+        return
+    df = q.limit(limit).to_pandas()
+    if as_json:
+        print(df.to_json(orient="records", force_ascii=False, date_format="iso"))
+        return
+    tb = RichTable()
+    for c in ("table_name", "source", "row", "column_name", "reason", "expected", "got"):
+        tb.add_column(c)
+    for r in df.itertuples():
+        tb.add_row(r.table_name, Path(str(r.source)).name, str(r.row), str(r.column_name or ""), r.reason,
+                   str(r.expected), str(r.got)[:50])
+    console.print(tb)
+
+
+@app.command()
+def report(out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file to write (setting 'report')."),
+           lang: Optional[str] = LangOpt, store: Optional[str] = StoreOpt):
+    """Write the self-contained HTML report (works offline) from the store."""
+    from .i18n import t
+    from .report import build_report
+    s = _settings(store=store, lang=lang, report=str(out) if out else None)
+    with console.status("building report…"):
+        path = build_report(_connect(s["store"]), s["report"], lang=s["lang"], settings=s)
+    console.print(t("report_written", s["lang"], path=path.resolve()))
+
+
+@app.command()
+def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number of simulated customers."),
+         seed: int = typer.Option(0, "--seed", help="Random seed."),
+         folder: Path = typer.Option(Path("demo/data"), "--data", help="Folder for the generated files."),
+         report_path: Path = typer.Option(Path("demo/cxvalue-report.html"), "--report", help="Report to write."),
+         store: Optional[str] = typer.Option("demo/cxvalue.duckdb", "--store", "-s", help="Store to build."),
+         lang: Optional[str] = LangOpt):
+    """Generate the demo company, load it, run every analysis and write the report."""
+    from .pipeline import run_demo
+    s = _settings(store=store, lang=lang)
+    run_demo(customers=customers, seed=seed, folder=folder, store=s["store"], report=report_path,
+             lang=s["lang"], console=console)
+
+
+def main():
+    try:
+        app(standalone_mode=False)
+    except CxValueError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(1)
+    except Exception as exc:  # click usage errors come through here with standalone_mode=False
+        import click
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code if exc.exit_code else 2)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Settings as data: one table of (name, default, help).
+
+Precedence, lowest first: the defaults below, the project file ``cxvalue.toml`` (a
+``[cxvalue]`` table or top-level keys) in the working folder, environment variables
+``CXVALUE_<NAME>`` (upper case), then options given on the command line or to
+:func:`load_settings`.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+    parse: Callable[[str], Any] = str
+
+
+def _parse_month(v: str) -> int:
+    m = int(v)
+    if not 1 <= m <= 12:
+        raise ValueError("expected a month number 1-12")
+    return m
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("store", "cxvalue.duckdb",
+            "Store URL or DuckDB file: a path, duckdb://PATH, duckdb:// (in memory), "
+            "postgres://user:pw@host/db, or pyspark:// (local Spark session)."),
+    Setting("lang", "en", "Language of reports and messages.", ("en", "zh")),
+    Setting("currency", "CNY", "Currency code used in money column names and the report."),
+    Setting("business_type", "transactional",
+            "transactional (purchases, non-contractual) or subscription (renewals, contractual).",
+            ("transactional", "subscription")),
+    Setting("timezone", "UTC", "Time zone of naive timestamps in source files (the engine works in UTC)."),
+    Setting("fiscal_year_start", 1, "Month (1-12) in which the fiscal year starts.", parse=_parse_month),
+    Setting("unknown_customer", "create",
+            "What a load does with a row that references a customer not in the customers table: "
+            "create a stub customer, or reject the row to quarantine.", ("create", "reject")),
+    Setting("report", "cxvalue-report.html", "Default path of the HTML report."),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, value: Any, origin: str) -> Any:
+    if isinstance(value, str):
+        try:
+            value = setting.parse(value)
+        except ValueError as exc:
+            raise ConfigError(f"setting {setting.name!r} from {origin}: {exc}, got {value!r}") from None
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(
+            f"setting {setting.name!r} from {origin}: expected one of {', '.join(setting.choices)}, got {value!r}"
+        )
+    return value
+
+
+def load_settings(overrides: dict[str, Any] | None = None, *, project_file: str | Path | None = None,
+                  environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Resolve every setting; ``overrides`` (e.g. CLI options) win, ``None`` values are ignored."""
+    environ = os.environ if environ is None else environ
+    values = {s.name: s.default for s in SETTINGS}
+    path = Path(project_file) if project_file else Path("cxvalue.toml")
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data = data.get("cxvalue", data)
+        for key, value in data.items():
+            if key not in _BY_NAME:
+                raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(_BY_NAME)}")
+            values[key] = _coerce(_BY_NAME[key], value, str(path))
+    for s in SETTINGS:
+        env = f"CXVALUE_{s.name.upper()}"
+        if env in environ:
+            values[s.name] = _coerce(s, environ[env], f"${env}")
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if key not in _BY_NAME:
+            raise ConfigError(f"unknown setting {key!r}; known: {', '.join(_BY_NAME)}")
+        values[key] = _coerce(_BY_NAME[key], value, "the command line")
+    return values

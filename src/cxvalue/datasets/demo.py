@@ -1,0 +1,1032 @@
+"""The demo company: a seeded simulator of SkyWay Airlines (天途航空).
+
+:func:`generate` returns the eight contract tables of :mod:`cxvalue.schema` (customers,
+acquisition, referrals, transactions, subscriptions, responses, complaints,
+churn_events) as pandas DataFrames with canonical column names and dtypes;
+:func:`iter_generate` yields them in chunks so that millions of customers can be
+written with bounded memory; :func:`write_demo` writes one Parquet (or CSV) file per
+table. Known effects are planted in the data and documented in :data:`GROUND_TRUTH`
+(and docs/demo.md) so that analyses can be tested for recovering them.
+
+How one customer is simulated (everything is vectorised with numpy):
+
+* a latent satisfaction class (dissatisfied / neutral / satisfied) and score ``z``
+  drive *both* behaviour (purchase rate, spend, dropout, renewals, complaints,
+  referrals, share of wallet) and survey answers (experience ratings → NPS);
+* purchases follow a buy-till-you-die story as in BG/NBD: a Poisson purchase rate
+  λ ~ Gamma, and after each repeat purchase the customer drops out with a
+  probability p ~ Beta; spend per ticket follows the Gamma-Gamma model;
+* the relationship lifecycle (concepts.md G1/G2) is counted in purchases: exploration
+  (first three purchases), formation (repeats 3-7), stability (8+) and decline (the
+  last three purchases before the dropout, at a falling rate). The lifecycle pattern
+  is therefore set by the dropout index J ~ Geometric(p): early abort (J ≤ 2),
+  mid-way abort (3-7), early exit (8-20) and long-term retention (J > 20), in shares
+  known in closed form (``GROUND_TRUTH["lifecycle"]["pattern_share"]``);
+* unresolved complaints and departing salespeople add a churn hazard on top.
+
+Determinism: customers are simulated in blocks of :data:`BLOCK_SIZE`, each with its own
+random stream (``SeedSequence(seed, spawn_key=(block,))``); chunks are whole blocks,
+so the output depends on ``seed``, ``n_customers`` and ``end_date`` only, never on
+the chunk size. Referrals link customers of the same block.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from types import SimpleNamespace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CxValueError
+from ..schema import EXPERIENCE_DIMENSIONS, TABLE_ORDER, TABLES
+from ._demo_bank import AIRPORTS, COMPENSATION, COMPLAINT_TEXT, NEG, NEUTRAL, POS
+
+__all__ = ["generate", "iter_generate", "write_demo", "GROUND_TRUTH", "BLOCK_SIZE", "TRUTH_COLUMNS"]
+
+#: customers simulated with one random stream; chunks are whole blocks
+BLOCK_SIZE = 25_000
+DEFAULT_END_DATE = "2025-12-31"
+WINDOW_YEARS = 3
+
+CLASSES = ("dissatisfied", "neutral", "satisfied")
+SEGMENTS = ("leisure", "business", "corporate", "student")
+CHANNELS = ("app", "web", "phone", "counter", "agent")
+STAGES = ("exploration", "formation", "stability", "decline")
+PATTERNS = ("early_abort", "midway_abort", "early_exit", "long_term")
+ADDONS = ("upgrade", "baggage", "lounge", "seat")
+TIERS = ("blue", "silver", "gold", "platinum")
+TOUCHPOINTS = ("app", "website", "call_centre", "reception", "agent", "sales_staff", "cabin_crew")
+DIMS = EXPERIENCE_DIMENSIONS  # product, price, service, convenience, brand_image, relationship
+COMPLAINT_CATEGORIES = ("delay", "baggage", "service", "refund", "booking", "points")
+SEVERITIES = ("low", "medium", "high")
+EXIT_CAUSES = ("dropout", "complaint", "salesperson")
+VOLUNTARY_REASONS = ("death", "moved", "changed_preference", "friend_recommendation", "better_product_elsewhere",
+                     "product_dissatisfaction", "staff_indifference")
+INVOLUNTARY_REASONS = ("repositioning", "business_change", "bundling", "raised_threshold")
+REASONS = VOLUNTARY_REASONS + INVOLUNTARY_REASONS + ("unresolved_complaint", "salesperson_left")
+
+
+
+
+def _beta_geometric_survival(a: float, b: float, k: int) -> float:
+    """P(J > k) for J ~ Geometric(p), p ~ Beta(a, b): B(a, b + k) / B(a, b)."""
+    lb = math.lgamma(a) + math.lgamma(b + k) - math.lgamma(a + b + k)
+    return math.exp(lb - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)))
+
+
+_CLASS_SHARE = {"dissatisfied": .25, "neutral": .40, "satisfied": .35}
+_SEGMENT_SHARE = {"leisure": .50, "business": .28, "corporate": .12, "student": .10}
+_VIP_P = {"leisure": .07, "business": .12, "corporate": .15, "student": .02}
+_DROPOUT_BETA = {"dissatisfied": (1.6, 5.0), "neutral": (1.2, 9.0), "satisfied": (1.1, 20.0)}
+_VIP_B_MULT = 3.5
+_PATTERN_J = (2, 7, 20)  # J <= 2 early abort, <= 7 mid-way abort, <= 20 early exit, else long-term
+
+
+def _pattern_shares() -> dict:
+    """Closed-form lifecycle pattern shares per satisfaction class, VIP and overall."""
+    vip = sum(_SEGMENT_SHARE[s] * _VIP_P[s] for s in SEGMENTS)
+
+    def bands(a, b):
+        s = [1.0] + [_beta_geometric_survival(a, b, k) for k in _PATTERN_J] + [0.0]
+        return [s[i] - s[i + 1] for i in range(4)]
+
+    by_class, by_vip, overall = {}, {False: [0.0] * 4, True: [0.0] * 4}, [0.0] * 4
+    for c in CLASSES:
+        a, b = _DROPOUT_BETA[c]
+        mix = [0.0] * 4
+        for v, wv in ((False, 1 - vip), (True, vip)):
+            sh = bands(a, b * (_VIP_B_MULT if v else 1.0))
+            mix = [m + wv * x for m, x in zip(mix, sh)]
+            by_vip[v] = [m + _CLASS_SHARE[c] * x for m, x in zip(by_vip[v], sh)]
+        by_class[c] = dict(zip(PATTERNS, (round(x, 4) for x in mix)))
+        overall = [o + _CLASS_SHARE[c] * x for o, x in zip(overall, mix)]
+    return {"overall": dict(zip(PATTERNS, (round(x, 4) for x in overall))), "by_class": by_class,
+            "vip": dict(zip(PATTERNS, (round(x, 4) for x in by_vip[True]))),
+            "non_vip": dict(zip(PATTERNS, (round(x, 4) for x in by_vip[False])))}
+
+
+_UNRESOLVED_Q = 0.37  # concepts.md F3: after a bad experience 37% switch supplier
+_SWITCH_WINDOW = 180.0
+_HAZARD_U = -math.log(1 - _UNRESOLVED_Q) / _SWITCH_WINDOW
+_HAZARD_MULT = 4.0
+
+#: Everything planted in the demo data. The simulator reads its parameters from here
+#: (copied at import, so editing this dict does not change the simulation).
+GROUND_TRUTH: dict = {
+    "company": {"name": "SkyWay Airlines", "name_zh": "天途航空", "currency": "CNY"},
+    "window": {"years": WINDOW_YEARS, "default_end_date": DEFAULT_END_DATE,
+               "signup_trend": "signup density rises linearly to 1.6x the first day's by end_date",
+               "seasonality": {"spring_festival_jan20_feb20": 1.3, "summer_jul_aug": 1.25, "golden_week_oct1_7": 1.5,
+                               "march_november": 0.85, "note": "relative demand, normalised to mean 1"}},
+    "satisfaction": {
+        "classes": CLASSES, "share": _CLASS_SHARE,
+        "latent_mean": {"dissatisfied": -1.3, "neutral": 0.0, "satisfied": 1.0}, "latent_sd": 0.45,
+        "note": "one latent satisfaction z per customer drives behaviour and survey answers alike; in the "
+                "survey, satisfied customers mostly answer satisfaction >= 8 and NPS 9-10, dissatisfied "
+                "ones satisfaction <= 5 and NPS <= 6"},
+    "customers": {
+        "female_share": {"leisure": .52, "other": .40}, "birth_year": "students 1998-2006, others N(1982, 11) in 1950-2003",
+        "english_share_by_home": {"Shanghai/Beijing/Shenzhen": .18, "other": .08},
+        "member_tier_by_tickets_per_year": {"blue": "< 3", "silver": "3-6", "gold": "6-12", "platinum": ">= 12"},
+        "share_of_wallet": {"model": "SOW ~ Beta(a, 10 - a); category_spend = lambda x mean fare / SOW (yearly)",
+                            "a": {"dissatisfied": 2.5, "neutral": 4.0, "satisfied": 5.5},
+                            "mean": {"dissatisfied": .25, "neutral": .40, "satisfied": .55}}},
+    "segments": {"share": _SEGMENT_SHARE,
+                 "purchase_rate_multiplier": {"leisure": 1.0, "business": 2.0, "corporate": 2.5, "student": 0.8},
+                 "spend_multiplier": {"leisure": 1.0, "business": 1.5, "corporate": 1.4, "student": 0.7},
+                 "vip_probability": _VIP_P},
+    "purchase_rate": {
+        "model": "Poisson purchases, rate lambda ~ Gamma(r, scale) x segment x class multipliers",
+        "gamma_shape_r": 1.5, "base_mean_per_year": 3.0,
+        "class_multiplier": {"dissatisfied": 1.0, "neutral": 1.3, "satisfied": 1.6}},
+    "spend": {
+        "model": "Gamma-Gamma: ticket amount ~ Gamma(p, nu) per pax, nu ~ Gamma(q, gamma), times multipliers",
+        "p": 4.0, "q": 6.0, "gamma": 1125.0, "base_mean_ticket_cny": 900.0,
+        "class_multiplier": {"dissatisfied": 1.0, "neutral": 1.15, "satisfied": 1.3},
+        "vip_multiplier": 1.2,
+        "quantity_share": {1: .78, 2: .16, 3: .04, 4: .02},
+        "route_factor": "0.45 + km/2000 (x1.3 international), normalised to demand-weighted mean 1"},
+    "dropout": {
+        "model": "after each repeat purchase the customer drops out with probability p ~ Beta(a, b) (BG/NBD)",
+        "beta": _DROPOUT_BETA, "vip_b_multiplier": _VIP_B_MULT,
+        "mean_p": {c: round(a / (a + b), 4) for c, (a, b) in _DROPOUT_BETA.items()}},
+    "lifecycle": {
+        "stage_by_purchase": {"exploration": "purchases 0-2 (the first and two repeats)",
+                              "formation": "repeat purchases 3-7", "stability": "repeat purchases 8+",
+                              "decline": "the last three purchases before the dropout (J-2, J-1, J)"},
+        "rate_multiplier_by_gap": {"1-2": 0.6, "3": 0.65, "4": 0.75, "5": 0.85, "6": 0.9, "7": 0.95, "8+": 1.0},
+        "decline_rate_multiplier": {"J-2": 0.7, "J-1": 0.5, "J": 0.35},
+        "pattern_by_dropout_index": {"early_abort": "J <= 2", "midway_abort": "3 <= J <= 7",
+                                     "early_exit": "8 <= J <= 20", "long_term": "J > 20"},
+        "pattern_share": _pattern_shares(),
+        "spend_multiplier": {"exploration": 0.85, "formation": 0.95, "stability": 1.05, "decline": 0.9},
+        "serve_cost_multiplier": {"exploration": 1.6, "formation": 1.2, "stability": 1.0, "decline": 1.4},
+        "note": "pattern shares are of the (uncensored) dropout index; a customer shows the pattern only "
+                "once it has played out before end_date"},
+    "channels": {
+        "acquisition_share": {"app": .32, "web": .22, "phone": .10, "counter": .08, "agent": .28},
+        "acquisition_cost_mean_cny": {"app": 60.0, "web": 45.0, "phone": 110.0, "counter": 90.0, "agent": 180.0},
+        "acquisition_cost_shape": 4.0, "referred_cost_factor": 0.5,
+        "preferred_is_acquisition_channel": .75,
+        "purchase_share": {"app": .40, "web": .25, "phone": .08, "counter": .07, "agent": .20},
+        "stick_to_preferred": .80,
+        "serve_cost_cny": {"app": 3.0, "web": 5.0, "phone": 35.0, "counter": 50.0, "agent": 0.0},
+        "agent_commission": .06},
+    "transactions": {
+        "direct_cost_share": {"ticket": .75, "addon": .30},
+        "high_maintenance_share": .10, "high_maintenance_serve_cost_multiplier": 4.0,
+        "return_probability": .025, "return_full_share": .5, "partial_refund_fraction": .85,
+        "return_handling_cost_cny": 20.0, "return_lag_days": (1, 20),
+        "favourite_route_probability": .55},
+    "addons": {
+        "probability_by_stage": {"upgrade": (.02, .05, .10, .03), "baggage": (.08, .10, .12, .08),
+                                 "lounge": (.02, .04, .08, .03), "seat": (.06, .10, .15, .06)},
+        "stage_order": STAGES, "vip_upgrade_multiplier": 2.0,
+        "amount": {"upgrade": "0.5 x the customer's mean fare, Gamma shape 4", "baggage": 180.0,
+                   "lounge": 220.0, "seat": 90.0},
+        "note": "upgrades are up-buying (上升购买), baggage/lounge/seat cross-buying (交叉购买)"},
+    "incentive": {
+        "deal_seeker_share": .43, "p_first_ticket": .15,
+        "p_repeat_ticket": {"deal_seeker": .60, "other": .10}, "p_addon": {"upgrade": .35, "other": .05},
+        "expected_repeat_ticket_share": round(.43 * .60 + .57 * .10, 4),
+        "deal_seeker_experience_offset": {"relationship": -1.0, "brand_image": -1.0},
+        "note": "C5: 43% of members join for discounts (seed 003); deal seekers repeat-buy on points/coupons "
+                "with weaker attitudes (pseudo-loyalty, C4)"},
+    "vip": {"share_expected": round(sum(_SEGMENT_SHARE[s] * _VIP_P[s] for s in SEGMENTS), 4),
+            "dropout": f"Beta b x {_VIP_B_MULT} (mean dropout about 0.35x)", "spend_multiplier": 1.2,
+            "upgrade_multiplier": 2.0},
+    "subscription": {
+        "take_up": .30, "start_delay_days_mean": 120.0,
+        "plans": {"plus_monthly": (.45, 30.0, "month"), "plus_yearly": (.40, 298.0, "year"),
+                  "premium_yearly": (.15, 998.0, "year")},
+        "renewal_probability": {"year": {"dissatisfied": .43, "neutral": .60, "satisfied": .74},
+                                "month": {"dissatisfied": .90, "neutral": .95, "satisfied": .975}},
+        "note": "E1 (seed 000): renewal 74% satisfied vs 43% dissatisfied; a customer who drops out stops "
+                "renewing at the next due date; end_date is the expiry of the last paid period, empty "
+                "while it lies after end_date"},
+    "complaints": {
+        "probability_per_ticket": {"dissatisfied": .06, "neutral": .025, "satisfied": .01},
+        "category_share": dict(zip(COMPLAINT_CATEGORIES, (.30, .15, .20, .15, .10, .10))),
+        "resolve_probability": dict(zip(COMPLAINT_CATEGORIES, (.70, .80, .55, .75, .85, .70))),
+        "severity_share": dict(zip(SEVERITIES, (.50, .35, .15))),
+        "severity_resolve_factor": dict(zip(SEVERITIES, (1.05, 1.0, .80))),
+        "resolution_days": "Gamma(2, 2.5): mean 5 days; pending resolutions past end_date are empty",
+        "channel_share": {"phone": .40, "app": .25, "web": .15, "counter": .12, "agent": .08},
+        "switch_window_days": _SWITCH_WINDOW,
+        "switch_hazard_per_day": {"unresolved": round(_HAZARD_U, 6), "resolved": round(_HAZARD_U / _HAZARD_MULT, 6)},
+        "hazard_multiplier_unresolved_vs_resolved": _HAZARD_MULT,
+        "switch_probability": {"unresolved": _UNRESOLVED_Q,
+                               "resolved": round(1 - math.exp(-_HAZARD_U / _HAZARD_MULT * _SWITCH_WINDOW), 4)}},
+    "salespeople": {"owners": 120, "corporate_owners": "S001-S060", "agent_owners": "S061-S120",
+                    "departing_share": .10, "follow_probability": .40, "follow_delay_days_mean": 30.0,
+                    "note": "F6: customers follow their salesperson when they leave"},
+    "churn": {
+        "record_probability": {"dropout": .50, "complaint": .85, "salesperson": .90},
+        "record_lag_days": {"dropout": (30, 150), "complaint": (0, 30), "salesperson": (0, 30)},
+        "involuntary_share_of_dropouts": .12,
+        "voluntary_reason_share": dict(zip(VOLUNTARY_REASONS, (.01, .03, .04, .05, .09, .10, .68))),
+        "involuntary_reasons": INVOLUNTARY_REASONS,
+        "complaint_exit_reason": "unresolved_complaint (involuntary) or, after a resolved complaint, "
+                                 "staff_indifference (voluntary)",
+        "salesperson_exit_reason": "salesperson_left (voluntary)",
+        "drivers": "low satisfaction/NPS (higher dropout p), unresolved complaints (hazard x4), declining "
+                   "purchase frequency before dropout, departing salesperson"},
+    "referrals": {"referred_share": .12, "referrer_weight": {"dissatisfied": 0.2, "neutral": 1.0, "satisfied": 3.0},
+                  "referred_referrer_weight": 1.5,
+                  "note": "within a block of BLOCK_SIZE customers; referrer signed up earlier and was still active"},
+    "survey": {"response_probability_per_ticket": .12, "delay_days": (1, 10), "comment_probability": .45,
+               "comment_probability_detractor": .70, "english_share": .12,
+               "touchpoint_from_channel": .5},
+    "experience": {
+        "dimensions": DIMS,
+        "experience_mean": {"product": 5.6, "price": 6.7, "service": 5.6, "convenience": 4.7, "brand_image": 7.2,
+                            "relationship": 4.0},
+        "expectation_mean": {"product": 7.0, "price": 7.0, "service": 6.5, "convenience": 7.0, "brand_image": 7.0,
+                             "relationship": 4.5},
+        "importance_mean": {"product": 7.5, "price": 7.0, "service": 8.0, "convenience": 9.0, "brand_image": 6.0,
+                            "relationship": 5.0},
+        "ideal_mean": {"product": 7.0, "price": 7.5, "service": 7.0, "convenience": 10.0, "brand_image": 7.5,
+                       "relationship": 5.0},
+        "key_dimension": "convenience",
+        "observed_mean": {  # over all responses dated before the improvement (generate(200_000, seed=0))
+            "experience": {"product": 6.0, "price": 7.0, "service": 5.9, "convenience": 5.0, "brand_image": 7.0,
+                           "relationship": 4.0},
+            "gap": {"product": -1.0, "price": 0.0, "service": -0.6, "convenience": -2.0, "brand_image": 0.0,
+                    "relationship": -0.5},
+            "importance_x_gap": {"product": -7.4, "price": -0.3, "service": -4.7, "convenience": -17.7,
+                                 "brand_image": 0.2, "relationship": -2.7},
+            "ideal_minus_experience": {"product": 1.0, "price": 0.5, "service": 1.1, "convenience": 4.8,
+                                       "brand_image": 0.5, "relationship": 1.0}},
+        "latent_loading": 1.0, "customer_sd": 0.6, "response_sd": 0.7, "expectation_sd": 0.8,
+        "importance_sd": 1.0, "ideal_sd": 0.6,
+        "touchpoint_offset": {"app": {"convenience": 0.5}, "call_centre": {"service": -1.0, "convenience": -0.5},
+                              "reception": {"service": -0.5}, "sales_staff": {"service": 0.5, "relationship": 1.0},
+                              "cabin_crew": {"service": 0.5, "product": 0.5}, "agent": {"relationship": 0.5}},
+        "convenience_improvement": {"delta": 0.5, "from": "the last six months before end_date"},
+        "note": "ratings are integers 0-10; satisfaction_d = experience_d - expectation_d (D4); as in the seed's "
+                "worked example convenience has the most negative gap (about -2) and the highest importance "
+                "(9): importance x satisfaction about -18, and ideal - experience about 5"},
+    "nps": {"model": "nps = clip(round(intercept + sum_d weight_d * (experience_d - expectation_d) + N(0, sd)))",
+            "intercept": 9.2, "noise_sd": 1.0,
+            "weights": {"product": .35, "price": .25, "service": .45, "convenience": .60, "brand_image": .15,
+                        "relationship": .10}},
+    "overall_satisfaction": {"model": "clip(round(intercept + 0.8 * sum_d weight_d * gap_d + N(0, sd)))",
+                             "intercept": 8.6, "scale": 0.8, "noise_sd": 0.8},
+}
+
+#: columns of the optional ``truth`` table (``generate(..., truth=True)``): the latent state per customer
+TRUTH_COLUMNS = ("customer_id", "satisfaction_class", "latent_satisfaction", "language", "deal_seeker",
+                 "high_maintenance", "purchase_rate", "mean_fare", "dropout_probability", "dropout_index",
+                 "lifecycle_pattern", "exit_date", "exit_cause", "referred")
+
+
+# ----------------------------------------------------------------------------------------------
+# parameters as arrays (copied from GROUND_TRUTH)
+def _arr(d: dict, keys) -> np.ndarray:
+    return np.array([d[k] for k in keys], dtype=float)
+
+
+_G = GROUND_TRUTH
+_CLASS_P = _arr(_G["satisfaction"]["share"], CLASSES)
+_Z_MEAN = _arr(_G["satisfaction"]["latent_mean"], CLASSES)
+_Z_SD = _G["satisfaction"]["latent_sd"]
+_SEG_P = _arr(_G["segments"]["share"], SEGMENTS)
+_SEG_RATE = _arr(_G["segments"]["purchase_rate_multiplier"], SEGMENTS)
+_SEG_SPEND = _arr(_G["segments"]["spend_multiplier"], SEGMENTS)
+_SEG_VIP = _arr(_G["segments"]["vip_probability"], SEGMENTS)
+_RATE_R = _G["purchase_rate"]["gamma_shape_r"]
+_RATE_SCALE = _G["purchase_rate"]["base_mean_per_year"] / _RATE_R / 365.25  # per day
+_CLASS_RATE = _arr(_G["purchase_rate"]["class_multiplier"], CLASSES)
+_GG_P, _GG_Q, _GG_GAMMA = _G["spend"]["p"], _G["spend"]["q"], _G["spend"]["gamma"]
+_CLASS_SPEND = _arr(_G["spend"]["class_multiplier"], CLASSES)
+_VIP_SPEND = _G["spend"]["vip_multiplier"]
+_QTY_P = np.array(list(_G["spend"]["quantity_share"].values()))
+_DROP_A = np.array([_DROPOUT_BETA[c][0] for c in CLASSES])
+_DROP_B = np.array([_DROPOUT_BETA[c][1] for c in CLASSES])
+_GAP = _G["lifecycle"]["rate_multiplier_by_gap"]
+_GAP_MULT = np.array([1.0, _GAP["1-2"], _GAP["1-2"]] + [_GAP[str(k)] for k in range(3, 8)])  # by k (k >= 8: 1)
+_DECLINE_MULT = _arr(_G["lifecycle"]["decline_rate_multiplier"], ("J", "J-1", "J-2"))  # by J - k = 0, 1, 2
+_STAGE_SPEND = _arr(_G["lifecycle"]["spend_multiplier"], STAGES)
+_STAGE_COST = _arr(_G["lifecycle"]["serve_cost_multiplier"], STAGES)
+_ACQ_P = _arr(_G["channels"]["acquisition_share"], CHANNELS)
+_ACQ_COST = _arr(_G["channels"]["acquisition_cost_mean_cny"], CHANNELS)
+_BUY_P = _arr(_G["channels"]["purchase_share"], CHANNELS)
+_SERVE = _arr(_G["channels"]["serve_cost_cny"], CHANNELS)
+_ADDON_P = np.array([_G["addons"]["probability_by_stage"][a] for a in ADDONS])  # (addon, stage)
+_SUB_PLANS = tuple(_G["subscription"]["plans"])
+_SUB_P = np.array([v[0] for v in _G["subscription"]["plans"].values()])
+_SUB_PRICE = np.array([v[1] for v in _G["subscription"]["plans"].values()])
+_SUB_YEARLY = np.array([v[2] == "year" for v in _G["subscription"]["plans"].values()])
+_RENEW_Y = _arr(_G["subscription"]["renewal_probability"]["year"], CLASSES)
+_RENEW_M = _arr(_G["subscription"]["renewal_probability"]["month"], CLASSES)
+_CMP_P = _arr(_G["complaints"]["probability_per_ticket"], CLASSES)
+_CMP_CAT_P = _arr(_G["complaints"]["category_share"], COMPLAINT_CATEGORIES)
+_CMP_RES = _arr(_G["complaints"]["resolve_probability"], COMPLAINT_CATEGORIES)
+_SEV_P = _arr(_G["complaints"]["severity_share"], SEVERITIES)
+_SEV_RES = _arr(_G["complaints"]["severity_resolve_factor"], SEVERITIES)
+_CMP_CH_P = _arr(_G["complaints"]["channel_share"], CHANNELS)
+_REF_W = _arr(_G["referrals"]["referrer_weight"], CLASSES)
+_SOW_A = _arr(_G["customers"]["share_of_wallet"]["a"], CLASSES)
+_VOL_P = _arr(_G["churn"]["voluntary_reason_share"], VOLUNTARY_REASONS)
+_EXP = _G["experience"]
+_MU_X = _arr(_EXP["experience_mean"], DIMS)
+_MU_E = _arr(_EXP["expectation_mean"], DIMS)
+_MU_I = _arr(_EXP["importance_mean"], DIMS)
+_MU_IDEAL = _arr(_EXP["ideal_mean"], DIMS)
+_TP_OFF = np.array([[_EXP["touchpoint_offset"].get(tp, {}).get(d, 0.0) for d in DIMS] for tp in TOUCHPOINTS])
+_DEAL_OFF = np.array([_G["incentive"]["deal_seeker_experience_offset"].get(d, 0.0) for d in DIMS])
+_NPS_W = _arr(_G["nps"]["weights"], DIMS)
+_CONV = DIMS.index("convenience")
+
+_AP_CODE = np.array([a[0] for a in AIRPORTS])
+_N_AP = len(AIRPORTS)
+_HOME_P = np.array([a[5] for a in AIRPORTS])
+_HOME_P = _HOME_P / _HOME_P.sum()
+_DEST_W = np.array([a[6] for a in AIRPORTS])
+_INTL = np.array([a[2] == "Overseas" for a in AIRPORTS])
+_EN_P = np.where(np.isin(_AP_CODE, ("SHA", "PEK", "SZX")), .18, .08)  # by home airport
+
+
+def _routes():
+    lat, lon = np.radians([a[3] for a in AIRPORTS]), np.radians([a[4] for a in AIRPORTS])
+    dlat, dlon = lat[:, None] - lat[None, :], lon[:, None] - lon[None, :]
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
+    km = 2 * 6371 * np.arcsin(np.sqrt(h))
+    factor = (0.45 + km / 2000) * np.where(_INTL[None, :] | _INTL[:, None], 1.3, 1.0)
+    dest = _DEST_W[None, :] * (1 - np.eye(_N_AP))
+    dest = dest / dest.sum(axis=1, keepdims=True)          # destination choice per origin
+    demand = _HOME_P[:, None] * dest
+    factor = factor / (demand * factor).sum()               # demand-weighted mean fare factor 1
+    names = np.array([f"{o}-{d}" for o in _AP_CODE for d in _AP_CODE], dtype=object)
+    return factor.ravel(), np.cumsum(dest, axis=1), names
+
+
+_ROUTE_FACTOR, _DEST_CUM, _ROUTE_NAMES = _routes()
+
+
+def _bank():
+    """Flat phrase bank: list of (zh, en); index arrays per (kind, dimension)."""
+    flat, neg, pos = [], [], []
+    for d in DIMS:
+        neg.append(np.arange(len(flat), len(flat) + len(NEG[d])))
+        flat.extend(NEG[d])
+        pos.append(np.arange(len(flat), len(flat) + len(POS[d])))
+        flat.extend(POS[d])
+    neutral = np.arange(len(flat), len(flat) + len(NEUTRAL))
+    flat.extend(NEUTRAL)
+    return flat, neg, pos, neutral
+
+
+_PHRASES, _NEG_IDX, _POS_IDX, _NEUTRAL_IDX = _bank()
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+def _choice(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
+    """n draws from a categorical distribution (vectorised inverse CDF)."""
+    cum = np.cumsum(p) / np.sum(p)
+    return np.minimum(np.searchsorted(cum, rng.random(n), side="right"), len(p) - 1)
+
+
+def _pick(rng: np.random.Generator, options: list[np.ndarray], which: np.ndarray) -> np.ndarray:
+    """For each row pick uniformly one element of ``options[which[row]]``."""
+    sizes = np.array([len(o) for o in options])
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    flat = np.concatenate(options)
+    u = rng.random(len(which))
+    return flat[starts[which] + np.minimum((u * sizes[which]).astype(np.int64), sizes[which] - 1)]
+
+
+_STR = "str" if int(pd.__version__.split(".")[0]) >= 3 else pd.StringDtype("pyarrow_numpy")
+
+
+def _strings(codes: np.ndarray, labels) -> pd.api.extensions.ExtensionArray:
+    """pandas ``str`` array from integer codes into ``labels`` (code < 0 → missing)."""
+    import pyarrow as pa
+    codes = np.asarray(codes)
+    idx = pa.array(codes.astype(np.int32), mask=codes < 0)
+    arr = pa.DictionaryArray.from_arrays(idx, pa.array(list(labels), pa.string())).cast(pa.string())
+    return pd.array(arr, dtype=_STR)
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> pd.api.extensions.ExtensionArray:
+    """Identifiers ``prefix`` + zero-padded number (vectorised in Arrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    s = pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string()), width, padding="0")
+    return pd.array(pc.binary_join_element_wise(pa.scalar(prefix), s, ""), dtype=_STR)
+
+
+def _take(strings, idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    return strings.take(np.asarray(idx, dtype=np.int64))
+
+
+def _group_min(keys: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, np.inf)
+    np.minimum.at(out, keys, values)
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _calendar(end: str) -> dict:
+    """Window, seasonal time warp and signup distribution for an end date (cached)."""
+    end_day = np.datetime64(end, "D")
+    stop = pd.Timestamp(end_day) + pd.Timedelta(days=1)
+    start = np.datetime64((stop - pd.DateOffset(years=WINDOW_YEARS)).date(), "D")
+    n_days = int((end_day + 1 - start).astype(int))
+    days = start + np.arange(n_days)
+    month = days.astype("datetime64[M]").astype(int) % 12 + 1
+    dom = (days - days.astype("datetime64[M]")).astype(int) + 1
+    season = np.ones(n_days)
+    season[((month == 1) & (dom >= 20)) | ((month == 2) & (dom <= 20))] = 1.3
+    season[(month == 7) | (month == 8)] = 1.25
+    season[(month == 10) & (dom <= 7)] = 1.5
+    season[(month == 3) | (month == 11)] = 0.85
+    season /= season.mean()
+    warp = np.concatenate(([0.0], np.cumsum(season)))  # operational time at each day boundary
+    trend = 1 + 0.6 * np.arange(n_days) / n_days
+    dens = trend * season
+    signup_cdf = np.concatenate(([0.0], np.cumsum(dens) / dens.sum()))
+    improve = stop - pd.DateOffset(months=6)
+    return {"start": start, "n_days": n_days, "grid": np.arange(n_days + 1, dtype=float), "warp": warp,
+            "signup_cdf": signup_cdf, "improve_day": float((np.datetime64(improve.date(), "D") - start).astype(int)),
+            "start_year": int(str(start)[:4])}
+
+
+@functools.lru_cache(maxsize=8)
+def _owner_departures(seed: int, end: str) -> np.ndarray:
+    """Departure day (inf when staying) of each of the 120 salespeople; one stream per seed."""
+    cal = _calendar(end)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2 ** 31,)))
+    n = _G["salespeople"]["owners"]
+    leaves = rng.random(n) < _G["salespeople"]["departing_share"]
+    day = rng.uniform(365.0, cal["n_days"] - 30.0, n)
+    return np.where(leaves, day, np.inf)
+
+
+def _to_time(cal: dict, t: np.ndarray) -> np.ndarray:
+    """Days since window start (float) → datetime64[us], truncated to the second."""
+    sec = np.floor(np.asarray(t, dtype=float) * 86_400.0)
+    out = cal["start"].astype("datetime64[s]") + np.where(np.isfinite(sec), sec, 0).astype(np.int64)
+    out = out.astype("datetime64[us]")
+    out[~np.isfinite(sec)] = np.datetime64("NaT")
+    return out
+
+
+def _to_date(cal: dict, t: np.ndarray) -> np.ndarray:
+    """Days since window start (float) → datetime64[us] at midnight (a contract ``date``)."""
+    t = np.asarray(t, dtype=float)
+    out = (cal["start"] + np.where(np.isfinite(t), np.floor(t), 0).astype(np.int64)).astype("datetime64[us]")
+    out[~np.isfinite(t)] = np.datetime64("NaT")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# one block of customers
+def _simulate_block(seed: int, block: int, first: int, n: int, end: str, id_width: int,
+                    truth: bool) -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
+    cal = _calendar(end)
+    D = float(cal["n_days"])
+    grid, warp = cal["grid"], cal["warp"]
+    G = _G
+
+    # --- customers ------------------------------------------------------------------------
+    cls = _choice(rng, _CLASS_P, n)
+    z = _Z_MEAN[cls] + _Z_SD * rng.standard_normal(n)
+    seg = _choice(rng, _SEG_P, n)
+    acq = _choice(rng, _ACQ_P, n)
+    vip = rng.random(n) < _SEG_VIP[seg]
+    deal = rng.random(n) < G["incentive"]["deal_seeker_share"]
+    high_maint = rng.random(n) < G["transactions"]["high_maintenance_share"]
+    home = _choice(rng, _HOME_P, n)
+    english = rng.random(n) < _EN_P[home]
+    female = rng.random(n) < np.where(seg == 0, .52, .40)
+    birth = np.where(seg == 3, rng.integers(1998, 2007, n),
+                     np.clip(np.round(rng.normal(1982, 11, n)), 1950, 2003)).astype(np.int64)
+    t0 = np.interp(rng.random(n), cal["signup_cdf"], grid)
+    w0 = np.interp(t0, grid, warp)
+    lam = rng.gamma(_RATE_R, _RATE_SCALE, n) * _SEG_RATE[seg] * _CLASS_RATE[cls]   # per operational day
+    nu = rng.gamma(_GG_Q, 1.0 / _GG_GAMMA, n)
+    mean_fare = _GG_P / nu * _CLASS_SPEND[cls] * _SEG_SPEND[seg] * np.where(vip, _VIP_SPEND, 1.0)
+    p_drop = rng.beta(_DROP_A[cls], _DROP_B[cls] * np.where(vip, _VIP_B_MULT, 1.0))
+    J = np.minimum(rng.geometric(np.maximum(p_drop, 1e-12)), 10 ** 9)
+    pattern = np.searchsorted(np.array(_PATTERN_J), J, side="left")
+    u_fav = rng.random(n)
+    fav = (_DEST_CUM[home] < u_fav[:, None]).sum(axis=1)
+    pref = np.where(rng.random(n) < G["channels"]["preferred_is_acquisition_channel"], acq, _choice(rng, _BUY_P, n))
+    owner = np.full(n, -1)
+    corp = seg == 2
+    owner[corp] = rng.integers(0, 60, corp.sum())
+    agent_owned = (acq == 4) & ~corp
+    owner[agent_owned] = rng.integers(60, 120, agent_owned.sum())
+
+    # --- repeat purchases: time-changed Poisson with lifecycle multipliers, dropout after J ---
+    mu = lam * (warp[-1] - w0)
+    K = np.minimum(J, np.ceil(mu + 4 * np.sqrt(mu) + 3)).astype(np.int64)
+    total = int(K.sum())
+    cust = np.repeat(np.arange(n), K)
+    ends = np.cumsum(K)
+    k = np.arange(total) - np.repeat(ends - K, K) + 1
+    mult = np.where(k < len(_GAP_MULT), _GAP_MULT[np.minimum(k, len(_GAP_MULT) - 1)], 1.0)
+    left = J[cust] - k
+    mult = mult * np.where(left <= 2, _DECLINE_MULT[np.clip(left, 0, 2)], 1.0)
+    cs = np.cumsum(rng.standard_exponential(total) / (lam[cust] * mult))
+    u = cs - np.repeat(np.concatenate(([0.0], cs))[ends - K], K)
+    w = w0[cust] + u
+    keep = w < warp[-1]
+    cust, k, t = cust[keep], k[keep], np.interp(w[keep], warp, grid)
+    t_drop = np.full(n, np.inf)
+    hit = k == J[cust]
+    t_drop[cust[hit]] = t[hit]
+    # tickets: the first purchase at signup + the repeats
+    tk_c = np.concatenate((np.arange(n), cust))
+    tk_k = np.concatenate((np.zeros(n, np.int64), k))
+    tk_t = np.concatenate((t0, t))
+    m = len(tk_c)
+    decl = (tk_k >= 1) & (tk_k >= J[tk_c] - 2)
+    stage = np.where(decl, 3, np.where(tk_k <= 2, 0, np.where(tk_k <= 7, 1, 2)))
+
+    # --- complaints (drawn on every ticket; those after the exit are dropped later) --------
+    has_c = rng.random(m) < _CMP_P[cls[tk_c]]
+    ci = np.nonzero(has_c)[0]
+    nc = len(ci)
+    c_cust = tk_c[ci]
+    c_open = tk_t[ci] + rng.exponential(2.0, nc)
+    c_cat = _choice(rng, _CMP_CAT_P, nc)
+    c_sev = _choice(rng, _SEV_P, nc)
+    c_resolves = rng.random(nc) < np.minimum(_CMP_RES[c_cat] * _SEV_RES[c_sev], 1.0)
+    c_resolved = c_open + rng.gamma(2.0, 2.5, nc)
+    c_switch_in = rng.exponential(1.0, nc) / np.where(c_resolves, _HAZARD_U / _HAZARD_MULT, _HAZARD_U)
+    c_switch = np.where(c_switch_in <= _SWITCH_WINDOW, c_open + c_switch_in, np.inf)
+    t_complaint = _group_min(c_cust, c_switch, n)
+    causing = np.isfinite(c_switch) & (c_switch == t_complaint[c_cust])
+    cause_resolved = np.zeros(n, bool)
+    cause_resolved[c_cust[causing]] = c_resolves[causing]
+    # --- salespeople who leave take some customers with them (F6) ---------------------------
+    dep = np.where(owner >= 0, _owner_departures(seed, end)[np.maximum(owner, 0)], np.inf)
+    follows = rng.random(n) < G["salespeople"]["follow_probability"]
+    follow_t = dep + rng.exponential(G["salespeople"]["follow_delay_days_mean"], n)
+    t_sales = np.where(follows & (t0 < dep) & (t_drop > dep) & (t_complaint > dep), follow_t, np.inf)
+    exits = np.vstack((t_drop, t_complaint, t_sales))
+    cause = np.argmin(exits, axis=0)
+    t_exit = exits.min(axis=0)
+    t_exit = np.where(t_exit < D, t_exit, np.inf)
+    cause = np.where(np.isfinite(t_exit), cause, -1)
+
+    alive = tk_t <= t_exit[tk_c]
+    tk_c, tk_k, tk_t, stage = tk_c[alive], tk_k[alive], tk_t[alive], stage[alive]
+    m = len(tk_c)
+    c_keep = alive[ci] & (c_open < D)
+    c_cust, c_open, c_cat, c_sev = c_cust[c_keep], c_open[c_keep], c_cat[c_keep], c_sev[c_keep]
+    c_resolves, c_resolved = c_resolves[c_keep], c_resolved[c_keep]
+    c_resolved = np.where(c_resolves & (c_resolved < D), c_resolved, np.inf)
+
+    # --- ticket attributes ------------------------------------------------------------------
+    chan = np.where(rng.random(m) < G["channels"]["stick_to_preferred"], pref[tk_c], _choice(rng, _BUY_P, m))
+    orig = home[tk_c]
+    u_dest = rng.random(m)
+    dest = (_DEST_CUM[orig] < u_dest[:, None]).sum(axis=1)
+    dest = np.where(rng.random(m) < G["transactions"]["favourite_route_probability"], fav[tk_c], dest)
+    route = orig * _N_AP + dest
+    qty = _choice(rng, _QTY_P, m) + 1
+    fare = mean_fare[tk_c] * _ROUTE_FACTOR[route] * _STAGE_SPEND[stage] * rng.gamma(_GG_P, 1.0 / _GG_P, m) * qty
+    fare = np.maximum(np.round(fare), 1.0)
+    inc_p = np.where(tk_k == 0, G["incentive"]["p_first_ticket"],
+                     np.where(deal[tk_c], G["incentive"]["p_repeat_ticket"]["deal_seeker"],
+                              G["incentive"]["p_repeat_ticket"]["other"]))
+    incentive = rng.random(m) < inc_p
+    serve_mult = _STAGE_COST[stage] * np.where(high_maint[tk_c], G["transactions"]["high_maintenance_serve_cost_multiplier"], 1.0)
+    commission = np.where(chan == 4, G["channels"]["agent_commission"], 0.0)
+    direct = G["transactions"]["direct_cost_share"]["ticket"] * fare
+    cost = np.round(direct + (_SERVE[chan] + commission * fare) * serve_mult, 2)
+
+    # add-ons bought in the same session (up-buying and cross-buying)
+    ap = _ADDON_P[:, stage].T.copy()                     # (m, 4)
+    ap[:, 0] *= np.where(vip[tk_c], G["vip"]["upgrade_multiplier"], 1.0)
+    has_a = rng.random((m, len(ADDONS))) < ap
+    a_row, a_type = np.nonzero(has_a)
+    na = len(a_row)
+    a_amount = np.select(
+        [a_type == 0, a_type == 1, a_type == 2],
+        [0.5 * mean_fare[tk_c[a_row]] * rng.gamma(4.0, 0.25, na), rng.gamma(6.0, 30.0, na),
+         rng.gamma(20.0, 11.0, na)], rng.gamma(4.0, 22.5, na))
+    a_amount = np.maximum(np.round(a_amount), 1.0)
+    a_t = tk_t[a_row] + rng.uniform(0.0, 0.04, na)
+    a_inc = rng.random(na) < np.where(a_type == 0, G["incentive"]["p_addon"]["upgrade"], G["incentive"]["p_addon"]["other"])
+    a_chan = chan[a_row]
+    a_cost = np.round(G["transactions"]["direct_cost_share"]["addon"] * a_amount
+                      + (_SERVE[a_chan] + np.where(a_chan == 4, G["channels"]["agent_commission"], 0.0) * a_amount)
+                      * serve_mult[a_row], 2)
+    a_ok = a_t < np.minimum(D, t_exit[tk_c[a_row]] + 0.04)
+
+    # returns (refunds) of some tickets
+    gt = G["transactions"]
+    has_r = rng.random(m) < gt["return_probability"]
+    r_row = np.nonzero(has_r)[0]
+    nr = len(r_row)
+    r_t = tk_t[r_row] + rng.uniform(*gt["return_lag_days"], nr)
+    r_frac = np.where(rng.random(nr) < gt["return_full_share"], 1.0, gt["partial_refund_fraction"])
+    r_ok = r_t < D
+    r_row, r_t, r_frac = r_row[r_ok], r_t[r_ok], r_frac[r_ok]
+    r_amount = -np.round(fare[r_row] * r_frac)
+    r_cost = np.round(-direct[r_row] * r_frac + gt["return_handling_cost_cny"], 2)
+
+    # --- transactions frame -------------------------------------------------------------------
+    tr_c = np.concatenate((tk_c, tk_c[a_row][a_ok], tk_c[r_row]))
+    tr_t = np.concatenate((tk_t, a_t[a_ok], r_t))
+    order = np.argsort(tr_t, kind="stable")
+    n_tk, n_a = m, int(a_ok.sum())
+    cat = np.concatenate((np.zeros(n_tk, np.int64), a_type[a_ok] + 1, np.zeros(len(r_row), np.int64)))
+    cust_ids = _ids("C", first + np.arange(n) + 1, id_width)
+    last_txn = np.full(n, -np.inf)
+    np.maximum.at(last_txn, tr_c, tr_t)
+    transactions = pd.DataFrame({
+        "customer_id": _take(cust_ids, tr_c[order]),
+        "date": _to_time(cal, tr_t[order]),
+        "amount": np.concatenate((fare, a_amount[a_ok], r_amount))[order],
+        "order_id": _ids("T", block * 10 ** 7 + np.arange(len(order)) + 1, 11),
+        "cost": np.concatenate((cost, a_cost[a_ok], r_cost))[order],
+        "channel": _strings(np.concatenate((chan, a_chan[a_ok], chan[r_row]))[order], CHANNELS),
+        "product": _strings(np.concatenate((route, route[a_row][a_ok], route[r_row]))[order], _ROUTE_NAMES),
+        "category": _strings(cat[order], ("ticket",) + ADDONS),
+        "quantity": np.concatenate((qty, np.ones(n_a, np.int64), -qty[r_row]))[order].astype(np.int64),
+        "is_return": np.concatenate((np.zeros(n_tk + n_a, bool), np.ones(len(r_row), bool)))[order],
+        "incentive": np.concatenate((incentive, a_inc[a_ok], incentive[r_row]))[order],
+    })
+
+    # --- referrals (within the block) --------------------------------------------------------
+    gr = G["referrals"]
+    referred = rng.random(n) < gr["referred_share"]
+    by_t = np.argsort(t0, kind="stable")
+    pos = np.empty(n, np.int64)
+    pos[by_t] = np.arange(n)
+    weight = _REF_W[cls] * np.where(referred, gr["referred_referrer_weight"], 1.0)
+    cw = np.cumsum(weight[by_t])
+    cand = np.nonzero(referred & (pos > 0))[0]
+    referrer = np.full(len(cand), -1)
+    for _ in range(3):
+        j = np.searchsorted(cw, rng.random(len(cand)) * cw[np.maximum(pos[cand] - 1, 0)], side="right")
+        r = by_t[np.minimum(j, n - 1)]
+        ok = (referrer < 0) & (t0[r] < t0[cand]) & (t_exit[r] > t0[cand])
+        referrer = np.where(ok, r, referrer)
+    got = referrer >= 0
+    ref_from, ref_to = referrer[got], cand[got]
+    is_referred = np.zeros(n, bool)
+    is_referred[ref_to] = True
+    referrals = pd.DataFrame({"referrer_id": _take(cust_ids, ref_from), "referred_id": _take(cust_ids, ref_to),
+                              "date": _to_date(cal, t0[ref_to])})
+
+    # --- acquisition --------------------------------------------------------------------------
+    shape = G["channels"]["acquisition_cost_shape"]
+    acq_cost = _ACQ_COST[acq] * rng.gamma(shape, 1.0 / shape, n)
+    acq_cost = np.round(acq_cost * np.where(is_referred, G["channels"]["referred_cost_factor"], 1.0), 2)
+    acquisition = pd.DataFrame({"customer_id": cust_ids, "channel": _strings(acq, CHANNELS), "cost": acq_cost,
+                                "date": _to_date(cal, t0)})
+
+    # --- customers ----------------------------------------------------------------------------
+    n_tickets = np.bincount(tk_c, minlength=n)
+    years = np.maximum((np.minimum(t_exit, D) - t0) / 365.25, 0.5)
+    tier = np.searchsorted(np.array([3.0, 6.0, 12.0]), n_tickets / years, side="right")
+    sow_a = _SOW_A[cls]
+    sow = rng.beta(sow_a, 10.0 - sow_a)
+    own_yearly = lam * 365.25 * mean_fare
+    customers = pd.DataFrame({
+        "customer_id": cust_ids,
+        "signup_date": _to_date(cal, t0),
+        "gender": _strings(female.astype(np.int64), ("M", "F")),
+        "birth_year": birth,
+        "city": _strings(home, [a[1] for a in AIRPORTS]),
+        "region": _strings(home, [a[2] for a in AIRPORTS]),
+        "segment": _strings(seg, SEGMENTS),
+        "acquisition_channel": _strings(acq, CHANNELS),
+        "owner": _strings(owner, [f"S{i + 1:03d}" for i in range(120)]),
+        "vip": vip,
+        "member_tier": _strings(tier, TIERS),
+        "category_spend": np.round(own_yearly / sow, 2),
+    })
+
+    # --- subscriptions ------------------------------------------------------------------------
+    gs = G["subscription"]
+    takes = rng.random(n) < gs["take_up"]
+    s_start = t0 + rng.exponential(gs["start_delay_days_mean"], n)
+    plan = _choice(rng, _SUB_P, n)
+    yearly = _SUB_YEARLY[plan]
+    period = np.where(yearly, 365.25, 365.25 / 12)
+    renew = np.where(yearly, _RENEW_Y[cls], _RENEW_M[cls])
+    n_paid = rng.geometric(1.0 - renew)
+    n_until_exit = np.where(np.isfinite(t_exit), np.ceil(np.maximum(t_exit - s_start, 1e-9) / period), np.inf)
+    s_end = s_start + np.minimum(n_paid, n_until_exit) * period
+    s_ok = takes & (s_start < np.minimum(t_exit, D))
+    si = np.nonzero(s_ok)[0]
+    subscriptions = pd.DataFrame({
+        "subscription_id": _ids("SUB", first + si + 1, id_width),
+        "customer_id": _take(cust_ids, si),
+        "start_date": _to_date(cal, s_start[si]),
+        "end_date": _to_date(cal, np.where(s_end[si] < D, s_end[si], np.inf)),
+        "plan": _strings(plan[si], _SUB_PLANS),
+        "amount": _SUB_PRICE[plan[si]],
+        "period": _strings(yearly[si].astype(np.int64), ("month", "year")),
+    })
+
+    # --- survey responses ---------------------------------------------------------------------
+    gv = G["survey"]
+    has_s = rng.random(m) < gv["response_probability_per_ticket"]
+    s_row = np.nonzero(has_s)[0]
+    s_t = tk_t[s_row] + rng.uniform(*gv["delay_days"], len(s_row))
+    s_row, s_t = s_row[s_t < D], s_t[s_t < D]
+    ns = len(s_row)
+    s_c = tk_c[s_row]
+    s_chan = chan[s_row]
+    chan_tp = np.array([0, 1, 2, 3, 4])[s_chan]                       # app, website, call_centre, reception, agent
+    other_tp = np.where(owner[s_c] >= 0, np.array([5, 6, 3])[_choice(rng, np.array([.4, .4, .2]), ns)],
+                        np.array([6, 3])[_choice(rng, np.array([.7, .3]), ns)])
+    tp = np.where(rng.random(ns) < gv["touchpoint_from_channel"], chan_tp, other_tp)
+    cust_dev = rng.normal(0.0, _EXP["customer_sd"], (n, len(DIMS)))
+    x = (_MU_X + _EXP["latent_loading"] * z[s_c, None] + cust_dev[s_c] + _TP_OFF[tp] + _DEAL_OFF * deal[s_c, None]
+         + rng.normal(0.0, _EXP["response_sd"], (ns, len(DIMS))))
+    x[:, _CONV] += np.where(s_t >= cal["improve_day"], _EXP["convenience_improvement"]["delta"], 0.0)
+    exp_ = np.clip(np.round(x), 0, 10)
+    expc = np.clip(np.round(_MU_E + rng.normal(0.0, _EXP["expectation_sd"], (ns, len(DIMS)))), 0, 10)
+    imp = np.clip(np.round(_MU_I + rng.normal(0.0, _EXP["importance_sd"], (ns, len(DIMS)))), 0, 10)
+    ideal = np.clip(np.round(_MU_IDEAL + rng.normal(0.0, _EXP["ideal_sd"], (ns, len(DIMS)))), 0, 10)
+    gap = exp_ - expc
+    driver = gap @ _NPS_W
+    nps = np.clip(np.round(G["nps"]["intercept"] + driver + rng.normal(0, G["nps"]["noise_sd"], ns)), 0, 10)
+    osat = G["overall_satisfaction"]
+    sat = np.clip(np.round(osat["intercept"] + osat["scale"] * driver + rng.normal(0, osat["noise_sd"], ns)), 0, 10)
+    # comments: phrase for the worst gap (or praise for the best), sometimes a second one
+    jitter = gap + rng.uniform(0, 0.1, gap.shape)
+    rank = np.argsort(jitter, axis=1)
+    worst, second, best = rank[:, 0], rank[:, 1], rank[:, -1]
+    g_worst, g_second, g_best = (np.take_along_axis(gap, rank[:, [i]], 1)[:, 0] for i in (0, 1, -1))
+    p_neg = _pick(rng, _NEG_IDX, worst)
+    p_pos = _pick(rng, _POS_IDX, best)
+    p_neu = _pick(rng, [_NEUTRAL_IDX], np.zeros(ns, np.int64))
+    p_sec = _pick(rng, _NEG_IDX, second)
+    first_p = np.where(g_worst <= -1, p_neg, np.where(g_best >= 0, p_pos, p_neu))
+    add = rng.random(ns) < 0.35
+    second_p = np.where(add & (g_worst <= -1) & (g_second <= -1), p_sec,
+                        np.where(add & (g_worst <= -1) & (g_best >= 1), p_pos, -1))
+    commenting = rng.random(ns) < np.where(nps <= 6, gv["comment_probability_detractor"], gv["comment_probability"])
+    lang = english[s_c].astype(np.int64)
+    code = np.where(commenting, (first_p * (len(_PHRASES) + 1) + second_p + 1) * 2 + lang, -1)
+    comment = _comment_strings(code)
+    wave_day = _to_date(cal, s_t)
+    year = wave_day.astype("datetime64[Y]").astype(int) + 1970
+    half = (wave_day.astype("datetime64[M]").astype(int) % 12) >= 6
+    wave_code = (year - cal["start_year"]) * 2 + half
+    wave_labels = [f"{cal['start_year'] + i // 2}H{i % 2 + 1}" for i in range(2 * (WINDOW_YEARS + 1))]
+    resp = {
+        "response_id": _ids("R", block * 10 ** 7 + np.arange(ns) + 1, 11),
+        "customer_id": _take(cust_ids, s_c),
+        "date": _to_time(cal, s_t),
+        "nps": nps.astype(np.int64),
+        "satisfaction": sat,
+        "comment": comment,
+        "touchpoint": _strings(tp, TOUCHPOINTS),
+        "channel": _strings(s_chan, CHANNELS),
+        "product": _strings(route[s_row], _ROUTE_NAMES),
+        "wave": _strings(wave_code, wave_labels),
+    }
+    for prefix, values in (("experience_", exp_), ("expectation_", expc), ("importance_", imp), ("ideal_", ideal)):
+        for j, d in enumerate(DIMS):
+            resp[prefix + d] = values[:, j]
+    responses = pd.DataFrame(resp).sort_values("date", kind="stable", ignore_index=True)
+
+    last_seen = last_txn.copy()                      # churn is recorded after the last contact
+    np.maximum.at(last_seen, s_c, s_t)
+    np.maximum.at(last_seen, c_cust, c_open)
+
+    # --- complaints frame ---------------------------------------------------------------------
+    nc = len(c_cust)
+    c_var = rng.integers(0, 3, nc)
+    c_lang = english[c_cust].astype(np.int64)
+    c_code = ((c_cat * 3 + c_var) * 2 + (c_sev == 2)) * 2 + c_lang
+    c_order = np.argsort(c_open, kind="stable")
+    complaints = pd.DataFrame({
+        "complaint_id": _ids("CP", block * 10 ** 7 + np.arange(nc) + 1, 11),
+        "customer_id": _take(cust_ids, c_cust[c_order]),
+        "opened": _to_time(cal, c_open[c_order]),
+        "resolved": _to_time(cal, c_resolved[c_order]),
+        "category": _strings(c_cat[c_order], COMPLAINT_CATEGORIES),
+        "text": _strings(c_code[c_order], _complaint_texts()),
+        "channel": _strings(_choice(rng, _CMP_CH_P, nc)[c_order], CHANNELS),
+        "severity": _strings(c_sev[c_order], SEVERITIES),
+    })
+
+    # --- churn events -------------------------------------------------------------------------
+    gc = G["churn"]
+    ex = np.nonzero(np.isfinite(t_exit))[0]
+    ne = len(ex)
+    ec = cause[ex]
+    rec_p = np.array([gc["record_probability"][c] for c in EXIT_CAUSES])
+    lag = np.array([gc["record_lag_days"][c] for c in EXIT_CAUSES], dtype=float)
+    recorded = rng.random(ne) < rec_p[ec]
+    when = np.maximum(t_exit[ex] + rng.uniform(lag[ec, 0], lag[ec, 1]), last_seen[ex])
+    vol_reason = _choice(rng, _VOL_P, ne)
+    invol = rng.random(ne) < gc["involuntary_share_of_dropouts"]
+    invol_reason = len(VOLUNTARY_REASONS) + rng.integers(0, len(INVOLUNTARY_REASONS), ne)
+    reason = np.select([ec == 1, ec == 2],
+                       [np.where(cause_resolved[ex], REASONS.index("staff_indifference"),
+                                 REASONS.index("unresolved_complaint")), REASONS.index("salesperson_left")],
+                       np.where(invol, invol_reason, vol_reason))
+    voluntary = ~np.isin(reason, [REASONS.index(r) for r in INVOLUNTARY_REASONS + ("unresolved_complaint",)])
+    keep_e = recorded & (when < D)
+    ex, when, reason, voluntary = ex[keep_e], when[keep_e], reason[keep_e], voluntary[keep_e]
+    order_e = np.argsort(when, kind="stable")
+    churn_events = pd.DataFrame({"customer_id": _take(cust_ids, ex[order_e]), "date": _to_date(cal, when[order_e]),
+                                 "reason": _strings(reason[order_e], REASONS), "voluntary": voluntary[order_e]})
+
+    out = {"customers": customers, "acquisition": acquisition, "referrals": referrals,
+           "transactions": transactions, "subscriptions": subscriptions, "responses": responses,
+           "complaints": complaints, "churn_events": churn_events}
+    if truth:
+        out["truth"] = pd.DataFrame({
+            "customer_id": cust_ids,
+            "satisfaction_class": _strings(cls, CLASSES),
+            "latent_satisfaction": z,
+            "language": _strings(english.astype(np.int64), ("zh", "en")),
+            "deal_seeker": deal,
+            "high_maintenance": high_maint,
+            "purchase_rate": lam * 365.25,
+            "mean_fare": mean_fare,
+            "dropout_probability": p_drop,
+            "dropout_index": J.astype(np.int64),
+            "lifecycle_pattern": _strings(pattern, PATTERNS),
+            "exit_date": _to_date(cal, t_exit),
+            "exit_cause": _strings(cause, EXIT_CAUSES),
+            "referred": is_referred,
+        })
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _complaint_texts() -> list[str]:
+    """Complaint texts indexed by ((category * 3 + variant) * 2 + high severity) * 2 + english."""
+    out = []
+    for c in COMPLAINT_CATEGORIES:
+        for zh, en in COMPLAINT_TEXT[c]:
+            for high in (False, True):
+                out.append(zh + (COMPENSATION[0] if high else ""))
+                out.append(en + (" " + COMPENSATION[1] if high else ""))
+    return out
+
+
+def _comment_strings(code: np.ndarray):
+    """Comments from codes ((first * (P + 1) + second + 1) * 2 + english), -1 = no comment."""
+    uniq, inv = np.unique(code, return_inverse=True)
+    labels = []
+    for c in uniq.tolist():
+        if c < 0:
+            labels.append("")
+            continue
+        lang, pair = c % 2, c // 2
+        first, second = divmod(pair, len(_PHRASES) + 1)
+        text = _PHRASES[first][lang]
+        if second > 0:
+            text += (" " if lang else "") + _PHRASES[second - 1][lang]
+        labels.append(text)
+    codes = inv.reshape(-1)
+    if len(uniq) and uniq[0] < 0:
+        codes = codes - 1          # the "no comment" label becomes missing
+        labels = labels[1:]
+    return _strings(codes, labels)
+
+
+# ----------------------------------------------------------------------------------------------
+# public API
+def _check(n_customers, seed, end_date) -> tuple[int, int, str]:
+    if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
+        raise CxValueError(f"n_customers: expected a positive whole number, got {n_customers!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise CxValueError(f"seed: expected a whole number >= 0, got {seed!r}")
+    try:
+        end = str(pd.Timestamp(end_date).date())
+    except (ValueError, TypeError):
+        raise CxValueError(f"end_date: expected a date such as '2025-12-31', got {end_date!r}") from None
+    return int(n_customers), int(seed), end
+
+
+def _tables(truth: bool) -> tuple[str, ...]:
+    return TABLE_ORDER + (("truth",) if truth else ())
+
+
+def iter_generate(n_customers: int, *, seed: int = 0, end_date=DEFAULT_END_DATE, chunk_customers: int = 200_000,
+                  truth: bool = False) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Generate the demo company chunk by chunk, yielding ``(table_name, DataFrame)``.
+
+    Each chunk holds about ``chunk_customers`` customers (rounded up to whole blocks of
+    :data:`BLOCK_SIZE`) and yields every table once, in :data:`cxvalue.schema.TABLE_ORDER`
+    (then ``truth`` when asked for). Memory stays bounded by the chunk size; the rows do not
+    depend on it. ``truth=True`` adds a per-customer table of the latent state
+    (:data:`TRUTH_COLUMNS`) for testing analyses; it is not a contract table.
+    """
+    n, seed, end = _check(n_customers, seed, end_date)
+    if not isinstance(chunk_customers, (int, np.integer)) or chunk_customers < 1:
+        raise CxValueError(f"chunk_customers: expected a positive whole number, got {chunk_customers!r}")
+    n_blocks = -(-n // BLOCK_SIZE)
+    per_chunk = max(1, -(-int(chunk_customers) // BLOCK_SIZE))
+    id_width = max(7, len(str(n)))
+    for b0 in range(0, n_blocks, per_chunk):
+        parts = [_simulate_block(seed, b, b * BLOCK_SIZE, min(BLOCK_SIZE, n - b * BLOCK_SIZE), end, id_width, truth)
+                 for b in range(b0, min(b0 + per_chunk, n_blocks))]
+        for name in _tables(truth):
+            frames = [p.pop(name) for p in parts]
+            yield name, frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        del parts
+
+
+def generate(n_customers: int = 20_000, *, seed: int = 0, end_date=DEFAULT_END_DATE,
+             truth: bool = False) -> dict[str, pd.DataFrame]:
+    """Simulate SkyWay Airlines (天途航空): a dict of contract tables (see :mod:`cxvalue.schema`).
+
+    Tables: customers, acquisition, referrals, transactions, subscriptions, responses,
+    complaints, churn_events (plus ``truth`` with ``truth=True``). Customers sign up over
+    the three years ending at ``end_date``; nothing is dated after it. The same ``seed``,
+    ``n_customers`` and ``end_date`` always give the same data. Planted effects are listed
+    in :data:`GROUND_TRUTH` and docs/demo.md.
+
+    >>> tables = generate(2_000, seed=1)
+    >>> sorted(tables)[:3]
+    ['acquisition', 'churn_events', 'complaints']
+    """
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in _tables(truth)}
+    for name, frame in iter_generate(n_customers, seed=seed, end_date=end_date, chunk_customers=1_000_000, truth=truth):
+        parts[name].append(frame)
+    return {name: f[0] if len(f) == 1 else pd.concat(f, ignore_index=True) for name, f in parts.items()}
+
+
+def _arrow_schema(name: str, frame: pd.DataFrame, fmt: str):
+    """Arrow schema of a table file: contract ``date`` columns as date32, timestamps in
+    microseconds (seconds in CSV), the rest from the frame's dtypes."""
+    import pyarrow as pa
+    table = TABLES.get(name)
+    fields = []
+    for col, dtype in frame.dtypes.items():
+        spec = table.column(col).dtype if table is not None and table.has_column(col) else None
+        if spec == "date" or (table is None and col.endswith("_date")):
+            t = pa.date32()
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            t = pa.timestamp("s" if fmt == "csv" else "us")
+        elif pd.api.types.is_bool_dtype(dtype):
+            t = pa.bool_()
+        elif pd.api.types.is_integer_dtype(dtype):
+            t = pa.int64()
+        elif pd.api.types.is_float_dtype(dtype):
+            t = pa.float64()
+        else:
+            t = pa.string()
+        fields.append(pa.field(col, t))
+    return pa.schema(fields)
+
+
+def write_demo(folder, n_customers: int = 20_000, *, seed: int = 0, fmt: str = "parquet",
+               end_date=DEFAULT_END_DATE, chunk_customers: int = 100_000,
+               progress: Callable[[int, int], None] | None = None, truth: bool = False) -> dict[str, int]:
+    """Write the demo company to ``folder``: one file per table (``customers.parquet`` ...).
+
+    ``fmt`` is ``"parquet"`` (a ParquetWriter appends one row group per chunk) or ``"csv"``
+    (UTF-8 with a header). Memory is bounded by ``chunk_customers``. ``progress``, when
+    given, is called as ``progress(chunks_done, chunks_total)``. Returns the row count of
+    each table written.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if fmt not in ("parquet", "csv"):
+        raise CxValueError(f"fmt: expected 'parquet' or 'csv', got {fmt!r}")
+    n, seed, end = _check(n_customers, seed, end_date)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    per_chunk = max(1, -(-int(chunk_customers) // BLOCK_SIZE)) * BLOCK_SIZE
+    total = -(-n // per_chunk)
+    names = _tables(truth)
+    writers: dict = {}
+    counts = {name: 0 for name in names}
+    done = 0
+    if progress:
+        progress(0, total)
+    try:
+        for name, frame in iter_generate(n, seed=seed, end_date=end, chunk_customers=per_chunk, truth=truth):
+            if name not in writers:
+                schema = _arrow_schema(name, frame, fmt)
+                path = folder / f"{name}.{fmt}"
+                writers[name] = (pq.ParquetWriter(path, schema, compression="zstd") if fmt == "parquet" else
+                                 pacsv.CSVWriter(path, schema, write_options=pacsv.WriteOptions(quoting_style="needed")),
+                                 schema)
+            writer, schema = writers[name]
+            writer.write_table(pa.Table.from_pandas(frame, preserve_index=False).cast(schema))
+            counts[name] += len(frame)
+            if name == names[-1]:
+                done += 1
+                if progress:
+                    progress(done, total)
+    finally:
+        for writer, _ in writers.values():
+            writer.close()
+    return counts

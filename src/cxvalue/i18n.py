@@ -1,0 +1,33 @@
+"""Bilingual messages (zh-CN / en) from one catalogue: ``locale/messages.yaml``.
+
+Every label shown to a person (report headings, CLI tables, column labels) comes from
+here, so the Chinese and English wording live side by side in one file.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+LANGS = ("en", "zh")
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    text = resources.files("cxvalue").joinpath("locale/messages.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    for key, entry in data.items():
+        missing = [lang for lang in LANGS if lang not in entry]
+        if missing:
+            raise RuntimeError(f"message {key!r} lacks {missing} in locale/messages.yaml")
+    return data
+
+
+def t(key: str, lang: str = "en", **fmt) -> str:
+    """Translate ``key`` into ``lang``; unknown keys fall back to the key itself."""
+    if lang not in LANGS:
+        raise ValueError(f"lang={lang!r} is not valid: expected one of {LANGS}")
+    entry = catalogue().get(key)
+    text = entry[lang] if entry else key
+    return text.format(**fmt) if fmt else text

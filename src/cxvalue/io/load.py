@@ -1,0 +1,424 @@
+"""Load files into the store: read → validate against the table contract → write.
+
+Guarantees:
+
+- nothing is lost: every rejected row goes to the ``quarantine`` table (load id, table,
+  source, row, column, reason, expected, got, raw values as JSON), and each
+  :class:`LoadReport` satisfies ``rows_read == rows_loaded + rows_rejected``;
+- atomic: on a DuckDB store the whole load (new columns, rows, quarantine, log) is one
+  transaction — a failure half-way leaves the store exactly as before; on other
+  engines rows go to a staging table first and are moved in one statement;
+- idempotent: a file whose content was already loaded into a table is skipped (content
+  hash in ``load_log``); rows whose key is already in the store are rejected as
+  ``duplicate_key`` unless ``replace=True``, which updates them.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from ..errors import CxValueError, DataContractError, LoadAborted
+from ..schema import IBIS_TYPES, SQL_TYPES, TABLE_ORDER, TABLES, get_table
+from ..store import backend_name, raw_duckdb
+from .mapping import Mapping, load_mapping
+from .readers import ReadOptions, Source, open_query, open_source
+from .validate import checked_query, infer_extra_types, q, resolve_columns
+
+QUARANTINE_SQL = ("load_id VARCHAR, table_name VARCHAR, source VARCHAR, row BIGINT, column_name VARCHAR, "
+                  "reason VARCHAR, expected VARCHAR, got VARCHAR, raw VARCHAR, quarantined_at TIMESTAMP")
+LOAD_LOG_SQL = ("load_id VARCHAR, table_name VARCHAR, source VARCHAR, content_hash VARCHAR, loaded_at TIMESTAMP, "
+                "rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, customers_created BIGINT, "
+                "mapping VARCHAR, status VARCHAR")
+SUPPORTED_FILES = (".csv", ".txt", ".tsv", ".dat", ".xlsx", ".xlsm", ".parquet", ".pq")
+
+
+@dataclass
+class LoadReport:
+    table: str
+    source: str
+    load_id: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rejected_by_reason: dict = field(default_factory=dict)
+    customers_created: int = 0
+    columns: dict = field(default_factory=dict)     # source header -> store column
+    extra_columns: list = field(default_factory=list)
+    dropped_columns: list = field(default_factory=list)
+    skipped: bool = False
+    message: str = ""
+    examples: list = field(default_factory=list)    # first rejected rows (row, column, reason, expected, got)
+    seconds: float = 0.0
+
+    def __post_init__(self):
+        self.check()
+
+    def check(self):
+        if self.rows_read != self.rows_loaded + self.rows_rejected:
+            raise AssertionError(f"load report does not reconcile: read {self.rows_read} != "
+                                 f"loaded {self.rows_loaded} + rejected {self.rows_rejected}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _fail_point(step: str) -> None:
+    """Hook for fault-injection tests (monkeypatched to raise at a given step)."""
+
+
+def _ddl_columns(plan_cols) -> str:
+    return ", ".join(f"{q(c.name)} {SQL_TYPES[c.spec.dtype]}" for c in plan_cols)
+
+
+def _ensure_meta(con) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS quarantine ({QUARANTINE_SQL})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS load_log ({LOAD_LOG_SQL})")
+
+
+def _table_columns(con, name: str) -> dict[str, str]:
+    rows = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+                       "AND table_schema = current_schema() ORDER BY ordinal_position", [name]).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def _ensure_table(con, table, plan) -> None:
+    existing = _table_columns(con, table.name)
+    if not existing:
+        base = [c for c in plan.columns if not c.extra and (c.source is not None or c.name in table.column_names)]
+        cols = base + [c for c in plan.columns if c.extra]
+        con.execute(f"CREATE TABLE {q(table.name)} ({_ddl_columns(cols)})")
+        return
+    for c in plan.columns:
+        if c.name not in existing:
+            con.execute(f"ALTER TABLE {q(table.name)} ADD COLUMN {q(c.name)} {SQL_TYPES[c.spec.dtype]}")
+
+
+def load_file(con, table: str, path: str | Path | None = None, *, mapping: str | Path | Mapping | None = None,
+              options: ReadOptions | dict | None = None, query: str | None = None, query_url: str | None = None,
+              unknown_customer: str | None = None, replace: bool = False, strict: bool = False,
+              progress=None) -> LoadReport:
+    """Load one file (or SQL query result) into ``table`` of the store ``con`` (an Ibis backend).
+
+    ``unknown_customer``: ``"create"`` stub customers for ids not in ``customers`` (default, from
+    settings) or ``"reject"`` such rows. ``strict``: abort (and roll back) on the first bad row,
+    raising an error that names file, row, column, expected and got.
+    """
+    t0 = time.perf_counter()
+    spec = get_table(table)
+    mp = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    if mp.table and mp.table != table:
+        raise CxValueError(f"mapping {mp.path} is for table {mp.table!r}, not {table!r}")
+    opts = options if isinstance(options, ReadOptions) else ReadOptions.from_dict(options or {})
+    opts = ReadOptions.from_dict(mp.options, base=opts) if mp.options else opts
+    if unknown_customer is None:
+        from ..config import load_settings
+        unknown_customer = load_settings()["unknown_customer"]
+    if unknown_customer not in ("create", "reject"):
+        raise CxValueError(f"unknown_customer={unknown_customer!r} is not valid: expected 'create' or 'reject'")
+    step = progress or (lambda msg: None)
+    duck = raw_duckdb(con)
+    native = duck is not None
+    stage = duck if native else duckdb.connect()
+    load_id = uuid.uuid4().hex[:12]
+    src_label = str(path) if path is not None else f"{query_url} :: {query}"
+    if native:
+        stage.execute("BEGIN TRANSACTION")
+    src = None
+    try:
+        step("read")
+        if native:
+            _ensure_meta(stage)
+        src = open_query(stage, query_url, query) if query is not None else open_source(stage, path, opts)
+        if src.content_hash and _already_loaded(con, stage if native else None, table, src.content_hash):
+            if native:
+                stage.execute("ROLLBACK")
+            return LoadReport(table, src_label, load_id, skipped=True, seconds=time.perf_counter() - t0,
+                              message=f"{Path(src_label).name} was already loaded into {table} (same content): skipped")
+        native_types = _duck_types(stage, src)
+        plan = resolve_columns(spec, src.headers, mp, Path(src_label).name)
+        extras = [c.source for c in plan.columns if c.extra]
+        store_cols = _store_columns(con, stage if native else None, table)
+        inferred = infer_extra_types(stage, src, [h for h in extras], opts, native_types)
+        for c in plan.columns:
+            if c.extra:
+                dtype = _dtype_of(store_cols.get(c.name)) or inferred.get(c.source, "string")
+                object.__setattr__(c, "spec", type(c.spec)(c.name, dtype))
+        step("validate")
+        existing_keys = customers = None
+        if native:
+            if spec.key and _table_columns(stage, table) and not replace:
+                existing_keys = q(table)
+            if spec.name != "customers" and any(c.spec.customer_ref for c in plan.present) and unknown_customer == "reject":
+                customers = "customers" if _table_columns(stage, "customers") else "(SELECT NULL::VARCHAR AS customer_id WHERE false)"
+        else:
+            existing_keys, customers = _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer)
+        sql, updates, checks = checked_query(plan, src, opts, mp, native_types=native_types,
+                                             existing_keys=existing_keys, customers=customers)
+        stage.execute(f"CREATE OR REPLACE TEMP TABLE __checked AS {sql}")
+        if src.finish:
+            src.finish()
+        for u in updates:
+            stage.execute(u)
+        _fail_point("checked")
+        counts = dict(stage.execute("SELECT __check, count(*) FROM __checked GROUP BY 1").fetchall())
+        good = counts.pop(None, 0)
+        by_reason = {}
+        for k, n in counts.items():
+            by_reason[checks[k - 1].reason] = by_reason.get(checks[k - 1].reason, 0) + n
+        for r in src.rejects:
+            by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + 1
+        rejected = sum(by_reason.values())
+        report = LoadReport(table, src_label, load_id, rows_read=good + rejected, rows_loaded=good,
+                            rows_rejected=rejected, rejected_by_reason=by_reason, columns=plan.mapped(),
+                            extra_columns=[c.name for c in plan.columns if c.extra and c.source],
+                            dropped_columns=plan.dropped)
+        step("write")
+        present = plan.present
+        if native:
+            _ensure_table(stage, spec, plan)
+        _quarantine(stage, con if not native else None, src, report, checks)
+        if strict and rejected:
+            ex = report.examples[0]
+            raise DataContractError(
+                f"{Path(src_label).name} row {ex['row']}: column {ex['column']!r}: {ex['reason']}: expected "
+                f"{ex['expected']}, got {ex['got']!r} ({rejected} bad row(s); nothing was loaded)",
+                source=src_label, row=ex["row"], column=ex["column"], expected=ex["expected"], got=ex["got"])
+        cols = ", ".join(q(c.name) for c in present)
+        vals = ", ".join(f"v_{i}" for i in range(len(present)))
+        if native:
+            if replace and spec.key and all(any(c.name == k for c in present) for k in spec.key):
+                keyvals = ", ".join(f"v_{i}" for i, c in enumerate(present) if c.name in spec.key)
+                stage.execute(f"DELETE FROM {q(table)} WHERE ({', '.join(q(k) for k in spec.key)}) IN "
+                              f"(SELECT ({keyvals}) FROM __checked WHERE __check IS NULL)")
+            stage.execute(f"INSERT INTO {q(table)} ({cols}) SELECT {vals} FROM __checked WHERE __check IS NULL")
+            _fail_point("inserted")
+            report.customers_created = _create_customers(stage, spec, present, unknown_customer)
+            stage.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok')",
+                          [load_id, table, src_label, src.content_hash, _now(), report.rows_read,
+                           report.rows_loaded, report.rows_rejected, report.customers_created,
+                           mp.path or ""])
+            _fail_point("logged")
+            stage.execute("COMMIT")
+        else:
+            _write_remote(con, stage, spec, plan, report, src, mp, unknown_customer, replace)
+        report.seconds = time.perf_counter() - t0
+        report.check()
+        return report
+    except BaseException as exc:
+        if native:
+            try:
+                stage.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+        if isinstance(exc, CxValueError) or not isinstance(exc, Exception):
+            raise
+        raise LoadAborted(f"loading {Path(src_label).name} into {table} failed and was rolled back "
+                          f"(the store is unchanged): {type(exc).__name__}: {exc}") from exc
+    finally:
+        if src is not None:
+            src.close()
+        for t in ("__checked", "src", "src_lines"):
+            try:
+                stage.execute(f"DROP TABLE IF EXISTS {t}")
+            except duckdb.Error:
+                pass
+        if not native:
+            stage.close()
+
+
+def _duck_types(stage, src: Source) -> dict[str, str]:
+    return {d[0]: _sqltype(d[1]) for d in stage.execute(f"DESCRIBE SELECT * FROM {src.relation}").fetchall()
+            for d in [(d[0], d[1])]}
+
+
+def _sqltype(t: str) -> str:
+    t = str(t).upper()
+    return "TIMESTAMP" if t.startswith("TIMESTAMP") else t
+
+
+def _dtype_of(sqltype: str | None) -> str | None:
+    if sqltype is None:
+        return None
+    sqltype = _sqltype(sqltype)
+    rev = {v: k for k, v in SQL_TYPES.items()}
+    return rev.get(sqltype, "string" if sqltype == "VARCHAR" else None)
+
+
+def _store_columns(con, stage, table: str) -> dict[str, str]:
+    if stage is not None:
+        return _table_columns(stage, table)
+    if table not in con.list_tables():
+        return {}
+    schema = con.table(table).schema()
+    m = {v: k for k, v in IBIS_TYPES.items()}
+    rev = {"string": "VARCHAR", "int64": "BIGINT", "float64": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE",
+           "timestamp": "TIMESTAMP"}
+    return {n: rev.get(str(t).split("(")[0].lower().rstrip("!"), "VARCHAR") for n, t in schema.items()}
+
+
+def _already_loaded(con, stage, table: str, digest: str) -> bool:
+    if stage is not None:
+        return bool(stage.execute("SELECT count(*) FROM load_log WHERE table_name = ? AND content_hash = ? "
+                                  "AND status = 'ok'", [table, digest]).fetchone()[0])
+    if "load_log" not in con.list_tables():
+        return False
+    lg = con.table("load_log")
+    return lg.filter((lg.table_name == table) & (lg.content_hash == digest)).count().execute() > 0
+
+
+def _quarantine(stage, remote, src: Source, report: LoadReport, checks) -> None:
+    """Rejected rows → quarantine, with user-facing row numbers and raw values as JSON."""
+    rows = []
+    if report.rows_rejected > len(src.rejects):
+        bad = stage.execute("SELECT __idx, __check, __got, __raw FROM __checked WHERE __check IS NOT NULL "
+                            "ORDER BY __idx").fetchnumpy()
+        nums = src.row_numbers(np.asarray(bad["__idx"]))
+        for k in range(len(nums)):
+            c = checks[int(bad["__check"][k]) - 1]
+            got = bad["__got"][k]
+            rows.append((int(nums[k]), c.column, c.reason, c.expected, None if got is None else str(got), bad["__raw"][k]))
+    for r in src.rejects:
+        rows.append((r["row"], r["column"], r["reason"], r["expected"], r["got"],
+                     json.dumps({"line": r["raw"]}, ensure_ascii=False)))
+    rows.sort(key=lambda r: r[0])
+    report.examples = [dict(zip(("row", "column", "reason", "expected", "got"), r[:5])) for r in rows[:20]]
+    if not rows:
+        return
+    import pyarrow as pa
+    now = _now()
+    tbl = pa.table({"load_id": [report.load_id] * len(rows), "table_name": [report.table] * len(rows),
+                    "source": [report.source] * len(rows), "row": [r[0] for r in rows],
+                    "column_name": [r[1] for r in rows], "reason": [r[2] for r in rows],
+                    "expected": [r[3] for r in rows], "got": [r[4] for r in rows],
+                    "raw": [r[5] for r in rows], "quarantined_at": [now] * len(rows)})
+    if remote is None:
+        stage.register("__q", tbl)
+        stage.execute("INSERT INTO quarantine SELECT * FROM __q")
+        stage.unregister("__q")
+    else:
+        report._pending_quarantine = tbl  # written with the rows by _write_remote
+
+
+def _create_customers(stage, spec, present, mode: str) -> int:
+    if spec.name == "customers" or mode != "create":
+        return 0
+    refs = [i for i, c in enumerate(present) if c.spec.customer_ref]
+    if not refs:
+        return 0
+    if not _table_columns(stage, "customers"):
+        stage.execute("CREATE TABLE customers (" + ", ".join(f"{q(c.name)} {SQL_TYPES[c.dtype]}"
+                                                           for c in TABLES["customers"].columns) + ")")
+    ids = " UNION ".join(f"SELECT v_{i} AS customer_id FROM __checked WHERE __check IS NULL AND v_{i} IS NOT NULL" for i in refs)
+    n = stage.execute(f"INSERT INTO customers (customer_id) SELECT DISTINCT customer_id FROM ({ids}) "
+                      f"WHERE customer_id NOT IN (SELECT customer_id FROM customers WHERE customer_id IS NOT NULL)").fetchone()[0]
+    return int(n)
+
+
+def _now():
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+# ---- other engines (PySpark, Postgres ...): validate in DuckDB, move rows through a staging table
+def _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer):
+    existing = customers = None
+    tables = con.list_tables()
+    if spec.key and spec.name in tables and not replace and all(k in con.table(spec.name).columns for k in spec.key):
+        keys = con.table(spec.name).select(*spec.key).distinct().to_pyarrow()
+        stage.register("__remote_keys", keys)
+        existing = "__remote_keys"
+    if spec.name != "customers" and unknown_customer == "reject" and any(c.spec.customer_ref for c in plan.present):
+        if "customers" in tables:
+            stage.register("__remote_customers", con.table("customers").select("customer_id").distinct().to_pyarrow())
+            customers = "__remote_customers"
+        else:
+            customers = "(SELECT NULL::VARCHAR AS customer_id WHERE false)"
+    return existing, customers
+
+
+def _write_remote(con, stage, spec, plan, report, src, mp, unknown_customer, replace):
+    import ibis
+    import pyarrow as pa
+    present = plan.present
+    sel = ", ".join(f"v_{i} AS {q(c.name)}" for i, c in enumerate(present))
+    rows = stage.execute(f"SELECT {sel} FROM __checked WHERE __check IS NULL").to_arrow_table()
+    tables = con.list_tables()
+    if spec.name in tables:
+        target_cols = con.table(spec.name).columns
+        new = [c for c in rows.column_names if c not in target_cols]
+        if new:
+            raise CxValueError(f"{Path(report.source).name}: columns {new} are not in the store's {spec.name} table; "
+                               f"on a {backend_name(con)} store add them first or drop them with the mapping's 'drop'")
+        for c in target_cols:
+            if c not in rows.column_names:
+                typ = con.table(spec.name).schema()[c]
+                rows = rows.append_column(c, pa.nulls(len(rows), type=typ.to_pyarrow()))
+        rows = rows.select(list(target_cols))
+    staging = f"cx_staging_{report.load_id}"
+    try:
+        con.create_table(staging, rows)
+        if spec.name in tables:
+            if replace and spec.key:
+                raise CxValueError(f"--replace is only supported on DuckDB stores, not {backend_name(con)}")
+            con.insert(spec.name, con.table(staging))
+        else:
+            con.create_table(spec.name, con.table(staging))
+    finally:
+        try:
+            con.drop_table(staging, force=True)
+        except Exception:
+            pass
+    qt = getattr(report, "_pending_quarantine", None)
+    if qt is not None:
+        if "quarantine" in tables:
+            con.insert("quarantine", qt)
+        else:
+            con.create_table("quarantine", qt)
+        del report._pending_quarantine
+    log = pa.table({"load_id": [report.load_id], "table_name": [spec.name], "source": [report.source],
+                    "content_hash": [src.content_hash], "loaded_at": [_now()], "rows_read": [report.rows_read],
+                    "rows_loaded": [report.rows_loaded], "rows_rejected": [report.rows_rejected],
+                    "customers_created": [0], "mapping": [mp.path or ""], "status": ["ok"]})
+    if "load_log" in tables:
+        con.insert("load_log", log)
+    else:
+        con.create_table("load_log", log)
+
+
+def load_dir(con, folder: str | Path, *, options: ReadOptions | dict | None = None, unknown_customer: str | None = None,
+             replace: bool = False, strict: bool = False, progress=None) -> tuple[list[LoadReport], list[str]]:
+    """Load every file in ``folder`` named after a table (``transactions.csv``, ``customers.xlsx`` ...),
+    customers first. A ``<table>.yaml`` beside a file is used as its mapping. Returns the reports and
+    the names of files that were not loaded (not named after a table)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CxValueError(f"{str(folder)!r} is not a folder")
+    files = {}
+    ignored = []
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() in (".yaml", ".yml") or p.name.startswith("."):
+            continue
+        stem = p.name.split(".")[0]
+        if stem in TABLES and p.suffix.lower() in SUPPORTED_FILES:
+            if stem in files:
+                raise CxValueError(f"{folder}: two files for table {stem!r}: {files[stem].name} and {p.name}")
+            files[stem] = p
+        else:
+            ignored.append(p.name)
+    if not files:
+        raise CxValueError(f"{folder}: no file named after a table ({', '.join(TABLES)}), e.g. transactions.csv")
+    reports = []
+    for name in TABLE_ORDER:
+        if name in files:
+            m = next((folder / f"{name}{s}" for s in (".yaml", ".yml") if (folder / f"{name}{s}").exists()), None)
+            if progress:
+                progress(f"{name}: {files[name].name}")
+            reports.append(load_file(con, name, files[name], mapping=m, options=options,
+                                     unknown_customer=unknown_customer, replace=replace, strict=strict))
+    return reports, ignored

@@ -1,0 +1,332 @@
+"""Contract checks as SQL over a staged source (runs in DuckDB, vectorised, streaming).
+
+:func:`resolve_columns` matches a source's headers to a table's contract columns.
+:func:`checked_query` builds one SELECT that types every column and names, for each
+row, the first problem found (or NULL): ``__reason``, ``__column``, ``__expected`` and
+``__got``. Reasons, in the order they are checked:
+
+``malformed_row`` · ``missing_value`` · ``wrong_type`` · ``bad_date`` · ``future_date`` ·
+``out_of_range`` · ``not_allowed`` · ``negative_amount`` · ``duplicate_key`` ·
+``unknown_customer``.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from ..errors import CxValueError, DataContractError
+from ..schema import DEFAULT_SCALE, SQL_TYPES, Column, Table, is_rating_column, normalize_name, snake_case
+from .mapping import Mapping
+from .readers import DEFAULT_NA, ReadOptions, Source
+
+REASONS = ("malformed_row", "missing_value", "wrong_type", "bad_date", "future_date", "out_of_range",
+           "not_allowed", "negative_amount", "duplicate_key", "unknown_customer")
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "是", "对", "真")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "否", "不", "假")
+DATE_FORMATS = ("%Y%m%d", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M",
+                "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass
+class ColumnPlan:
+    name: str            # contract (or extra) column name in the store
+    source: str | None   # header in the source, None when absent
+    spec: Column
+    extra: bool = False
+
+
+@dataclass
+class Plan:
+    table: Table
+    columns: list[ColumnPlan]
+    dropped: list[str] = field(default_factory=list)
+
+    @property
+    def present(self) -> list[ColumnPlan]:
+        return [c for c in self.columns if c.source is not None]
+
+    def mapped(self) -> dict[str, str]:
+        return {c.source: c.name for c in self.present}
+
+
+def q(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def lit(value) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def resolve_columns(table: Table, headers: list[str], mapping: Mapping, source: str,
+                    extra_types: dict[str, str] | None = None) -> Plan:
+    """Match headers to contract columns: mapping file, then exact names, then aliases."""
+    by_name = {c.name: c for c in table.columns}
+    taken: dict[str, str] = {}
+    for header, target in mapping.columns.items():
+        if header not in headers:
+            close = difflib.get_close_matches(header, headers, n=1)
+            hint = f" — closest header: {close[0]!r}" if close else ""
+            raise DataContractError(f"{source}: the mapping names column {header!r}, which the file does not have{hint}",
+                                    source=source, column=header)
+        if target not in by_name and not (table.rating_columns and is_rating_column(target)):
+            close = difflib.get_close_matches(target, list(by_name), n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else ""
+            raise DataContractError(f"{source}: the mapping maps {header!r} to {target!r}, which is not a column of "
+                                    f"{table.name}{hint}", source=source, column=target)
+        taken[target] = header
+    dropped = [h for h in headers if h in mapping.drop]
+    free = [h for h in headers if h not in taken.values() and h not in mapping.drop]
+    norm = {h: normalize_name(h) for h in free}
+    for col in table.columns:
+        if col.name in taken:
+            continue
+        keys = [normalize_name(col.name)] + [normalize_name(a) for a in col.aliases]
+        for key in keys:  # exact name first, then aliases in order
+            hit = [h for h in free if norm[h] == key and h not in taken.values()]
+            if hit:
+                taken[col.name] = hit[0]
+                break
+    plans = [ColumnPlan(c.name, taken.get(c.name), c) for c in table.columns]
+    missing = [p for p in plans if p.spec.required and p.source is None]
+    if missing:
+        leftover = [h for h in free if h not in taken.values()]
+        msgs = []
+        for p in missing:
+            close = difflib.get_close_matches(p.name, leftover, n=1, cutoff=0.5)
+            hint = f"closest header: {close[0]!r}; " if close else ""
+            msgs.append(f"missing required column {p.name!r} (expected {p.spec.dtype}) — {hint}"
+                        f"rename it or map it with --map (columns: {{<header>: {p.name}}})")
+        raise DataContractError(f"{source}: " + "; ".join(msgs) + f". Headers found: {', '.join(headers)}",
+                                source=source, column=missing[0].name, expected=missing[0].spec.dtype)
+    used = set(by_name)
+    extra_types = extra_types or {}
+    for h in headers:
+        if h in taken.values() or h in mapping.drop:
+            continue
+        name = snake_case(h)
+        if table.rating_columns and is_rating_column(name):
+            spec = Column(name, "float", scale=mapping.scale_for(name, DEFAULT_SCALE))
+            plans.append(ColumnPlan(name, h, spec))
+            used.add(name)
+            continue
+        while name in used:
+            name += "_x"
+        used.add(name)
+        plans.append(ColumnPlan(name, h, Column(name, extra_types.get(h, "string")), extra=True))
+    return Plan(table, plans, dropped)
+
+
+def _clean(expr: str, options: ReadOptions, typed: bool, dtype: str = "string") -> str:
+    """A source value as trimmed text, '' as NULL (typed sources are cast to text).
+
+    NA codes (``na_values``) in number/date/bool columns simply fail to parse and are then
+    treated as missing by the checks (cheaper than testing every value); in text columns they
+    become NULL only when the user gave ``na_values`` explicitly."""
+    text = f"CAST({expr} AS VARCHAR)" if typed else expr
+    core = f"NULLIF(trim({text}), '')"
+    if dtype == "string" and options.na_values != DEFAULT_NA:
+        nas = ", ".join(lit(v) for v in options.na_values if v != "")
+        return f"CASE WHEN {core} IN ({nas}) THEN NULL ELSE {core} END" if nas else core
+    return core
+
+
+_NATIVE = {"float": ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
+                     "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"),
+           "int": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT", "UTINYINT"),
+           "bool": ("BOOLEAN",), "date": ("DATE", "TIMESTAMP"), "timestamp": ("TIMESTAMP", "DATE")}
+
+
+def _native_fits(native: str, dtype: str) -> bool:
+    """Whether a typed source column converts to ``dtype`` without parsing text."""
+    base = native.split("(")[0].upper()
+    base = "TIMESTAMP" if base.startswith("TIMESTAMP") else base
+    return base in _NATIVE.get(dtype, ())
+
+
+def _value_map(expr: str, codes: dict) -> str:
+    if not codes:
+        return expr
+    whens = " ".join(f"WHEN {expr} = {lit(k)} THEN {lit(str(v).lower() if isinstance(v, bool) else v)}"
+                     for k, v in codes.items())
+    return f"CASE {whens} ELSE {expr} END"
+
+
+def _typed(raw: str, dtype: str, options: ReadOptions) -> str:
+    """Typed value of text expression ``raw`` (NULL when it does not parse)."""
+    if dtype == "string":
+        return raw
+    if dtype in ("int", "float"):
+        # decimal comma: '.' is the thousands separator
+        num = f"replace(replace({raw}, '.', ''), ',', '.')" if options.decimal == "," else raw
+        if dtype == "float":
+            return f"TRY_CAST({num} AS DOUBLE)"
+        d = f"TRY_CAST({num} AS DOUBLE)"  # TRY_CAST('1.5' AS BIGINT) would round to 2
+        return f"(CASE WHEN {d} = floor({d}) AND abs({d}) < 9e18 THEN CAST({d} AS BIGINT) END)"
+    if dtype == "bool":
+        t = ", ".join(lit(w) for w in TRUE_WORDS)
+        f = ", ".join(lit(w) for w in FALSE_WORDS)
+        return f"(CASE WHEN lower({raw}) IN ({t}) THEN true WHEN lower({raw}) IN ({f}) THEN false END)"
+    fmts = ([options.date_format] if options.date_format else []) + list(DATE_FORMATS)
+    fmt_list = "[" + ", ".join(lit(f) for f in fmts) + "]"
+    ts = f"COALESCE(TRY_CAST({raw} AS TIMESTAMP), try_strptime({raw}, {fmt_list}))"
+    if options.date_format:
+        ts = f"COALESCE(try_strptime({raw}, {lit(options.date_format)}), TRY_CAST({raw} AS TIMESTAMP), try_strptime({raw}, {fmt_list}))"
+    return f"CAST({ts} AS DATE)" if dtype == "date" else ts
+
+
+@dataclass(frozen=True)
+class Check:
+    condition: str
+    reason: str
+    column: str | None
+    expected: str
+    got: str  # SQL expression of the offending value
+
+
+def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mapping, *,
+                  native_types: dict[str, str], existing_keys: str | None, customers: str | None,
+                  today_sql: str = "current_date") -> tuple[str, list[str], list[Check]]:
+    """One SELECT over the staged source, the UPDATEs of the cross-row checks, and the checks.
+
+    The SELECT (materialised by the caller as temp table ``__checked``) has columns ``__idx``,
+    typed values ``v_<i>`` (one per present column), ``__check`` (1-based index into the returned
+    checks of the first failing check, NULL for a good row), and for bad rows only ``__got``
+    (the offending value) and ``__raw`` (the row's raw values as JSON). The UPDATEs then mark
+    duplicate keys and unknown customers among the rows still good.
+    """
+    present = plan.present
+    selects, checks = ["__idx"], []
+    if src.has_bad:
+        checks.append(Check("__bad IS NOT NULL", "malformed_row", None, "the declared number of fields", "__bad"))
+        selects.append("__bad")
+    native_ok = []
+    for i, c in enumerate(present):
+        native = native_types.get(c.source, "VARCHAR")
+        codes = mapping.values.get(c.name, {})
+        ok = c.spec.dtype != "string" and not codes and _native_fits(native, c.spec.dtype)
+        native_ok.append(ok)
+        if ok:  # already typed (Parquet, SQL): no round trip through text
+            selects.append(f"{q(c.source)} AS r_{i}")
+        else:
+            raw = _value_map(_clean(q(c.source), options, native != "VARCHAR", c.spec.dtype), codes)
+            selects.append(f"{raw} AS r_{i}")
+    inner = f"SELECT {', '.join(selects)} FROM {src.relation}"
+    outs = ["*"] + [(f"CAST(r_{i} AS {SQL_TYPES[c.spec.dtype]})" if native_ok[i] else _typed(f"r_{i}", c.spec.dtype, options))
+                    + f" AS v_{i}" for i, c in enumerate(present)]
+    typed = f"SELECT {', '.join(outs)} FROM ({inner})"
+
+    expect = {"int": "a whole number", "float": "a number", "bool": "true/false (yes/no, 1/0)",
+              "date": "a date (YYYY-MM-DD" + (f" or {options.date_format}" if options.date_format else "") + ")",
+              "timestamp": "a date/time (YYYY-MM-DD[ HH:MM:SS]" + (f" or {options.date_format}" if options.date_format else "") + ")"}
+    nas = ", ".join(lit(v) for v in options.na_values if v != "")
+    for i, c in enumerate(present):
+        s, r, v, col = c.spec, f"r_{i}", f"v_{i}", c.name
+        is_na = f"{r} IN ({nas})" if nas and s.dtype != "string" else "false"
+        if s.required:
+            checks.append(Check(f"({r} IS NULL OR ({v} IS NULL AND {is_na}))", "missing_value", col,
+                                f"a {s.dtype} value", "''"))
+        if s.dtype != "string":
+            reason = "bad_date" if s.dtype in ("date", "timestamp") else "wrong_type"
+            hint = " (use --decimal ',' for decimal commas)" if s.dtype in ("int", "float") and options.decimal == "." else ""
+            checks.append(Check(f"{r} IS NOT NULL AND {v} IS NULL AND NOT {is_na}", reason, col,
+                                expect[s.dtype] + hint, r))
+        if s.not_future:
+            checks.append(Check(f"CAST({v} AS DATE) > {today_sql}", "future_date", col, "a date not after today", r))
+        lo, hi = s.min, s.max
+        if s.scale is not None:
+            lo, hi = mapping.scale_for(col, s.scale)
+        if lo is not None or hi is not None:
+            conds = ([f"{v} < {lo}"] if lo is not None else []) + ([f"{v} > {hi}"] if hi is not None else [])
+            rng = (f"between {lo:g} and {hi:g}" if lo is not None and hi is not None
+                   else (f">= {lo:g}" if lo is not None else f"<= {hi:g}"))
+            checks.append(Check(f"({' OR '.join(conds)})", "out_of_range", col, f"a value {rng}", r))
+        if s.allowed:
+            checks.append(Check(f"{v} IS NOT NULL AND {v} NOT IN ({', '.join(lit(a) for a in s.allowed)})",
+                                "not_allowed", col, "one of " + "/".join(s.allowed), r))
+        if col in plan.table.nonnegative:
+            flag = next((j for j, p in enumerate(present) if p.name == plan.table.return_flag), None)
+            ok = f" AND NOT coalesce(v_{flag}, false)" if flag is not None else ""
+            what = (f"a value >= 0 (or {plan.table.return_flag}=true for returns)" if plan.table.return_flag
+                    else "a value >= 0")
+            checks.append(Check(f"{v} < 0{ok}", "negative_amount", col, what, r))
+
+    vals = ", ".join(f"v_{i}" for i in range(len(present)))
+    check = ("CASE " + " ".join(f"WHEN {c.condition} THEN {k + 1}" for k, c in enumerate(checks)) + " END"
+             if checks else "NULL::INTEGER")
+    got = ("CASE __check " + " ".join(f"WHEN {k + 1} THEN CAST({c.got} AS VARCHAR)" for k, c in enumerate(checks))
+           + " END" if checks else "NULL::VARCHAR")
+    raw_struct = ", ".join(f"{lit(c.source)}: r_{i}" for i, c in enumerate(present)) or "'_': NULL"
+    select = (f"SELECT __idx{', ' if vals else ''}{vals}, __check, "
+              f"CASE WHEN __check IS NOT NULL THEN {got} END AS __got, "
+              f"CASE WHEN __check IS NOT NULL THEN to_json({{{raw_struct}}})::VARCHAR END AS __raw "
+              f"FROM (SELECT *, {check} AS __check FROM ({typed}))")
+
+    # Row-level checks across rows and tables run afterwards as UPDATEs of the rows still good,
+    # so the single scan above needs no joins (duplicates found by hash aggregation, not a window).
+    typed_struct = ", ".join(f"{lit(c.source)}: v_{i}" for i, c in enumerate(present)) or "'_': NULL"
+    updates = []
+
+    def mark(k: int, got_sql: str, where: str, frm: str = "") -> str:
+        return (f"UPDATE __checked SET __check = {k}, __got = CAST({got_sql} AS VARCHAR), "
+                f"__raw = to_json({{{typed_struct}}})::VARCHAR {frm} WHERE __checked.__check IS NULL AND {where}")
+
+    key_idx = [next((j for j, p in enumerate(present) if p.name == k), None) for k in plan.table.key]
+    if plan.table.key and all(j is not None for j in key_idx):
+        kv = [f"__checked.v_{j}" for j in key_idx]
+        kname = ", ".join(plan.table.key)
+        got_key = " || '/' || ".join(f"CAST({k} AS VARCHAR)" for k in kv)
+        checks.append(Check("", "duplicate_key", kname, f"a {kname} not seen before in this file", ""))
+        dsel = ", ".join(f"v_{j} AS __d{n}" for n, j in enumerate(key_idx))
+        dnn = " AND ".join(f"v_{j} IS NOT NULL" for j in key_idx)
+        on = " AND ".join(f"__d.__d{n} = {k}" for n, k in enumerate(kv))
+        updates.append(mark(len(checks), got_key, f"{on} AND __checked.__idx > __d.__first",
+                            f"FROM (SELECT {dsel}, min(__idx) AS __first FROM __checked WHERE __check IS NULL AND {dnn} "
+                            f"GROUP BY ALL HAVING count(*) > 1) __d"))
+        if existing_keys:
+            checks.append(Check("", "duplicate_key", kname,
+                                f"a {kname} not already in the store (use --replace to update existing rows)", ""))
+            on = " AND ".join(f"__e.{q(k)} = {v}" for k, v in zip(plan.table.key, kv))
+            updates.append(mark(len(checks), got_key, f"EXISTS (SELECT 1 FROM {existing_keys} __e WHERE {on})"))
+    if customers is not None:
+        for j, p in enumerate(present):
+            if p.spec.customer_ref:
+                checks.append(Check("", "unknown_customer", p.name, "a customer_id present in customers", ""))
+                updates.append(mark(len(checks), f"__checked.v_{j}", f"__checked.v_{j} IS NOT NULL AND NOT EXISTS "
+                                    f"(SELECT 1 FROM {customers} __c WHERE __c.customer_id = __checked.v_{j})"))
+    return select, updates, checks
+
+
+def infer_extra_types(con, src: Source, headers: list[str], options: ReadOptions, native_types: dict[str, str]) -> dict[str, str]:
+    """Type of each extra (non-contract) column: int, float, date, bool or string, from its values."""
+    if not headers:
+        return {}
+    parts = []
+    for i, h in enumerate(headers):
+        native = native_types.get(h, "VARCHAR")
+        raw = _clean(q(h), options, native != "VARCHAR")
+        nas = ", ".join(lit(v) for v in options.na_values if v != "") or "''"
+        parts += [f"count(CASE WHEN {raw} NOT IN ({nas}) THEN 1 END) AS n{i}",
+                  f"count({_typed(raw, 'int', options)}) AS i{i}",
+                  f"count({_typed(raw, 'float', options)}) AS f{i}",
+                  f"count({_typed(raw, 'bool', options)}) AS b{i}",
+                  f"count({_typed(raw, 'timestamp', options)}) AS d{i}"]
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {src.relation}").fetchone()
+    out = {}
+    for i, h in enumerate(headers):
+        n, ni, nf, nb, nd = row[5 * i: 5 * i + 5]
+        native = native_types.get(h, "VARCHAR")
+        if native != "VARCHAR" and native in SQL_TYPES.values():
+            out[h] = {v: k for k, v in SQL_TYPES.items()}[native]
+        elif n == 0:
+            out[h] = "string"
+        elif ni == n:
+            out[h] = "int"
+        elif nf == n:
+            out[h] = "float"
+        elif nb == n:
+            out[h] = "bool"
+        elif nd == n:
+            out[h] = "timestamp"
+        else:
+            out[h] = "string"
+    return out

@@ -1,0 +1,626 @@
+"""PLS path modelling for customer satisfaction index models (ACSI / ECSI, concepts D5).
+
+A reimplementation of Lohmöller's PLS-PM algorithm as in R ``plspm`` (Sanchez, Trinchera
+& Russolillo), validated against R's outputs on the ECSI bank data to 1e-4 (see
+tests/perception/test_plspm.py and docs/perception.md).
+
+Algorithm (R ``plspm`` 0.4.x, metric data):
+
+1. Indicators are centred; with ``scaled=True`` also divided by their standard deviation
+   computed with divisor **n** (R: ``sqrt((n-1)/n) * sd``). The divisor only rescales
+   every indicator by the same factor, so loadings, paths and scores do not depend on it;
+   only the reported outer weights (in standardised units) do.
+2. Outer weights start at 1, normalised so each latent variable (LV) has variance 1
+   (divisor n). Repeat: outer estimates Y = XW (standardised); inner weights E by the
+   scheme (``centroid``: sign of the correlations of adjacent LVs; ``factorial``: the
+   correlations; ``path``: for an LV's predecessors the coefficients of its regression
+   on them, for its successors the correlations); inner estimates Z = YE; new weights
+   — mode A (reflective): w_j = X_j'z_j / n; mode B (formative): least squares of z_j
+   on X_j. Stop when Σ(|w_old| − |w_new|)² < ``tol`` (1e-6) or after ``max_iter``.
+3. Final weights normalised to unit LV variance; scores = XW, each LV's sign chosen so
+   that most of its indicators correlate positively with it (R ``get_scores``; the
+   weights are flipped with it here). Scores therefore have mean 0 and variance 1
+   (divisor n) whether or not the data were scaled.
+4. Paths: OLS (with intercept) of each endogenous LV on its predecessors; R², standard
+   errors, t and p as R's ``lm``. Loadings and crossloadings = correlations of
+   indicators and LVs; communality = loading²; redundancy = communality × R²;
+   AVE (mode A) = Σ loading² / (Σ loading² + Σ (1 − loading²)); GoF =
+   sqrt(mean communality of multi-item blocks × mean R²). Unidimensionality on the raw
+   indicators: standardised Cronbach alpha (floored at 0, as R), Dillon-Goldstein rho
+   from the first principal component, first two eigenvalues of the correlation matrix.
+5. Effects: direct = path coefficients P; total = Σ_k P^k; indirect = total − direct.
+6. Bootstrap (``n_boot`` > 0, seeded): resample respondents, refit, report mean,
+   standard error and percentile interval of weights, loadings, paths, R² and total
+   effects (R reports perc.025 / perc.975 the same way; resamples differ).
+
+0-100 index (ACSI style, Fornell et al. 1996): the raw-metric ("unstandardised") outer
+weights u_i = w_i / s_i (s_i = the scaling SD, 1 if unscaled) are normalised to sum to 1
+in each block; an LV's index is 100 × (Σ ũ_i x_i − Σ ũ_i min_i) / Σ ũ_i (max_i − min_i),
+with [min_i, max_i] the answer scale (e.g. 1-10). It needs positive weights (R
+``rescale`` has the same rule). See :meth:`PLSPM.indices` and :meth:`PLSPM.index_scores`.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import CxValueError, CxValueWarning, ConvergenceWarning, check_is_fitted, one_of
+
+__all__ = ["SCHEMES", "MODES", "PLSPM", "ECSI_MODEL", "ACSI_MODEL", "model_template"]
+
+SCHEMES = ("centroid", "factorial", "path")
+MODES = ("A", "B")
+MISSING = ("raise", "listwise")
+
+#: ECSI model as in R plspm's ``satisfaction`` data (Tenenhaus et al. 2005): blocks name the
+#: columns of that data set; replace them with your own columns.
+ECSI_MODEL = {
+    "blocks": {
+        "IMAG": ["imag1", "imag2", "imag3", "imag4", "imag5"],
+        "EXPE": ["expe1", "expe2", "expe3", "expe4", "expe5"],
+        "QUAL": ["qual1", "qual2", "qual3", "qual4", "qual5"],
+        "VAL": ["val1", "val2", "val3", "val4"],
+        "SAT": ["sat1", "sat2", "sat3", "sat4"],
+        "LOY": ["loy1", "loy2", "loy3", "loy4"],
+    },
+    "paths": {
+        "EXPE": ["IMAG"],
+        "QUAL": ["EXPE"],
+        "VAL": ["EXPE", "QUAL"],
+        "SAT": ["IMAG", "EXPE", "QUAL", "VAL"],
+        "LOY": ["IMAG", "SAT"],
+    },
+    "modes": "A",
+    "labels": {
+        "IMAG": {"en": "Image", "zh": "企业形象"},
+        "EXPE": {"en": "Customer expectations", "zh": "顾客期望"},
+        "QUAL": {"en": "Perceived quality", "zh": "感知质量"},
+        "VAL": {"en": "Perceived value", "zh": "感知价值"},
+        "SAT": {"en": "Customer satisfaction", "zh": "顾客满意度"},
+        "LOY": {"en": "Customer loyalty", "zh": "顾客忠诚"},
+    },
+}
+
+#: ACSI model (Fornell, Johnson, Anderson, Cha & Bryant 1996). Item names are placeholders
+#: for the usual questions: expectations (overall, customisation, reliability), perceived
+#: quality (same three), value (price given quality, quality given price), satisfaction
+#: (overall, confirmation of expectations, comparison with ideal), complaints (complained
+#: or not), loyalty (repurchase likelihood, price tolerance).
+ACSI_MODEL = {
+    "blocks": {
+        "EXPE": ["expe_overall", "expe_customization", "expe_reliability"],
+        "QUAL": ["qual_overall", "qual_customization", "qual_reliability"],
+        "VAL": ["val_price_given_quality", "val_quality_given_price"],
+        "SAT": ["sat_overall", "sat_confirmation", "sat_ideal"],
+        "COMP": ["comp_complained"],
+        "LOY": ["loy_repurchase", "loy_price_tolerance"],
+    },
+    "paths": {
+        "QUAL": ["EXPE"],
+        "VAL": ["EXPE", "QUAL"],
+        "SAT": ["EXPE", "QUAL", "VAL"],
+        "COMP": ["SAT"],
+        "LOY": ["SAT", "COMP"],
+    },
+    "modes": "A",
+    "labels": {
+        "EXPE": {"en": "Customer expectations", "zh": "顾客期望"},
+        "QUAL": {"en": "Perceived quality", "zh": "感知质量"},
+        "VAL": {"en": "Perceived value", "zh": "感知价值"},
+        "SAT": {"en": "Customer satisfaction (ACSI)", "zh": "顾客满意度"},
+        "COMP": {"en": "Customer complaints", "zh": "顾客抱怨"},
+        "LOY": {"en": "Customer loyalty", "zh": "顾客忠诚"},
+    },
+}
+
+_TEMPLATES = {"ecsi": ECSI_MODEL, "acsi": ACSI_MODEL}
+
+
+def model_template(name: str, *, blocks: dict | None = None) -> dict:
+    """A copy of the ``"ecsi"`` or ``"acsi"`` model (blocks, paths, modes, labels), with
+    ``blocks`` replaced by yours when given: ``PLSPM().fit(df, **{k: t[k] for k in
+    ("blocks", "paths", "modes")})``."""
+    one_of("name", name, _TEMPLATES)
+    t = copy.deepcopy(_TEMPLATES[name])
+    if blocks is not None:
+        missing = [lv for lv in t["blocks"] if lv not in blocks]
+        if missing:
+            raise CxValueError(f"blocks for the {name} template lack latent variable(s) {missing}")
+        t["blocks"] = {lv: list(blocks[lv]) for lv in t["blocks"]}
+    return t
+
+
+# --------------------------------------------------------------------------- numerics
+def _popstd(a: np.ndarray) -> np.ndarray:
+    return a.std(axis=0, ddof=0)
+
+
+def _standardize(a: np.ndarray) -> np.ndarray:
+    return (a - a.mean(axis=0)) / _popstd(a)
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    az, bz = _standardize(a), _standardize(b)
+    return az.T @ bz / len(a)
+
+
+def _path_scheme(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    lvs = P.shape[0]
+    E = np.zeros_like(P, dtype=float)
+    C = Y.T @ Y / len(Y)            # Y standardised: correlations
+    for k in range(lvs):
+        pred = np.nonzero(P[k])[0]
+        if len(pred):
+            E[pred, k] = np.linalg.lstsq(Y[:, pred], Y[:, k], rcond=None)[0]
+        succ = np.nonzero(P[:, k])[0]
+        if len(succ):
+            E[succ, k] = C[k, succ]
+    return E
+
+
+def _outer_weights(X: np.ndarray, P: np.ndarray, ODM: np.ndarray, blockinds: np.ndarray, modes, scheme: str,
+                   tol: float, max_iter: int):
+    """Lohmöller's iteration as R plspm::get_weights. Returns (W, iterations, converged)."""
+    n = len(X)
+    lvs = P.shape[0]
+    adj = P + P.T
+    W = ODM / _popstd(X @ ODM)
+    w_old = W.sum(axis=1)
+    it = 1
+    while True:
+        Y = _standardize(X @ W)
+        if scheme == "centroid":
+            E = np.sign((Y.T @ Y / n) * adj)
+        elif scheme == "factorial":
+            E = (Y.T @ Y / n) * adj
+        else:
+            E = _path_scheme(P, Y)
+        Z = Y @ E
+        for j in range(lvs):
+            cols = blockinds == j
+            if modes[j] == "A":
+                W[cols, j] = Z[:, j] @ X[:, cols] / n
+            else:
+                W[cols, j] = np.linalg.lstsq(X[:, cols], Z[:, j], rcond=None)[0]
+        w_new = W.sum(axis=1)
+        if np.sum((np.abs(w_old) - np.abs(w_new)) ** 2) < tol or it == max_iter:
+            break
+        w_old = w_new
+        it += 1
+    converged = it < max_iter
+    W = W / _popstd(X @ W)
+    return W, it, converged
+
+
+def _scores(X: np.ndarray, W: np.ndarray, ODM: np.ndarray):
+    """Scores XW with R's sign rule (most indicators correlate positively); W flipped too."""
+    LV = X @ W
+    cxy = _corr(X, LV)
+    s = np.sign(np.sum(np.sign(cxy * ODM), axis=0))
+    s[s == 0] = -1
+    return LV * s, W * s, cxy * s
+
+
+def _ols(y: np.ndarray, Xp: np.ndarray):
+    """OLS with intercept: (coef incl. intercept, se, t, p, r2, r2_adj)."""
+    n, k = Xp.shape
+    A = np.column_stack([np.ones(n), Xp])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    df = n - k - 1
+    rss = resid @ resid
+    tss = np.sum((y - y.mean()) ** 2)
+    r2 = 1.0 - rss / tss
+    sigma2 = rss / df if df > 0 else np.nan
+    cov = sigma2 * np.linalg.inv(A.T @ A)
+    se = np.sqrt(np.diag(cov))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = coef / se
+    p = 2.0 * stats.t.sf(np.abs(t), df) if df > 0 else np.full_like(t, np.nan)
+    r2_adj = 1.0 - (1.0 - r2) * (n - 1) / df if df > 0 else np.nan
+    return coef, se, t, p, r2, r2_adj
+
+
+def _paths(P: np.ndarray, LV: np.ndarray):
+    lvs = P.shape[0]
+    B = np.zeros((lvs, lvs))
+    R2 = np.zeros(lvs)
+    R2a = np.full(lvs, np.nan)
+    fits = {}
+    for k in range(lvs):
+        pred = np.nonzero(P[k])[0]
+        if len(pred):
+            fit = _ols(LV[:, k], LV[:, pred])
+            B[k, pred] = fit[0][1:]
+            R2[k], R2a[k] = fit[4], fit[5]
+            fits[k] = (pred, fit)
+    return B, R2, R2a, fits
+
+
+def _total_effects(B: np.ndarray) -> np.ndarray:
+    lvs = B.shape[0]
+    return np.linalg.solve(np.eye(lvs) - B, np.eye(lvs)) - np.eye(lvs)
+
+
+def _core(X, P, ODM, blockinds, modes, scheme, tol, max_iter):
+    """Weights, scores, paths, loadings of one fit (used by fit and bootstrap)."""
+    W, it, conv = _outer_weights(X, P, ODM, blockinds, modes, scheme, tol, max_iter)
+    LV, W, cxy = _scores(X, W, ODM)
+    B, R2, R2a, fits = _paths(P, LV)
+    loadings = np.sum(cxy * ODM, axis=1)
+    return dict(W=W, it=it, converged=conv, LV=LV, cxy=cxy, B=B, R2=R2, R2a=R2a, fits=fits,
+                weights=np.sum(W * ODM, axis=1), loadings=loadings)
+
+
+def _unidim(MV: np.ndarray, blockinds: np.ndarray, modes, lv_names, sizes):
+    rows = []
+    for j, name in enumerate(lv_names):
+        p = int(sizes[j])
+        alpha = rho = 1.0
+        eig1, eig2 = 1.0, 0.0
+        if p > 1:
+            R = np.corrcoef(MV[:, blockinds == j], rowvar=False)
+            ev, evec = np.linalg.eigh(R)
+            ev, evec = ev[::-1], evec[:, ::-1]
+            eig1, eig2 = float(ev[0]), float(ev[1])
+            if modes[j] == "A":
+                a = (R.sum() - p) / R.sum() * p / (p - 1)
+                alpha = max(float(a), 0.0)
+                load = evec[:, 0] * np.sqrt(ev[0])        # correlations with the first PC
+                num = load.sum() ** 2
+                rho = float(num / (num + p - np.sum(load ** 2)))
+            else:
+                alpha = rho = np.nan
+        rows.append({"lv": name, "mode": modes[j], "mvs": p, "cronbach_alpha": alpha,
+                     "dillon_goldstein_rho": rho, "eig_1st": eig1, "eig_2nd": eig2})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- estimator
+class PLSPM:
+    """Partial least squares path model (R ``plspm`` compatible; see the module doc).
+
+    Parameters
+    ----------
+    scheme : inner weighting, ``"centroid"`` (default), ``"factorial"`` or ``"path"``.
+    scaled : standardise indicators (divisor n) before estimation (R's default, True).
+    tol, max_iter : convergence rule of R (Σ(|w_old| − |w_new|)² < tol).
+    n_boot : bootstrap resamples (0 = none); ``confidence`` their percentile level.
+    random_state : seed of ``numpy.random.default_rng`` for the bootstrap.
+    missing : ``"raise"`` (default) on missing indicator values, or ``"listwise"``.
+
+    ``fit(data, blocks=..., paths=..., modes="A")``: ``blocks`` maps each LV to its
+    indicator columns; ``paths`` maps each endogenous LV to its predecessors
+    (``{"SAT": ["IMAG", "VAL"]}``) or is a list of ``(from, to)`` pairs; ``modes`` is
+    ``"A"``/``"B"`` for all or a dict per LV. LVs are ordered as in ``blocks``
+    (topologically sorted if needed); the inner model must be acyclic.
+
+    Fitted attributes (tidy frames): ``outer_model_`` (name, block, weight, loading,
+    communality, redundancy), ``crossloadings_``, ``paths_`` (from, to, estimate,
+    std_error, t_value, p_value), ``inner_model_`` (to, term incl. Intercept, ...),
+    ``path_coefs_`` (matrix, row = to, column = from), ``inner_summary_`` (lv, type,
+    r_squared, r_squared_adj, block_communality, mean_redundancy, ave), ``effects_``
+    (relationship, from, to, direct, indirect, total), ``unidimensionality_``, ``scores_``,
+    ``gof_``, ``iterations_``, ``converged_``, ``bootstrap_`` (when ``n_boot`` > 0).
+    """
+
+    def __init__(self, *, scheme: str = "centroid", scaled: bool = True, tol: float = 1e-6,
+                 max_iter: int = 100, n_boot: int = 0, confidence: float = 0.95, random_state=None,
+                 missing: str = "raise"):
+        self.scheme = scheme
+        self.scaled = scaled
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_boot = n_boot
+        self.confidence = confidence
+        self.random_state = random_state
+        self.missing = missing
+
+    # ----------------------------------------------------------------- specification
+    @staticmethod
+    def _spec(data, blocks, paths, modes):
+        if not isinstance(data, pd.DataFrame):
+            raise CxValueError(f"expected a pandas DataFrame of indicators, got {type(data).__name__}")
+        if not isinstance(blocks, dict) or not blocks:
+            raise CxValueError("blocks must be a non-empty dict {latent variable: [indicator columns]}")
+        names = [str(k) for k in blocks]
+        if len(names) < 2:
+            raise CxValueError("a path model needs at least 2 latent variables in blocks")
+        mvs: list[str] = []
+        for lv, cols in blocks.items():
+            cols = [cols] if isinstance(cols, str) else list(cols)
+            if not cols:
+                raise CxValueError(f"block {lv!r} has no indicators")
+            missing = [c for c in cols if c not in data.columns]
+            if missing:
+                raise CxValueError(f"block {lv!r}: column(s) {missing} not in the data")
+            mvs.extend(cols)
+        dup = sorted({c for c in mvs if mvs.count(c) > 1})
+        if dup:
+            raise CxValueError(f"indicator(s) {dup} are used in more than one block")
+        # paths → list of (from, to)
+        if isinstance(paths, dict):
+            edges = []
+            for to, frm in paths.items():
+                frm = [frm] if isinstance(frm, str) else list(frm)
+                edges.extend((str(f), str(to)) for f in frm)
+        else:
+            try:
+                edges = [(str(a), str(b)) for a, b in paths]
+            except (TypeError, ValueError):
+                raise CxValueError("paths must be a dict {to: [from, ...]} or a list of (from, to) pairs") from None
+        if not edges:
+            raise CxValueError("paths is empty: give the inner model, e.g. {'SAT': ['IMAG', 'VAL']}")
+        for a, b in edges:
+            for v in (a, b):
+                if v not in names:
+                    raise CxValueError(f"path {a} -> {b}: {v!r} is not a latent variable in blocks "
+                                       f"({', '.join(names)})")
+            if a == b:
+                raise CxValueError(f"path {a} -> {b}: a latent variable cannot affect itself")
+        # topological order, stable with respect to the blocks order
+        order, remaining = [], list(names)
+        while remaining:
+            for v in remaining:
+                if all(a in order for a, b in edges if b == v):
+                    order.append(v)
+                    remaining.remove(v)
+                    break
+            else:
+                raise CxValueError(f"the inner model has a cycle among {remaining}: PLS-PM needs a recursive "
+                                   "(acyclic) path model")
+        pos = {v: i for i, v in enumerate(order)}
+        P = np.zeros((len(order), len(order)))
+        for a, b in edges:
+            P[pos[b], pos[a]] = 1.0
+        isolated = [v for v in order if P[pos[v]].sum() == 0 and P[:, pos[v]].sum() == 0]
+        if isolated:
+            raise CxValueError(f"latent variable(s) {isolated} have no path: connect them or drop them")
+        if isinstance(modes, str):
+            mode_list = [modes] * len(order)
+        elif isinstance(modes, dict):
+            mode_list = [modes.get(v, "A") for v in order]
+        else:
+            raise CxValueError("modes must be 'A', 'B' or a dict {latent variable: 'A' | 'B'}")
+        for m in mode_list:
+            one_of("modes", m, MODES)
+        blk = {str(k): ([v] if isinstance(v, str) else list(v)) for k, v in blocks.items()}
+        cols = [c for v in order for c in blk[v]]
+        blockinds = np.concatenate([[i] * len(blk[v]) for i, v in enumerate(order)])
+        return order, P, cols, blockinds, mode_list
+
+    def _matrix(self, data: pd.DataFrame, cols):
+        frame = data[cols]
+        for c in cols:
+            if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])):
+                raise CxValueError(f"indicator column {c!r}: expected numbers, got dtype {frame[c].dtype}")
+        MV = frame.astype(float)
+        na = MV.isna().any(axis=1)
+        if na.any():
+            if self.missing == "raise":
+                raise CxValueError(f"{int(na.sum())} row(s) have missing indicator values (first at index "
+                                   f"{MV.index[na.to_numpy()][0]!r}): drop or impute them, or use missing='listwise'")
+            MV = MV[~na]
+        return MV
+
+    def _treat(self, MV: np.ndarray):
+        X = MV - MV.mean(axis=0)
+        sd = _popstd(MV)
+        if np.any(sd == 0):
+            raise CxValueError("indicator(s) with no variation cannot enter a PLS model")
+        if self.scaled:
+            return X / sd, sd
+        return X, np.ones(MV.shape[1])
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, data: pd.DataFrame, *, blocks: dict, paths, modes="A") -> "PLSPM":
+        one_of("scheme", self.scheme, SCHEMES)
+        one_of("missing", self.missing, MISSING)
+        if not 0 < self.tol < 1:
+            raise CxValueError(f"tol={self.tol!r} is not valid: expected a small positive number like 1e-6")
+        if int(self.max_iter) < 1:
+            raise CxValueError(f"max_iter={self.max_iter!r} is not valid: expected a positive integer")
+        if not 0 < self.confidence < 1:
+            raise CxValueError(f"confidence={self.confidence!r} is not valid: expected a number between 0 and 1")
+        order, P, cols, blockinds, modes_l = self._spec(data, blocks, paths, modes)
+        MVf = self._matrix(data, cols)
+        n = len(MVf)
+        if n < 3 + int(P.sum(axis=1).max()):
+            raise CxValueError(f"only {n} complete rows: too few for this model")
+        MV = MVf.to_numpy()
+        sds = MV.std(axis=0, ddof=0)
+        bad = [c for c, s in zip(cols, sds) if s == 0]
+        if bad:
+            raise CxValueError(f"indicator(s) {bad} have no variation: drop them from the blocks")
+        X, scale = self._treat(MV)
+        lvs = len(order)
+        ODM = np.zeros((len(cols), lvs))
+        ODM[np.arange(len(cols)), blockinds] = 1.0
+        res = _core(X, P, ODM, blockinds, modes_l, self.scheme, self.tol, int(self.max_iter))
+        if not res["converged"]:
+            warnings.warn(f"PLS-PM did not converge in max_iter={self.max_iter} iterations (tol={self.tol}); "
+                          "results are from the last iteration", ConvergenceWarning, stacklevel=2)
+        B, R2, R2a = res["B"], res["R2"], res["R2a"]
+        endo = P.sum(axis=1) > 0
+        loadings = res["loadings"]
+        communality = loadings ** 2
+        redundancy = communality * R2[blockinds]
+        block_names = [order[i] for i in blockinds]
+
+        self.outer_model_ = pd.DataFrame({"name": cols, "block": block_names, "weight": res["weights"],
+                                          "loading": loadings, "communality": communality,
+                                          "redundancy": redundancy})
+        cl = pd.DataFrame(res["cxy"], columns=order)
+        cl.insert(0, "block", block_names)
+        cl.insert(0, "name", cols)
+        self.crossloadings_ = cl
+        self.path_coefs_ = pd.DataFrame(B, index=pd.Index(order, name="to"), columns=pd.Index(order, name="from"))
+
+        prow, irow = [], []
+        for k, (pred, fit) in res["fits"].items():
+            coef, se, t, p, *_ = fit
+            terms = ["Intercept"] + [order[i] for i in pred]
+            for term, c, s, tt, pp in zip(terms, coef, se, t, p):
+                irow.append({"to": order[k], "term": term, "estimate": c, "std_error": s, "t_value": tt,
+                             "p_value": pp})
+                if term != "Intercept":
+                    prow.append({"from": term, "to": order[k], "estimate": c, "std_error": s, "t_value": tt,
+                                 "p_value": pp})
+        self.inner_model_ = pd.DataFrame(irow)
+        pos = {v: i for i, v in enumerate(order)}
+        self.paths_ = (pd.DataFrame(prow).assign(_o=lambda d: [(pos[a], pos[b]) for a, b in zip(d["from"], d["to"])])
+                       .sort_values("_o").drop(columns="_o").reset_index(drop=True))
+        self.paths_.insert(0, "relationship", self.paths_["from"] + " -> " + self.paths_["to"])
+
+        isum = []
+        for j, lv in enumerate(order):
+            sel = blockinds == j
+            com = communality[sel]
+            ave = float(com.sum() / (com.sum() + np.sum(1 - com))) if modes_l[j] == "A" else np.nan
+            isum.append({"lv": lv, "type": "Endogenous" if endo[j] else "Exogenous", "r_squared": R2[j],
+                         "r_squared_adj": R2a[j], "block_communality": com.mean(),
+                         "mean_redundancy": redundancy[sel].mean(), "ave": ave})
+        self.inner_summary_ = pd.DataFrame(isum)
+
+        T = _total_effects(B)
+        erow = []
+        for j in range(lvs):
+            for i in range(j + 1, lvs):
+                erow.append({"relationship": f"{order[j]} -> {order[i]}", "from": order[j], "to": order[i],
+                             "direct": B[i, j], "indirect": T[i, j] - B[i, j], "total": T[i, j]})
+        self.effects_ = pd.DataFrame(erow)
+
+        self.unidimensionality_ = _unidim(MV, blockinds, modes_l, order, np.bincount(blockinds, minlength=lvs))
+        multi = np.bincount(blockinds, minlength=lvs)[blockinds] > 1
+        self.gof_ = float(np.sqrt(communality[multi].mean() * R2[endo].mean())) if multi.any() else np.nan
+        self.scores_ = pd.DataFrame(res["LV"], index=MVf.index, columns=order)
+        self.iterations_ = res["it"]
+        self.converged_ = res["converged"]
+        self.lvs_ = order
+        self.modes_ = dict(zip(order, modes_l))
+        self.manifests_ = MVf
+        self.scale_ = pd.Series(scale, index=cols)
+        self._P, self._ODM, self._blockinds = P, ODM, blockinds
+        if int(self.n_boot) > 0:
+            self.bootstrap_ = self._bootstrap(MV, P, ODM, blockinds, modes_l, order, cols, res, T)
+        return self
+
+    # ----------------------------------------------------------------- bootstrap
+    def _bootstrap(self, MV, P, ODM, blockinds, modes_l, order, cols, res, T) -> pd.DataFrame:
+        rng = np.random.default_rng(self.random_state)
+        n = len(MV)
+        pidx = np.nonzero(P.T)          # column-major like R: for each from, each to
+        pairs = [(j, i) for j in range(len(order)) for i in range(j + 1, len(order))
+                 if T[i, j] != 0 or P[i, j] != 0]
+        endo = np.nonzero(P.sum(axis=1) > 0)[0]
+        rec = {"weight": [], "loading": [], "path": [], "r_squared": [], "total_effect": []}
+        tries, target = 0, int(self.n_boot)
+        while len(rec["weight"]) < target and tries < 3 * target:
+            tries += 1
+            idx = rng.integers(0, n, n)
+            Mb = MV[idx]
+            if np.any(Mb.std(axis=0) == 0):
+                continue
+            Xb, _ = self._treat(Mb)
+            r = _core(Xb, P, ODM, blockinds, modes_l, self.scheme, self.tol, int(self.max_iter))
+            if not r["converged"]:
+                continue
+            Tb = _total_effects(r["B"])
+            rec["weight"].append(r["weights"])
+            rec["loading"].append(r["loadings"])
+            rec["path"].append(r["B"].T[pidx])
+            rec["r_squared"].append(r["R2"][endo])
+            rec["total_effect"].append(np.array([Tb[i, j] for j, i in pairs]))
+        if len(rec["weight"]) < target:
+            warnings.warn(f"only {len(rec['weight'])} of {target} bootstrap resamples converged",
+                          ConvergenceWarning, stacklevel=3)
+        names = {
+            "weight": cols, "loading": cols,
+            "path": [f"{order[j]} -> {order[i]}" for j, i in zip(*pidx)],
+            "r_squared": [order[k] for k in endo],
+            "total_effect": [f"{order[j]} -> {order[i]}" for j, i in pairs],
+        }
+        orig = {
+            "weight": res["weights"], "loading": res["loadings"], "path": res["B"].T[pidx],
+            "r_squared": res["R2"][endo], "total_effect": np.array([T[i, j] for j, i in pairs]),
+        }
+        a = (1 - self.confidence) / 2
+        frames = []
+        for kind in rec:
+            A = np.asarray(rec[kind])
+            frames.append(pd.DataFrame({
+                "kind": kind, "name": names[kind], "original": orig[kind],
+                "mean": A.mean(axis=0), "std_error": A.std(axis=0, ddof=1),
+                "ci_low": np.quantile(A, a, axis=0), "ci_high": np.quantile(A, 1 - a, axis=0),
+            }))
+        out = pd.concat(frames, ignore_index=True)
+        out.attrs["n_boot"] = len(rec["weight"])
+        return out
+
+    # ----------------------------------------------------------------- 0-100 index
+    def _ranges(self, item_range) -> tuple[np.ndarray, np.ndarray]:
+        cols = list(self.manifests_.columns)
+        if isinstance(item_range, dict):
+            missing = [c for c in cols if c not in item_range]
+            if missing:
+                raise CxValueError(f"item_range lacks the scale of indicator(s) {missing}")
+            lo = np.array([float(item_range[c][0]) for c in cols])
+            hi = np.array([float(item_range[c][1]) for c in cols])
+        else:
+            try:
+                a, b = item_range
+            except (TypeError, ValueError):
+                raise CxValueError(f"item_range={item_range!r} is not valid: expected (min, max) of the answer "
+                                   "scale, e.g. (1, 10), or a dict {indicator: (min, max)}") from None
+            lo, hi = np.full(len(cols), float(a)), np.full(len(cols), float(b))
+        if np.any(hi <= lo):
+            raise CxValueError(f"item_range={item_range!r}: the maximum must exceed the minimum")
+        return lo, hi
+
+    def _index_weights(self) -> np.ndarray:
+        """Unstandardised weights normalised to sum 1 per block; NaN for blocks with a weight <= 0."""
+        u = self.outer_model_["weight"].to_numpy() / self.scale_.to_numpy()
+        out = np.full(len(u), np.nan)
+        bad = []
+        for j, lv in enumerate(self.lvs_):
+            sel = self._blockinds == j
+            if np.all(u[sel] > 0):
+                out[sel] = u[sel] / u[sel].sum()
+            else:
+                bad.append(lv)
+        if bad:
+            warnings.warn(f"no 0-100 index for {bad}: some outer weights are not positive (the index needs "
+                          "positive weights)", CxValueWarning, stacklevel=3)
+        return out
+
+    def index_scores(self, item_range=(0, 10)) -> pd.DataFrame:
+        """Each respondent's 0-100 index per LV (ACSI-style rescaling; see the module doc)."""
+        check_is_fitted(self, ("outer_model_",))
+        lo, hi = self._ranges(item_range)
+        w = self._index_weights()
+        M = self.manifests_.to_numpy()
+        out = {}
+        for j, lv in enumerate(self.lvs_):
+            sel = self._blockinds == j
+            ww = w[sel]
+            out[lv] = 100.0 * (M[:, sel] @ ww - ww @ lo[sel]) / (ww @ (hi[sel] - lo[sel]))
+        return pd.DataFrame(out, index=self.manifests_.index)
+
+    def indices(self, item_range=(0, 10)) -> pd.DataFrame:
+        """The 0-100 index of each LV (index of the mean answers), with the raw-scale score."""
+        check_is_fitted(self, ("outer_model_",))
+        lo, hi = self._ranges(item_range)
+        w = self._index_weights()
+        m = self.manifests_.to_numpy().mean(axis=0)
+        rows = []
+        for j, lv in enumerate(self.lvs_):
+            sel = self._blockinds == j
+            ww = w[sel]
+            score = float(ww @ m[sel])
+            rows.append({"lv": lv, "index": 100.0 * (score - ww @ lo[sel]) / (ww @ (hi[sel] - lo[sel])),
+                         "score": score, "n": len(self.manifests_)})
+        return pd.DataFrame(rows)

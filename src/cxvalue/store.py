@@ -1,0 +1,148 @@
+"""The store: one entry point, :func:`connect`, returning an Ibis backend.
+
+Default is an embedded DuckDB file (``cxvalue.duckdb`` in the working folder, see the
+``store`` setting). Accepted URLs:
+
+- ``PATH`` or ``PATH.duckdb`` or ``duckdb://PATH`` — DuckDB file (created when missing)
+- ``duckdb://`` or ``:memory:`` — DuckDB in memory
+- ``postgres://user:password@host:port/database`` (and any other URL ``ibis.connect`` accepts)
+- ``pyspark://`` or ``pyspark://local[N]`` — a local Spark session (needs the ``spark`` extra)
+
+Ibis pins the session time zone to UTC on DuckDB and Spark; timestamps are stored as
+given (naive) and interpreted in the ``timezone`` setting.
+Analyses read tables only through this module; nothing else in cxvalue is engine-specific
+except the DuckDB fast path of the loader (:mod:`cxvalue.io.load`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+
+from .errors import StoreError
+from .schema import TABLES
+
+META_TABLES = ("load_log", "quarantine")
+
+
+def connect(url: str | Path | None = None, *, read_only: bool = False):
+    """Open the store at ``url`` (default: the ``store`` setting) and return an Ibis backend."""
+    if url is None:
+        from .config import load_settings
+        url = load_settings()["store"]
+    url = str(url)
+    if url in ("duckdb://", ":memory:", "duckdb://:memory:"):
+        return ibis.duckdb.connect()
+    if url.startswith(("pyspark://", "spark://")):
+        return _connect_spark(url.split("://", 1)[1] or "local[1]")
+    if url.startswith("duckdb://"):
+        url = url[len("duckdb://"):]
+    elif "://" in url:
+        try:
+            return ibis.connect(url)
+        except Exception as exc:  # driver missing, server down, bad URL
+            raise StoreError(f"cannot open store {url!r}: {exc}") from None
+    path = Path(url).expanduser()
+    if path.suffix == "":
+        path = path.with_suffix(".duckdb")
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return ibis.duckdb.connect(str(path), read_only=read_only)
+    except Exception as exc:
+        raise StoreError(f"cannot open DuckDB store {str(path)!r}: {exc}") from None
+
+
+_SPARK = {}
+
+
+def _connect_spark(master: str):
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise StoreError("a pyspark:// store needs PySpark: pip install 'cxvalue[spark]'") from None
+    if master not in _SPARK:
+        session = (SparkSession.builder.master(master).appName("cxvalue")
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.sql.shuffle.partitions", "4")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                   .getOrCreate())
+        session.sparkContext.setLogLevel("ERROR")
+        _SPARK[master] = session
+    return ibis.pyspark.connect(_SPARK[master])
+
+
+def backend_name(con) -> str:
+    return getattr(con, "name", type(con).__module__.split(".")[-1])
+
+
+def raw_duckdb(con):
+    """The underlying ``duckdb.DuckDBPyConnection`` of a DuckDB backend, else None."""
+    return con.con if backend_name(con) == "duckdb" else None
+
+
+def has_table(con, name: str) -> bool:
+    return name in con.list_tables()
+
+
+def table(con, name: str):
+    """The Ibis table ``name``; a clear error if it was never loaded."""
+    if not has_table(con, name):
+        raise StoreError(f"table {name!r} is not in the store: load it with `cxvalue load {name} FILE`")
+    return con.table(name)
+
+
+@dataclass
+class TableStatus:
+    table: str
+    rows: int
+    customers: int | None
+    date_from: object
+    date_to: object
+
+
+def status(con) -> dict:
+    """Tables, row counts, customer counts, date ranges and quarantined rows by reason (engine-side)."""
+    present = set(con.list_tables())
+    tables = []
+    for name, spec in TABLES.items():
+        if name not in present:
+            continue
+        t = con.table(name)
+        aggs = {"rows": t.count()}
+        if "customer_id" in t.columns:
+            aggs["customers"] = t.customer_id.nunique()
+        if spec.date_column and spec.date_column in t.columns:
+            aggs["date_from"] = t[spec.date_column].min()
+            aggs["date_to"] = t[spec.date_column].max()
+        row = t.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+        tables.append({"table": name, "rows": int(row["rows"]), "customers": row.get("customers"),
+                       "date_from": _iso(row.get("date_from")), "date_to": _iso(row.get("date_to"))})
+    quarantine = []
+    if "quarantine" in present:
+        q = con.table("quarantine")
+        agg = (q.group_by(["table_name", "reason", "column_name"]).aggregate(rows=q.count())
+               .order_by(["table_name", ibis.desc("rows")]))
+        quarantine = [{k: v for k, v in r.items()} for r in agg.to_pyarrow().to_pylist()]
+    loads = []
+    if "load_log" in present:
+        lg = con.table("load_log").order_by("loaded_at")
+        loads = [{k: _iso(v) for k, v in r.items()} for r in lg.to_pyarrow().to_pylist()]
+    return {"store": describe(con), "tables": tables, "quarantine": quarantine, "loads": loads}
+
+
+def describe(con) -> str:
+    name = backend_name(con)
+    if name == "duckdb":
+        try:
+            path = con.con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+        except Exception:
+            path = None
+        return f"duckdb:{path or ':memory:'}"
+    return name
+
+
+def _iso(v):
+    return v.isoformat() if hasattr(v, "isoformat") else v

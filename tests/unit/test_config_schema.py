@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+
+from cxvalue.config import SETTINGS, load_settings
+from cxvalue.errors import ConfigError, CxValueError, NotFittedError, check_is_fitted, one_of
+from cxvalue.i18n import LANGS, catalogue, t
+from cxvalue.schema import TABLES, get_table, normalize_name, snake_case
+from cxvalue.store import connect
+
+
+def test_settings_precedence(tmp_path):
+    f = tmp_path / "cxvalue.toml"
+    f.write_text('[cxvalue]\nlang = "zh"\ncurrency = "USD"\nstore = "a.duckdb"\n')
+    s = load_settings(project_file=f, environ={"CXVALUE_CURRENCY": "EUR", "CXVALUE_STORE": "b.duckdb"})
+    assert (s["lang"], s["currency"], s["store"]) == ("zh", "EUR", "b.duckdb")
+    s = load_settings({"store": "c.duckdb", "lang": None}, project_file=f, environ={})
+    assert (s["store"], s["lang"]) == ("c.duckdb", "zh")
+    assert load_settings(environ={}, project_file=tmp_path / "none.toml")["unknown_customer"] == "create"
+    assert {x.name for x in SETTINGS} >= {"store", "lang", "currency", "business_type", "timezone", "fiscal_year_start"}
+
+
+def test_settings_errors(tmp_path):
+    with pytest.raises(ConfigError, match="setting 'lang' from the command line: expected one of en, zh, got 'fr'"):
+        load_settings({"lang": "fr"}, environ={})
+    with pytest.raises(ConfigError, match="fiscal_year_start.*CXVALUE_FISCAL_YEAR_START"):
+        load_settings(environ={"CXVALUE_FISCAL_YEAR_START": "13"})
+    f = tmp_path / "cxvalue.toml"
+    f.write_text("colour = 1\n")
+    with pytest.raises(ConfigError, match="unknown setting 'colour'"):
+        load_settings(project_file=f, environ={})
+
+
+def test_catalogue_is_bilingual_and_covers_tables_and_reasons():
+    cat = catalogue()
+    assert all(set(LANGS) <= set(v) for v in cat.values())
+    for name in TABLES:
+        assert f"t_{name}" in cat
+    from cxvalue.io.validate import REASONS
+    for r in REASONS:
+        assert f"r_{r}" in cat
+    assert t("data_overview", "zh") == "数据概览"
+
+
+def test_schema_contract():
+    tx = get_table("transactions")
+    assert tx.required == ("customer_id", "date", "amount")
+    assert get_table("responses").column("nps").max == 10
+    assert get_table("responses").column("experience_convenience").dtype == "float"
+    assert normalize_name("Customer ID") == normalize_name("customer_id") == "customerid"
+    assert snake_case("TotalCharges") == "total_charges" and snake_case("Seat comfort") == "seat_comfort"
+    with pytest.raises(CxValueError, match="unknown table 'custmers'.*did you mean 'customers'"):
+        get_table("custmers")
+
+
+def test_estimator_helpers():
+    class E:
+        pass
+    with pytest.raises(NotFittedError, match="this E is not fitted yet"):
+        check_is_fitted(E())
+    with pytest.raises(CxValueError, match="model='x' is not valid: expected one of 'a', 'b'"):
+        one_of("model", "x", ["a", "b"])
+
+
+def test_connect_urls(tmp_path):
+    con = connect(tmp_path / "s")
+    assert (tmp_path / "s.duckdb").exists() or con.list_tables() == []
+    assert connect("duckdb://").list_tables() == []
+    assert connect(f"duckdb://{tmp_path / 'x.duckdb'}").name == "duckdb"
