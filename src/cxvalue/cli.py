@@ -36,6 +36,45 @@ def _connect(store: str | None):
     return connect(_settings(store=store)["store"])
 
 
+def open_input(table: str, file: Path | None, store: str | None, *, mapping: Path | None = None,
+               options: dict | None = None, quiet: bool = False):
+    """The data a command works on: ``file`` loaded (validated, with quarantine) into an in-memory
+    store when given, else the store. Commands use this so that each works directly on a file
+    (``cxvalue clv tx.csv``) as well as on the store. Returns an Ibis backend."""
+    if file is None:
+        return _connect(store)
+    from .io.load import load_file
+    from .store import connect
+    con = connect("duckdb://")
+    rep = load_file(con, table, file, mapping=mapping, options=options, unknown_customer="create")
+    if rep.rows_rejected and not quiet:
+        err_console.print(f"[yellow]{file}: {rep.rows_rejected:,} of {rep.rows_read:,} rows rejected "
+                          f"({', '.join(f'{k}: {v}' for k, v in rep.rejected_by_reason.items())}); first: "
+                          f"row {rep.examples[0]['row']} {rep.examples[0]['column']}: {rep.examples[0]['reason']}")
+    return con
+
+
+def print_frame(df, title: str | None = None, *, max_rows: int = 30, floatfmt: str = "{:,.4g}"):
+    """Render a DataFrame as a Rich table (the first ``max_rows`` rows)."""
+    tb = RichTable(title=title)
+    cols = list(df.columns)
+    for c in cols:
+        tb.add_column(str(c), justify="right" if str(df[c].dtype).startswith(("int", "float")) else "left")
+    for row in df.head(max_rows).itertuples(index=False):
+        tb.add_row(*[(floatfmt.format(v) if isinstance(v, float) else str(v)) for v in row])
+    console.print(tb)
+    if len(df) > max_rows:
+        console.print(f"[dim]… {len(df) - max_rows:,} more rows (use --json for all)")
+
+
+def print_json(obj) -> None:
+    """Machine-readable output: JSON on stdout (frames as records)."""
+    import pandas as pd
+    if isinstance(obj, pd.DataFrame):
+        obj = json.loads(obj.to_json(orient="records", force_ascii=False, date_format="iso"))
+    print(json.dumps(obj, ensure_ascii=False, default=str, indent=2))
+
+
 def _print_settings(value: bool):
     if not value:
         return
@@ -259,7 +298,17 @@ def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number
              lang=s["lang"], console=console)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    from .errors import CxValueWarning
+    if issubclass(category, CxValueWarning):
+        err_console.print(f"[yellow]warning ({category.__name__}):[/] {message}", highlight=False, soft_wrap=True)
+
+
 def main():
+    import warnings
+    from .plugins import import_all
+    warnings.showwarning = _show_warning
+    import_all("commands")
     try:
         app(standalone_mode=False)
     except CxValueError as exc:

@@ -47,6 +47,10 @@ SETTINGS: tuple[Setting, ...] = (
             "What a load does with a row that references a customer not in the customers table: "
             "create a stub customer, or reject the row to quarantine.", ("create", "reject")),
     Setting("report", "cxvalue-report.html", "Default path of the HTML report."),
+    Setting("discount_rate", 0.10, "Yearly discount rate d for CLV (B3, B4).", parse=float),
+    Setting("clv_horizon_months", 12, "Horizon of predictive CLV in months.", parse=int),
+    Setting("margin", 0.0, "Profit margin applied to spend in CLV; 0 = derive it from transaction costs "
+            "(1 - cost/revenue) when costs are given, else 1 (revenue).", parse=float),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -38,14 +38,8 @@ def run_analyses(con, settings: dict, progress=None) -> dict[str, dict]:
 
 def _import_capabilities():
     """Import the modules that register analyses (each registers itself on import)."""
-    import importlib
-    for mod in ("cxvalue.value.pipeline", "cxvalue.voice.pipeline", "cxvalue.churn.pipeline",
-                "cxvalue.lifecycle.pipeline"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
+    from .plugins import import_all
+    import_all("pipeline")
 
 
 def run_demo(*, customers: int, seed: int, folder: Path, store: str, report: Path, lang: str, console) -> dict:

@@ -146,3 +146,22 @@ def describe(con) -> str:
 
 def _iso(v):
     return v.isoformat() if hasattr(v, "isoformat") else v
+
+
+def write_result(con, name: str, frame, *, index: bool | None = None):
+    """Write an analysis result (a pandas DataFrame, one row per entity) to store table ``name``,
+    replacing the previous result. A named index (e.g. customer_id) becomes a column."""
+    import pandas as pd
+    df = frame
+    if isinstance(df, pd.DataFrame):
+        if index or (index is None and df.index.name is not None):
+            df = df.reset_index()
+        df = df.copy()
+        df.columns = [str(c) for c in df.columns]
+    con.create_table(name, df, overwrite=True)
+    return con.table(name)
+
+
+def read_result(con, name: str):
+    """A result table as pandas, or None when the analysis has not run on this store."""
+    return con.table(name).to_pandas() if has_table(con, name) else None

@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import functools
 import math
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Iterator
 
 import numpy as np
@@ -67,8 +67,6 @@ VOLUNTARY_REASONS = ("death", "moved", "changed_preference", "friend_recommendat
                      "product_dissatisfaction", "staff_indifference")
 INVOLUNTARY_REASONS = ("repositioning", "business_change", "bundling", "raised_threshold")
 REASONS = VOLUNTARY_REASONS + INVOLUNTARY_REASONS + ("unresolved_complaint", "salesperson_left")
-
-
 
 
 def _beta_geometric_survival(a: float, b: float, k: int) -> float:
@@ -128,7 +126,8 @@ GROUND_TRUTH: dict = {
                 "survey, satisfied customers mostly answer satisfaction >= 8 and NPS 9-10, dissatisfied "
                 "ones satisfaction <= 5 and NPS <= 6"},
     "customers": {
-        "female_share": {"leisure": .52, "other": .40}, "birth_year": "students 1998-2006, others N(1982, 11) in 1950-2003",
+        "female_share": {"leisure": .52, "other": .40},
+        "birth_year": "students 1998-2006, others N(1982, 11) in 1950-2003",
         "english_share_by_home": {"Shanghai/Beijing/Shenzhen": .18, "other": .08},
         "member_tier_by_tickets_per_year": {"blue": "< 3", "silver": "3-6", "gold": "6-12", "platinum": ">= 12"},
         "share_of_wallet": {"model": "SOW ~ Beta(a, 10 - a); category_spend = lambda x mean fare / SOW (yearly)",
@@ -400,7 +399,15 @@ def _pick(rng: np.random.Generator, options: list[np.ndarray], which: np.ndarray
     return flat[starts[which] + np.minimum((u * sizes[which]).astype(np.int64), sizes[which] - 1)]
 
 
-_STR = "str" if int(pd.__version__.split(".")[0]) >= 3 else pd.StringDtype("pyarrow_numpy")
+def _str_dtype():
+    """pandas' default string dtype of pandas 3 (Arrow-backed, NaN for missing), also on pandas 2."""
+    try:
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    except TypeError:  # pandas 2.2
+        return pd.StringDtype("pyarrow_numpy")
+
+
+_STR = _str_dtype()
 
 
 def _strings(codes: np.ndarray, labels) -> pd.api.extensions.ExtensionArray:
@@ -485,383 +492,392 @@ def _to_date(cal: dict, t: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------
-# one block of customers
+# one block of customers: each step reads and adds arrays on a namespace ``b``
 def _simulate_block(seed: int, block: int, first: int, n: int, end: str, id_width: int,
                     truth: bool) -> dict[str, pd.DataFrame]:
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
     cal = _calendar(end)
-    D = float(cal["n_days"])
-    grid, warp = cal["grid"], cal["warp"]
-    G = _G
+    b = SimpleNamespace(rng=np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,))), cal=cal,
+                        D=float(cal["n_days"]), n=n, block=block, seed=seed, end=end)
+    _draw_customers(b)
+    _draw_purchases(b)
+    _draw_exits(b)
+    b.cust_ids = _ids("C", first + np.arange(n) + 1, id_width)
+    out = {"transactions": _transactions(b), "referrals": _referrals(b), "acquisition": _acquisition(b),
+           "customers": _customers(b), "subscriptions": _subscriptions(b, first, id_width),
+           "responses": _responses(b), "complaints": _complaints(b), "churn_events": _churn_events(b)}
+    if truth:
+        out["truth"] = _truth(b)
+    return {name: out[name] for name in _tables(truth)}
 
-    # --- customers ------------------------------------------------------------------------
-    cls = _choice(rng, _CLASS_P, n)
-    z = _Z_MEAN[cls] + _Z_SD * rng.standard_normal(n)
-    seg = _choice(rng, _SEG_P, n)
-    acq = _choice(rng, _ACQ_P, n)
-    vip = rng.random(n) < _SEG_VIP[seg]
-    deal = rng.random(n) < G["incentive"]["deal_seeker_share"]
-    high_maint = rng.random(n) < G["transactions"]["high_maintenance_share"]
-    home = _choice(rng, _HOME_P, n)
-    english = rng.random(n) < _EN_P[home]
-    female = rng.random(n) < np.where(seg == 0, .52, .40)
-    birth = np.where(seg == 3, rng.integers(1998, 2007, n),
-                     np.clip(np.round(rng.normal(1982, 11, n)), 1950, 2003)).astype(np.int64)
-    t0 = np.interp(rng.random(n), cal["signup_cdf"], grid)
-    w0 = np.interp(t0, grid, warp)
-    lam = rng.gamma(_RATE_R, _RATE_SCALE, n) * _SEG_RATE[seg] * _CLASS_RATE[cls]   # per operational day
+
+def _draw_customers(b) -> None:
+    """Latent state and profile of each customer."""
+    rng, n, G = b.rng, b.n, _G
+    b.cls = _choice(rng, _CLASS_P, n)
+    b.z = _Z_MEAN[b.cls] + _Z_SD * rng.standard_normal(n)
+    b.seg = _choice(rng, _SEG_P, n)
+    b.acq = _choice(rng, _ACQ_P, n)
+    b.vip = rng.random(n) < _SEG_VIP[b.seg]
+    b.deal = rng.random(n) < G["incentive"]["deal_seeker_share"]
+    b.high_maint = rng.random(n) < G["transactions"]["high_maintenance_share"]
+    b.home = _choice(rng, _HOME_P, n)
+    b.english = rng.random(n) < _EN_P[b.home]
+    b.female = rng.random(n) < np.where(b.seg == 0, G["customers"]["female_share"]["leisure"],
+                                        G["customers"]["female_share"]["other"])
+    b.birth = np.where(b.seg == 3, rng.integers(1998, 2007, n),
+                       np.clip(np.round(rng.normal(1982, 11, n)), 1950, 2003)).astype(np.int64)
+    b.t0 = np.interp(rng.random(n), b.cal["signup_cdf"], b.cal["grid"])       # signup = first purchase
+    b.lam = rng.gamma(_RATE_R, _RATE_SCALE, n) * _SEG_RATE[b.seg] * _CLASS_RATE[b.cls]  # per operational day
     nu = rng.gamma(_GG_Q, 1.0 / _GG_GAMMA, n)
-    mean_fare = _GG_P / nu * _CLASS_SPEND[cls] * _SEG_SPEND[seg] * np.where(vip, _VIP_SPEND, 1.0)
-    p_drop = rng.beta(_DROP_A[cls], _DROP_B[cls] * np.where(vip, _VIP_B_MULT, 1.0))
-    J = np.minimum(rng.geometric(np.maximum(p_drop, 1e-12)), 10 ** 9)
-    pattern = np.searchsorted(np.array(_PATTERN_J), J, side="left")
-    u_fav = rng.random(n)
-    fav = (_DEST_CUM[home] < u_fav[:, None]).sum(axis=1)
-    pref = np.where(rng.random(n) < G["channels"]["preferred_is_acquisition_channel"], acq, _choice(rng, _BUY_P, n))
-    owner = np.full(n, -1)
-    corp = seg == 2
-    owner[corp] = rng.integers(0, 60, corp.sum())
-    agent_owned = (acq == 4) & ~corp
-    owner[agent_owned] = rng.integers(60, 120, agent_owned.sum())
+    b.mean_fare = _GG_P / nu * _CLASS_SPEND[b.cls] * _SEG_SPEND[b.seg] * np.where(b.vip, _VIP_SPEND, 1.0)
+    b.p_drop = rng.beta(_DROP_A[b.cls], _DROP_B[b.cls] * np.where(b.vip, _VIP_B_MULT, 1.0))
+    b.J = np.minimum(rng.geometric(np.maximum(b.p_drop, 1e-12)), 10 ** 9)       # repeat purchase of the dropout
+    b.pattern = np.searchsorted(np.array(_PATTERN_J), b.J, side="left")
+    b.fav = (_DEST_CUM[b.home] < rng.random(n)[:, None]).sum(axis=1)            # favourite destination
+    b.pref = np.where(rng.random(n) < G["channels"]["preferred_is_acquisition_channel"], b.acq,
+                      _choice(rng, _BUY_P, n))
+    b.owner = np.full(n, -1)
+    corp = b.seg == 2
+    b.owner[corp] = rng.integers(0, 60, corp.sum())
+    agent_owned = (b.acq == 4) & ~corp
+    b.owner[agent_owned] = rng.integers(60, 120, agent_owned.sum())
 
-    # --- repeat purchases: time-changed Poisson with lifecycle multipliers, dropout after J ---
-    mu = lam * (warp[-1] - w0)
-    K = np.minimum(J, np.ceil(mu + 4 * np.sqrt(mu) + 3)).astype(np.int64)
-    total = int(K.sum())
+
+def _draw_purchases(b) -> None:
+    """Ticket purchases: a time-changed Poisson process (seasonality) whose rate follows the
+    lifecycle stage, stopped by the dropout after repeat purchase J (BG/NBD)."""
+    rng, n, cal = b.rng, b.n, b.cal
+    grid, warp = cal["grid"], cal["warp"]
+    w0 = np.interp(b.t0, grid, warp)
+    mu = b.lam * (warp[-1] - w0)                                # expected repeats at full rate
+    K = np.minimum(b.J, np.ceil(mu + 4 * np.sqrt(mu) + 3)).astype(np.int64)
     cust = np.repeat(np.arange(n), K)
     ends = np.cumsum(K)
-    k = np.arange(total) - np.repeat(ends - K, K) + 1
+    k = np.arange(len(cust)) - np.repeat(ends - K, K) + 1       # repeat purchase index 1..K
     mult = np.where(k < len(_GAP_MULT), _GAP_MULT[np.minimum(k, len(_GAP_MULT) - 1)], 1.0)
-    left = J[cust] - k
+    left = b.J[cust] - k
     mult = mult * np.where(left <= 2, _DECLINE_MULT[np.clip(left, 0, 2)], 1.0)
-    cs = np.cumsum(rng.standard_exponential(total) / (lam[cust] * mult))
-    u = cs - np.repeat(np.concatenate(([0.0], cs))[ends - K], K)
-    w = w0[cust] + u
+    cs = np.cumsum(rng.standard_exponential(len(cust)) / (b.lam[cust] * mult))
+    w = w0[cust] + cs - np.repeat(np.concatenate(([0.0], cs))[ends - K], K)
     keep = w < warp[-1]
     cust, k, t = cust[keep], k[keep], np.interp(w[keep], warp, grid)
-    t_drop = np.full(n, np.inf)
-    hit = k == J[cust]
-    t_drop[cust[hit]] = t[hit]
-    # tickets: the first purchase at signup + the repeats
-    tk_c = np.concatenate((np.arange(n), cust))
-    tk_k = np.concatenate((np.zeros(n, np.int64), k))
-    tk_t = np.concatenate((t0, t))
-    m = len(tk_c)
-    decl = (tk_k >= 1) & (tk_k >= J[tk_c] - 2)
-    stage = np.where(decl, 3, np.where(tk_k <= 2, 0, np.where(tk_k <= 7, 1, 2)))
+    b.t_drop = np.full(n, np.inf)
+    hit = k == b.J[cust]
+    b.t_drop[cust[hit]] = t[hit]
+    b.tk_c = np.concatenate((np.arange(n), cust))
+    b.tk_k = np.concatenate((np.zeros(n, np.int64), k))
+    b.tk_t = np.concatenate((b.t0, t))
+    decline = (b.tk_k >= 1) & (b.tk_k >= b.J[b.tk_c] - 2)
+    b.stage = np.where(decline, 3, np.where(b.tk_k <= 2, 0, np.where(b.tk_k <= 7, 1, 2)))
 
-    # --- complaints (drawn on every ticket; those after the exit are dropped later) --------
-    has_c = rng.random(m) < _CMP_P[cls[tk_c]]
-    ci = np.nonzero(has_c)[0]
+
+def _draw_exits(b) -> None:
+    """Complaints (some unresolved) and departing salespeople add churn on top of the dropout;
+    purchases and complaints after a customer's exit are removed."""
+    rng, n, D, G = b.rng, b.n, b.D, _G
+    m = len(b.tk_c)
+    ci = np.nonzero(rng.random(m) < _CMP_P[b.cls[b.tk_c]])[0]
     nc = len(ci)
-    c_cust = tk_c[ci]
-    c_open = tk_t[ci] + rng.exponential(2.0, nc)
+    c_cust = b.tk_c[ci]
+    c_open = b.tk_t[ci] + rng.exponential(2.0, nc)
     c_cat = _choice(rng, _CMP_CAT_P, nc)
     c_sev = _choice(rng, _SEV_P, nc)
     c_resolves = rng.random(nc) < np.minimum(_CMP_RES[c_cat] * _SEV_RES[c_sev], 1.0)
     c_resolved = c_open + rng.gamma(2.0, 2.5, nc)
-    c_switch_in = rng.exponential(1.0, nc) / np.where(c_resolves, _HAZARD_U / _HAZARD_MULT, _HAZARD_U)
-    c_switch = np.where(c_switch_in <= _SWITCH_WINDOW, c_open + c_switch_in, np.inf)
+    wait = rng.exponential(1.0, nc) / np.where(c_resolves, _HAZARD_U / _HAZARD_MULT, _HAZARD_U)
+    c_switch = np.where(wait <= _SWITCH_WINDOW, c_open + wait, np.inf)
     t_complaint = _group_min(c_cust, c_switch, n)
     causing = np.isfinite(c_switch) & (c_switch == t_complaint[c_cust])
-    cause_resolved = np.zeros(n, bool)
-    cause_resolved[c_cust[causing]] = c_resolves[causing]
-    # --- salespeople who leave take some customers with them (F6) ---------------------------
-    dep = np.where(owner >= 0, _owner_departures(seed, end)[np.maximum(owner, 0)], np.inf)
+    b.cause_resolved = np.zeros(n, bool)
+    b.cause_resolved[c_cust[causing]] = c_resolves[causing]
+    # salespeople who leave take some of their customers with them (F6)
+    dep = np.where(b.owner >= 0, _owner_departures(b.seed, b.end)[np.maximum(b.owner, 0)], np.inf)
     follows = rng.random(n) < G["salespeople"]["follow_probability"]
     follow_t = dep + rng.exponential(G["salespeople"]["follow_delay_days_mean"], n)
-    t_sales = np.where(follows & (t0 < dep) & (t_drop > dep) & (t_complaint > dep), follow_t, np.inf)
-    exits = np.vstack((t_drop, t_complaint, t_sales))
-    cause = np.argmin(exits, axis=0)
+    t_sales = np.where(follows & (b.t0 < dep) & (b.t_drop > dep) & (t_complaint > dep), follow_t, np.inf)
+    exits = np.vstack((b.t_drop, t_complaint, t_sales))
     t_exit = exits.min(axis=0)
-    t_exit = np.where(t_exit < D, t_exit, np.inf)
-    cause = np.where(np.isfinite(t_exit), cause, -1)
+    b.t_exit = np.where(t_exit < D, t_exit, np.inf)
+    b.cause = np.where(np.isfinite(b.t_exit), np.argmin(exits, axis=0), -1)
+    alive = b.tk_t <= b.t_exit[b.tk_c]
+    b.tk_c, b.tk_k, b.tk_t, b.stage = b.tk_c[alive], b.tk_k[alive], b.tk_t[alive], b.stage[alive]
+    keep = alive[ci] & (c_open < D)
+    b.c_cust, b.c_open, b.c_cat, b.c_sev = c_cust[keep], c_open[keep], c_cat[keep], c_sev[keep]
+    b.c_resolved = np.where(c_resolves[keep] & (c_resolved[keep] < D), c_resolved[keep], np.inf)
 
-    alive = tk_t <= t_exit[tk_c]
-    tk_c, tk_k, tk_t, stage = tk_c[alive], tk_k[alive], tk_t[alive], stage[alive]
+
+def _transactions(b) -> pd.DataFrame:
+    """Tickets, add-ons bought with them (up-/cross-buying) and refunds."""
+    rng, D, G, gt = b.rng, b.D, _G, _G["transactions"]
+    tk_c, tk_k, tk_t, stage = b.tk_c, b.tk_k, b.tk_t, b.stage
     m = len(tk_c)
-    c_keep = alive[ci] & (c_open < D)
-    c_cust, c_open, c_cat, c_sev = c_cust[c_keep], c_open[c_keep], c_cat[c_keep], c_sev[c_keep]
-    c_resolves, c_resolved = c_resolves[c_keep], c_resolved[c_keep]
-    c_resolved = np.where(c_resolves & (c_resolved < D), c_resolved, np.inf)
-
-    # --- ticket attributes ------------------------------------------------------------------
-    chan = np.where(rng.random(m) < G["channels"]["stick_to_preferred"], pref[tk_c], _choice(rng, _BUY_P, m))
-    orig = home[tk_c]
-    u_dest = rng.random(m)
-    dest = (_DEST_CUM[orig] < u_dest[:, None]).sum(axis=1)
-    dest = np.where(rng.random(m) < G["transactions"]["favourite_route_probability"], fav[tk_c], dest)
+    chan = np.where(rng.random(m) < G["channels"]["stick_to_preferred"], b.pref[tk_c], _choice(rng, _BUY_P, m))
+    orig = b.home[tk_c]
+    dest = (_DEST_CUM[orig] < rng.random(m)[:, None]).sum(axis=1)
+    dest = np.where(rng.random(m) < gt["favourite_route_probability"], b.fav[tk_c], dest)
     route = orig * _N_AP + dest
     qty = _choice(rng, _QTY_P, m) + 1
-    fare = mean_fare[tk_c] * _ROUTE_FACTOR[route] * _STAGE_SPEND[stage] * rng.gamma(_GG_P, 1.0 / _GG_P, m) * qty
+    fare = b.mean_fare[tk_c] * _ROUTE_FACTOR[route] * _STAGE_SPEND[stage] * rng.gamma(_GG_P, 1.0 / _GG_P, m) * qty
     fare = np.maximum(np.round(fare), 1.0)
-    inc_p = np.where(tk_k == 0, G["incentive"]["p_first_ticket"],
-                     np.where(deal[tk_c], G["incentive"]["p_repeat_ticket"]["deal_seeker"],
-                              G["incentive"]["p_repeat_ticket"]["other"]))
+    inc = G["incentive"]
+    inc_p = np.where(tk_k == 0, inc["p_first_ticket"],
+                     np.where(b.deal[tk_c], inc["p_repeat_ticket"]["deal_seeker"], inc["p_repeat_ticket"]["other"]))
     incentive = rng.random(m) < inc_p
-    serve_mult = _STAGE_COST[stage] * np.where(high_maint[tk_c], G["transactions"]["high_maintenance_serve_cost_multiplier"], 1.0)
-    commission = np.where(chan == 4, G["channels"]["agent_commission"], 0.0)
-    direct = G["transactions"]["direct_cost_share"]["ticket"] * fare
-    cost = np.round(direct + (_SERVE[chan] + commission * fare) * serve_mult, 2)
-
-    # add-ons bought in the same session (up-buying and cross-buying)
-    ap = _ADDON_P[:, stage].T.copy()                     # (m, 4)
-    ap[:, 0] *= np.where(vip[tk_c], G["vip"]["upgrade_multiplier"], 1.0)
-    has_a = rng.random((m, len(ADDONS))) < ap
-    a_row, a_type = np.nonzero(has_a)
+    serve_mult = _STAGE_COST[stage] * np.where(b.high_maint[tk_c], gt["high_maintenance_serve_cost_multiplier"], 1.0)
+    commission = G["channels"]["agent_commission"]
+    direct = gt["direct_cost_share"]["ticket"] * fare
+    cost = np.round(direct + (_SERVE[chan] + np.where(chan == 4, commission, 0.0) * fare) * serve_mult, 2)
+    # add-ons in the same session: upgrade = up-buying; baggage, lounge, seat = cross-buying
+    ap = _ADDON_P[:, stage].T.copy()
+    ap[:, 0] *= np.where(b.vip[tk_c], G["vip"]["upgrade_multiplier"], 1.0)
+    a_row, a_type = np.nonzero(rng.random((m, len(ADDONS))) < ap)
     na = len(a_row)
-    a_amount = np.select(
-        [a_type == 0, a_type == 1, a_type == 2],
-        [0.5 * mean_fare[tk_c[a_row]] * rng.gamma(4.0, 0.25, na), rng.gamma(6.0, 30.0, na),
-         rng.gamma(20.0, 11.0, na)], rng.gamma(4.0, 22.5, na))
+    a_amount = np.select([a_type == 0, a_type == 1, a_type == 2],
+                         [0.5 * b.mean_fare[tk_c[a_row]] * rng.gamma(4.0, 0.25, na), rng.gamma(6.0, 30.0, na),
+                          rng.gamma(20.0, 11.0, na)], rng.gamma(4.0, 22.5, na))
     a_amount = np.maximum(np.round(a_amount), 1.0)
     a_t = tk_t[a_row] + rng.uniform(0.0, 0.04, na)
-    a_inc = rng.random(na) < np.where(a_type == 0, G["incentive"]["p_addon"]["upgrade"], G["incentive"]["p_addon"]["other"])
+    a_inc = rng.random(na) < np.where(a_type == 0, inc["p_addon"]["upgrade"], inc["p_addon"]["other"])
     a_chan = chan[a_row]
-    a_cost = np.round(G["transactions"]["direct_cost_share"]["addon"] * a_amount
-                      + (_SERVE[a_chan] + np.where(a_chan == 4, G["channels"]["agent_commission"], 0.0) * a_amount)
-                      * serve_mult[a_row], 2)
-    a_ok = a_t < np.minimum(D, t_exit[tk_c[a_row]] + 0.04)
-
-    # returns (refunds) of some tickets
-    gt = G["transactions"]
-    has_r = rng.random(m) < gt["return_probability"]
-    r_row = np.nonzero(has_r)[0]
-    nr = len(r_row)
-    r_t = tk_t[r_row] + rng.uniform(*gt["return_lag_days"], nr)
-    r_frac = np.where(rng.random(nr) < gt["return_full_share"], 1.0, gt["partial_refund_fraction"])
-    r_ok = r_t < D
-    r_row, r_t, r_frac = r_row[r_ok], r_t[r_ok], r_frac[r_ok]
+    a_cost = np.round(gt["direct_cost_share"]["addon"] * a_amount
+                      + (_SERVE[a_chan] + np.where(a_chan == 4, commission, 0.0) * a_amount) * serve_mult[a_row], 2)
+    ok = a_t < D
+    a_row, a_type, a_amount, a_t, a_inc, a_chan, a_cost = (x[ok] for x in (a_row, a_type, a_amount, a_t, a_inc,
+                                                                            a_chan, a_cost))
+    # refunds: negative amount and quantity, is_return=True; the direct cost is reversed
+    r_row = np.nonzero(rng.random(m) < gt["return_probability"])[0]
+    r_t = tk_t[r_row] + rng.uniform(*gt["return_lag_days"], len(r_row))
+    r_frac = np.where(rng.random(len(r_row)) < gt["return_full_share"], 1.0, gt["partial_refund_fraction"])
+    ok = r_t < D
+    r_row, r_t, r_frac = r_row[ok], r_t[ok], r_frac[ok]
     r_amount = -np.round(fare[r_row] * r_frac)
     r_cost = np.round(-direct[r_row] * r_frac + gt["return_handling_cost_cny"], 2)
 
-    # --- transactions frame -------------------------------------------------------------------
-    tr_c = np.concatenate((tk_c, tk_c[a_row][a_ok], tk_c[r_row]))
-    tr_t = np.concatenate((tk_t, a_t[a_ok], r_t))
-    order = np.argsort(tr_t, kind="stable")
-    n_tk, n_a = m, int(a_ok.sum())
-    cat = np.concatenate((np.zeros(n_tk, np.int64), a_type[a_ok] + 1, np.zeros(len(r_row), np.int64)))
-    cust_ids = _ids("C", first + np.arange(n) + 1, id_width)
-    last_txn = np.full(n, -np.inf)
-    np.maximum.at(last_txn, tr_c, tr_t)
-    transactions = pd.DataFrame({
-        "customer_id": _take(cust_ids, tr_c[order]),
-        "date": _to_time(cal, tr_t[order]),
-        "amount": np.concatenate((fare, a_amount[a_ok], r_amount))[order],
-        "order_id": _ids("T", block * 10 ** 7 + np.arange(len(order)) + 1, 11),
-        "cost": np.concatenate((cost, a_cost[a_ok], r_cost))[order],
-        "channel": _strings(np.concatenate((chan, a_chan[a_ok], chan[r_row]))[order], CHANNELS),
-        "product": _strings(np.concatenate((route, route[a_row][a_ok], route[r_row]))[order], _ROUTE_NAMES),
-        "category": _strings(cat[order], ("ticket",) + ADDONS),
-        "quantity": np.concatenate((qty, np.ones(n_a, np.int64), -qty[r_row]))[order].astype(np.int64),
-        "is_return": np.concatenate((np.zeros(n_tk + n_a, bool), np.ones(len(r_row), bool)))[order],
-        "incentive": np.concatenate((incentive, a_inc[a_ok], incentive[r_row]))[order],
+    tr_c = np.concatenate((tk_c, tk_c[a_row], tk_c[r_row]))
+    tr_t = np.concatenate((tk_t, a_t, r_t))
+    b.last_seen = np.full(b.n, -np.inf)
+    np.maximum.at(b.last_seen, tr_c, tr_t)
+    b.chan, b.route = chan, route                      # surveys follow the ticket's channel and route
+    o = np.argsort(tr_t, kind="stable")
+    n_a, n_r = len(a_row), len(r_row)
+    return pd.DataFrame({
+        "customer_id": _take(b.cust_ids, tr_c[o]),
+        "date": _to_time(b.cal, tr_t[o]),
+        "amount": np.concatenate((fare, a_amount, r_amount))[o],
+        "order_id": _ids("T", b.block * 10 ** 7 + np.arange(len(o)) + 1, 11),
+        "cost": np.concatenate((cost, a_cost, r_cost))[o],
+        "channel": _strings(np.concatenate((chan, a_chan, chan[r_row]))[o], CHANNELS),
+        "product": _strings(np.concatenate((route, route[a_row], route[r_row]))[o], _ROUTE_NAMES),
+        "category": _strings(np.concatenate((np.zeros(m, np.int64), a_type + 1, np.zeros(n_r, np.int64)))[o],
+                             ("ticket",) + ADDONS),
+        "quantity": np.concatenate((qty, np.ones(n_a, np.int64), -qty[r_row]))[o].astype(np.int64),
+        "is_return": np.concatenate((np.zeros(m + n_a, bool), np.ones(n_r, bool)))[o],
+        "incentive": np.concatenate((incentive, a_inc, incentive[r_row]))[o],
     })
 
-    # --- referrals (within the block) --------------------------------------------------------
-    gr = G["referrals"]
+
+def _referrals(b) -> pd.DataFrame:
+    """Referred customers get a referrer who signed up earlier in the same block and was still
+    active; satisfied customers (and referred ones) refer more, which makes chains."""
+    rng, n, gr = b.rng, b.n, _G["referrals"]
     referred = rng.random(n) < gr["referred_share"]
-    by_t = np.argsort(t0, kind="stable")
+    by_t = np.argsort(b.t0, kind="stable")
     pos = np.empty(n, np.int64)
     pos[by_t] = np.arange(n)
-    weight = _REF_W[cls] * np.where(referred, gr["referred_referrer_weight"], 1.0)
+    weight = _REF_W[b.cls] * np.where(referred, gr["referred_referrer_weight"], 1.0)
     cw = np.cumsum(weight[by_t])
     cand = np.nonzero(referred & (pos > 0))[0]
     referrer = np.full(len(cand), -1)
-    for _ in range(3):
+    for _ in range(3):                                   # a few tries to find an active referrer
         j = np.searchsorted(cw, rng.random(len(cand)) * cw[np.maximum(pos[cand] - 1, 0)], side="right")
         r = by_t[np.minimum(j, n - 1)]
-        ok = (referrer < 0) & (t0[r] < t0[cand]) & (t_exit[r] > t0[cand])
+        ok = (referrer < 0) & (b.t0[r] < b.t0[cand]) & (b.t_exit[r] > b.t0[cand])
         referrer = np.where(ok, r, referrer)
     got = referrer >= 0
     ref_from, ref_to = referrer[got], cand[got]
-    is_referred = np.zeros(n, bool)
-    is_referred[ref_to] = True
-    referrals = pd.DataFrame({"referrer_id": _take(cust_ids, ref_from), "referred_id": _take(cust_ids, ref_to),
-                              "date": _to_date(cal, t0[ref_to])})
+    b.referred = np.zeros(n, bool)
+    b.referred[ref_to] = True
+    return pd.DataFrame({"referrer_id": _take(b.cust_ids, ref_from), "referred_id": _take(b.cust_ids, ref_to),
+                         "date": _to_date(b.cal, b.t0[ref_to])})
 
-    # --- acquisition --------------------------------------------------------------------------
-    shape = G["channels"]["acquisition_cost_shape"]
-    acq_cost = _ACQ_COST[acq] * rng.gamma(shape, 1.0 / shape, n)
-    acq_cost = np.round(acq_cost * np.where(is_referred, G["channels"]["referred_cost_factor"], 1.0), 2)
-    acquisition = pd.DataFrame({"customer_id": cust_ids, "channel": _strings(acq, CHANNELS), "cost": acq_cost,
-                                "date": _to_date(cal, t0)})
 
-    # --- customers ----------------------------------------------------------------------------
-    n_tickets = np.bincount(tk_c, minlength=n)
-    years = np.maximum((np.minimum(t_exit, D) - t0) / 365.25, 0.5)
+def _acquisition(b) -> pd.DataFrame:
+    shape = _G["channels"]["acquisition_cost_shape"]
+    cost = _ACQ_COST[b.acq] * b.rng.gamma(shape, 1.0 / shape, b.n)
+    cost = np.round(cost * np.where(b.referred, _G["channels"]["referred_cost_factor"], 1.0), 2)
+    return pd.DataFrame({"customer_id": b.cust_ids, "channel": _strings(b.acq, CHANNELS), "cost": cost,
+                         "date": _to_date(b.cal, b.t0)})
+
+
+def _customers(b) -> pd.DataFrame:
+    n_tickets = np.bincount(b.tk_c, minlength=b.n)
+    years = np.maximum((np.minimum(b.t_exit, b.D) - b.t0) / 365.25, 0.5)
     tier = np.searchsorted(np.array([3.0, 6.0, 12.0]), n_tickets / years, side="right")
-    sow_a = _SOW_A[cls]
-    sow = rng.beta(sow_a, 10.0 - sow_a)
-    own_yearly = lam * 365.25 * mean_fare
-    customers = pd.DataFrame({
-        "customer_id": cust_ids,
-        "signup_date": _to_date(cal, t0),
-        "gender": _strings(female.astype(np.int64), ("M", "F")),
-        "birth_year": birth,
-        "city": _strings(home, [a[1] for a in AIRPORTS]),
-        "region": _strings(home, [a[2] for a in AIRPORTS]),
-        "segment": _strings(seg, SEGMENTS),
-        "acquisition_channel": _strings(acq, CHANNELS),
-        "owner": _strings(owner, [f"S{i + 1:03d}" for i in range(120)]),
-        "vip": vip,
+    sow = b.rng.beta(_SOW_A[b.cls], 10.0 - _SOW_A[b.cls])
+    return pd.DataFrame({
+        "customer_id": b.cust_ids,
+        "signup_date": _to_date(b.cal, b.t0),
+        "gender": _strings(b.female.astype(np.int64), ("M", "F")),
+        "birth_year": b.birth,
+        "city": _strings(b.home, [a[1] for a in AIRPORTS]),
+        "region": _strings(b.home, [a[2] for a in AIRPORTS]),
+        "segment": _strings(b.seg, SEGMENTS),
+        "acquisition_channel": _strings(b.acq, CHANNELS),
+        "owner": _strings(b.owner, [f"S{i + 1:03d}" for i in range(_G["salespeople"]["owners"])]),
+        "vip": b.vip,
         "member_tier": _strings(tier, TIERS),
-        "category_spend": np.round(own_yearly / sow, 2),
+        "category_spend": np.round(b.lam * 365.25 * b.mean_fare / sow, 2),
     })
 
-    # --- subscriptions ------------------------------------------------------------------------
-    gs = G["subscription"]
+
+def _subscriptions(b, first: int, id_width: int) -> pd.DataFrame:
+    """Membership plans renewed each period with a probability set by satisfaction; a customer
+    who exits stops renewing at the next due date."""
+    rng, n, gs = b.rng, b.n, _G["subscription"]
     takes = rng.random(n) < gs["take_up"]
-    s_start = t0 + rng.exponential(gs["start_delay_days_mean"], n)
+    start = b.t0 + rng.exponential(gs["start_delay_days_mean"], n)
     plan = _choice(rng, _SUB_P, n)
     yearly = _SUB_YEARLY[plan]
     period = np.where(yearly, 365.25, 365.25 / 12)
-    renew = np.where(yearly, _RENEW_Y[cls], _RENEW_M[cls])
-    n_paid = rng.geometric(1.0 - renew)
-    n_until_exit = np.where(np.isfinite(t_exit), np.ceil(np.maximum(t_exit - s_start, 1e-9) / period), np.inf)
-    s_end = s_start + np.minimum(n_paid, n_until_exit) * period
-    s_ok = takes & (s_start < np.minimum(t_exit, D))
-    si = np.nonzero(s_ok)[0]
-    subscriptions = pd.DataFrame({
+    n_paid = rng.geometric(1.0 - np.where(yearly, _RENEW_Y[b.cls], _RENEW_M[b.cls]))
+    n_until_exit = np.where(np.isfinite(b.t_exit), np.ceil(np.maximum(b.t_exit - start, 1e-9) / period), np.inf)
+    stop = start + np.minimum(n_paid, n_until_exit) * period
+    si = np.nonzero(takes & (start < np.minimum(b.t_exit, b.D)))[0]
+    return pd.DataFrame({
         "subscription_id": _ids("SUB", first + si + 1, id_width),
-        "customer_id": _take(cust_ids, si),
-        "start_date": _to_date(cal, s_start[si]),
-        "end_date": _to_date(cal, np.where(s_end[si] < D, s_end[si], np.inf)),
+        "customer_id": _take(b.cust_ids, si),
+        "start_date": _to_date(b.cal, start[si]),
+        "end_date": _to_date(b.cal, np.where(stop[si] < b.D, stop[si], np.inf)),
         "plan": _strings(plan[si], _SUB_PLANS),
         "amount": _SUB_PRICE[plan[si]],
         "period": _strings(yearly[si].astype(np.int64), ("month", "year")),
     })
 
-    # --- survey responses ---------------------------------------------------------------------
-    gv = G["survey"]
-    has_s = rng.random(m) < gv["response_probability_per_ticket"]
-    s_row = np.nonzero(has_s)[0]
-    s_t = tk_t[s_row] + rng.uniform(*gv["delay_days"], len(s_row))
-    s_row, s_t = s_row[s_t < D], s_t[s_t < D]
-    ns = len(s_row)
-    s_c = tk_c[s_row]
-    s_chan = chan[s_row]
-    chan_tp = np.array([0, 1, 2, 3, 4])[s_chan]                       # app, website, call_centre, reception, agent
-    other_tp = np.where(owner[s_c] >= 0, np.array([5, 6, 3])[_choice(rng, np.array([.4, .4, .2]), ns)],
-                        np.array([6, 3])[_choice(rng, np.array([.7, .3]), ns)])
-    tp = np.where(rng.random(ns) < gv["touchpoint_from_channel"], chan_tp, other_tp)
-    cust_dev = rng.normal(0.0, _EXP["customer_sd"], (n, len(DIMS)))
-    x = (_MU_X + _EXP["latent_loading"] * z[s_c, None] + cust_dev[s_c] + _TP_OFF[tp] + _DEAL_OFF * deal[s_c, None]
-         + rng.normal(0.0, _EXP["response_sd"], (ns, len(DIMS))))
-    x[:, _CONV] += np.where(s_t >= cal["improve_day"], _EXP["convenience_improvement"]["delta"], 0.0)
-    exp_ = np.clip(np.round(x), 0, 10)
-    expc = np.clip(np.round(_MU_E + rng.normal(0.0, _EXP["expectation_sd"], (ns, len(DIMS)))), 0, 10)
-    imp = np.clip(np.round(_MU_I + rng.normal(0.0, _EXP["importance_sd"], (ns, len(DIMS)))), 0, 10)
-    ideal = np.clip(np.round(_MU_IDEAL + rng.normal(0.0, _EXP["ideal_sd"], (ns, len(DIMS)))), 0, 10)
-    gap = exp_ - expc
+
+def _responses(b) -> pd.DataFrame:
+    """Post-flight surveys. Experience ratings load on the same latent satisfaction z that drives
+    behaviour; NPS and overall satisfaction follow the dimension gaps with known weights."""
+    rng, D, cal, gv = b.rng, b.D, b.cal, _G["survey"]
+    rows = np.nonzero(rng.random(len(b.tk_c)) < gv["response_probability_per_ticket"])[0]
+    t = b.tk_t[rows] + rng.uniform(*gv["delay_days"], len(rows))
+    rows, t = rows[t < D], t[t < D]
+    ns, nd = len(rows), len(DIMS)
+    c = b.tk_c[rows]
+    chan = b.chan[rows]
+    # touchpoint: the purchase channel's (app, website, call_centre, reception, agent) or another
+    other = np.where(b.owner[c] >= 0, np.array([5, 6, 3])[_choice(rng, np.array([.4, .4, .2]), ns)],
+                     np.array([6, 3])[_choice(rng, np.array([.7, .3]), ns)])
+    tp = np.where(rng.random(ns) < gv["touchpoint_from_channel"], chan, other)
+    ex = _EXP
+    cust_dev = rng.normal(0.0, ex["customer_sd"], (b.n, nd))
+    x = (_MU_X + ex["latent_loading"] * b.z[c, None] + cust_dev[c] + _TP_OFF[tp] + _DEAL_OFF * b.deal[c, None]
+         + rng.normal(0.0, ex["response_sd"], (ns, nd)))
+    x[:, _CONV] += np.where(t >= cal["improve_day"], ex["convenience_improvement"]["delta"], 0.0)
+    experience = np.clip(np.round(x), 0, 10)
+    expectation = np.clip(np.round(_MU_E + rng.normal(0.0, ex["expectation_sd"], (ns, nd))), 0, 10)
+    importance = np.clip(np.round(_MU_I + rng.normal(0.0, ex["importance_sd"], (ns, nd))), 0, 10)
+    ideal = np.clip(np.round(_MU_IDEAL + rng.normal(0.0, ex["ideal_sd"], (ns, nd))), 0, 10)
+    gap = experience - expectation
     driver = gap @ _NPS_W
-    nps = np.clip(np.round(G["nps"]["intercept"] + driver + rng.normal(0, G["nps"]["noise_sd"], ns)), 0, 10)
-    osat = G["overall_satisfaction"]
-    sat = np.clip(np.round(osat["intercept"] + osat["scale"] * driver + rng.normal(0, osat["noise_sd"], ns)), 0, 10)
-    # comments: phrase for the worst gap (or praise for the best), sometimes a second one
-    jitter = gap + rng.uniform(0, 0.1, gap.shape)
-    rank = np.argsort(jitter, axis=1)
-    worst, second, best = rank[:, 0], rank[:, 1], rank[:, -1]
+    nps = np.clip(np.round(_G["nps"]["intercept"] + driver + rng.normal(0, _G["nps"]["noise_sd"], ns)), 0, 10)
+    os_ = _G["overall_satisfaction"]
+    sat = np.clip(np.round(os_["intercept"] + os_["scale"] * driver + rng.normal(0, os_["noise_sd"], ns)), 0, 10)
+    # comment: a phrase for the worst gap (praise for the best when nothing is bad), sometimes two
+    rank = np.argsort(gap + rng.uniform(0, 0.1, gap.shape), axis=1)
     g_worst, g_second, g_best = (np.take_along_axis(gap, rank[:, [i]], 1)[:, 0] for i in (0, 1, -1))
-    p_neg = _pick(rng, _NEG_IDX, worst)
-    p_pos = _pick(rng, _POS_IDX, best)
-    p_neu = _pick(rng, [_NEUTRAL_IDX], np.zeros(ns, np.int64))
-    p_sec = _pick(rng, _NEG_IDX, second)
-    first_p = np.where(g_worst <= -1, p_neg, np.where(g_best >= 0, p_pos, p_neu))
+    p_neg, p_pos = _pick(rng, _NEG_IDX, rank[:, 0]), _pick(rng, _POS_IDX, rank[:, -1])
+    p_neu, p_sec = _pick(rng, [_NEUTRAL_IDX], np.zeros(ns, np.int64)), _pick(rng, _NEG_IDX, rank[:, 1])
+    bad = g_worst <= -1
+    first_p = np.where(bad, p_neg, np.where(g_best >= 0, p_pos, p_neu))
     add = rng.random(ns) < 0.35
-    second_p = np.where(add & (g_worst <= -1) & (g_second <= -1), p_sec,
-                        np.where(add & (g_worst <= -1) & (g_best >= 1), p_pos, -1))
+    second_p = np.where(add & bad & (g_second <= -1), p_sec, np.where(add & bad & (g_best >= 1), p_pos, -1))
     commenting = rng.random(ns) < np.where(nps <= 6, gv["comment_probability_detractor"], gv["comment_probability"])
-    lang = english[s_c].astype(np.int64)
-    code = np.where(commenting, (first_p * (len(_PHRASES) + 1) + second_p + 1) * 2 + lang, -1)
-    comment = _comment_strings(code)
-    wave_day = _to_date(cal, s_t)
-    year = wave_day.astype("datetime64[Y]").astype(int) + 1970
-    half = (wave_day.astype("datetime64[M]").astype(int) % 12) >= 6
-    wave_code = (year - cal["start_year"]) * 2 + half
-    wave_labels = [f"{cal['start_year'] + i // 2}H{i % 2 + 1}" for i in range(2 * (WINDOW_YEARS + 1))]
+    code = np.where(commenting, (first_p * (len(_PHRASES) + 1) + second_p + 1) * 2 + b.english[c], -1)
+    day = _to_date(cal, t)
+    wave = ((day.astype("datetime64[Y]").astype(int) + 1970 - cal["start_year"]) * 2
+            + ((day.astype("datetime64[M]").astype(int) % 12) >= 6))
+    b.s_c, b.s_t = c, t
     resp = {
-        "response_id": _ids("R", block * 10 ** 7 + np.arange(ns) + 1, 11),
-        "customer_id": _take(cust_ids, s_c),
-        "date": _to_time(cal, s_t),
+        "response_id": _ids("R", b.block * 10 ** 7 + np.arange(ns) + 1, 11),
+        "customer_id": _take(b.cust_ids, c),
+        "date": _to_time(cal, t),
         "nps": nps.astype(np.int64),
         "satisfaction": sat,
-        "comment": comment,
+        "comment": _comment_strings(code),
         "touchpoint": _strings(tp, TOUCHPOINTS),
-        "channel": _strings(s_chan, CHANNELS),
-        "product": _strings(route[s_row], _ROUTE_NAMES),
-        "wave": _strings(wave_code, wave_labels),
+        "channel": _strings(chan, CHANNELS),
+        "product": _strings(b.route[rows], _ROUTE_NAMES),
+        "wave": _strings(wave, [f"{cal['start_year'] + i // 2}H{i % 2 + 1}" for i in range(2 * WINDOW_YEARS + 2)]),
     }
-    for prefix, values in (("experience_", exp_), ("expectation_", expc), ("importance_", imp), ("ideal_", ideal)):
+    for prefix, values in (("experience_", experience), ("expectation_", expectation),
+                           ("importance_", importance), ("ideal_", ideal)):
         for j, d in enumerate(DIMS):
             resp[prefix + d] = values[:, j]
-    responses = pd.DataFrame(resp).sort_values("date", kind="stable", ignore_index=True)
+    return pd.DataFrame(resp).sort_values("date", kind="stable", ignore_index=True)
 
-    last_seen = last_txn.copy()                      # churn is recorded after the last contact
-    np.maximum.at(last_seen, s_c, s_t)
-    np.maximum.at(last_seen, c_cust, c_open)
 
-    # --- complaints frame ---------------------------------------------------------------------
-    nc = len(c_cust)
-    c_var = rng.integers(0, 3, nc)
-    c_lang = english[c_cust].astype(np.int64)
-    c_code = ((c_cat * 3 + c_var) * 2 + (c_sev == 2)) * 2 + c_lang
-    c_order = np.argsort(c_open, kind="stable")
-    complaints = pd.DataFrame({
-        "complaint_id": _ids("CP", block * 10 ** 7 + np.arange(nc) + 1, 11),
-        "customer_id": _take(cust_ids, c_cust[c_order]),
-        "opened": _to_time(cal, c_open[c_order]),
-        "resolved": _to_time(cal, c_resolved[c_order]),
-        "category": _strings(c_cat[c_order], COMPLAINT_CATEGORIES),
-        "text": _strings(c_code[c_order], _complaint_texts()),
-        "channel": _strings(_choice(rng, _CMP_CH_P, nc)[c_order], CHANNELS),
-        "severity": _strings(c_sev[c_order], SEVERITIES),
+def _complaints(b) -> pd.DataFrame:
+    rng, nc = b.rng, len(b.c_cust)
+    variant = rng.integers(0, 3, nc)
+    code = ((b.c_cat * 3 + variant) * 2 + (b.c_sev == 2)) * 2 + b.english[b.c_cust]
+    channel = _choice(rng, _CMP_CH_P, nc)
+    o = np.argsort(b.c_open, kind="stable")
+    return pd.DataFrame({
+        "complaint_id": _ids("CP", b.block * 10 ** 7 + np.arange(nc) + 1, 11),
+        "customer_id": _take(b.cust_ids, b.c_cust[o]),
+        "opened": _to_time(b.cal, b.c_open[o]),
+        "resolved": _to_time(b.cal, b.c_resolved[o]),
+        "category": _strings(b.c_cat[o], COMPLAINT_CATEGORIES),
+        "text": _strings(code[o], _complaint_texts()),
+        "channel": _strings(channel[o], CHANNELS),
+        "severity": _strings(b.c_sev[o], SEVERITIES),
     })
 
-    # --- churn events -------------------------------------------------------------------------
-    gc = G["churn"]
-    ex = np.nonzero(np.isfinite(t_exit))[0]
-    ne = len(ex)
-    ec = cause[ex]
+
+def _churn_events(b) -> pd.DataFrame:
+    """Some exits are recorded (account closed, membership cancelled) after the last contact."""
+    rng, gc = b.rng, _G["churn"]
+    last = b.last_seen.copy()
+    np.maximum.at(last, b.s_c, b.s_t)
+    np.maximum.at(last, b.c_cust, b.c_open)
+    ex = np.nonzero(np.isfinite(b.t_exit))[0]
+    ne, cause = len(ex), b.cause[ex]
     rec_p = np.array([gc["record_probability"][c] for c in EXIT_CAUSES])
     lag = np.array([gc["record_lag_days"][c] for c in EXIT_CAUSES], dtype=float)
-    recorded = rng.random(ne) < rec_p[ec]
-    when = np.maximum(t_exit[ex] + rng.uniform(lag[ec, 0], lag[ec, 1]), last_seen[ex])
-    vol_reason = _choice(rng, _VOL_P, ne)
-    invol = rng.random(ne) < gc["involuntary_share_of_dropouts"]
-    invol_reason = len(VOLUNTARY_REASONS) + rng.integers(0, len(INVOLUNTARY_REASONS), ne)
-    reason = np.select([ec == 1, ec == 2],
-                       [np.where(cause_resolved[ex], REASONS.index("staff_indifference"),
+    recorded = rng.random(ne) < rec_p[cause]
+    when = np.maximum(b.t_exit[ex] + rng.uniform(lag[cause, 0], lag[cause, 1]), last[ex])
+    voluntary_reason = _choice(rng, _VOL_P, ne)
+    involuntary = rng.random(ne) < gc["involuntary_share_of_dropouts"]
+    involuntary_reason = len(VOLUNTARY_REASONS) + rng.integers(0, len(INVOLUNTARY_REASONS), ne)
+    reason = np.select([cause == 1, cause == 2],
+                       [np.where(b.cause_resolved[ex], REASONS.index("staff_indifference"),
                                  REASONS.index("unresolved_complaint")), REASONS.index("salesperson_left")],
-                       np.where(invol, invol_reason, vol_reason))
+                       np.where(involuntary, involuntary_reason, voluntary_reason))
     voluntary = ~np.isin(reason, [REASONS.index(r) for r in INVOLUNTARY_REASONS + ("unresolved_complaint",)])
-    keep_e = recorded & (when < D)
-    ex, when, reason, voluntary = ex[keep_e], when[keep_e], reason[keep_e], voluntary[keep_e]
-    order_e = np.argsort(when, kind="stable")
-    churn_events = pd.DataFrame({"customer_id": _take(cust_ids, ex[order_e]), "date": _to_date(cal, when[order_e]),
-                                 "reason": _strings(reason[order_e], REASONS), "voluntary": voluntary[order_e]})
+    keep = recorded & (when < b.D)
+    ex, when, reason, voluntary = ex[keep], when[keep], reason[keep], voluntary[keep]
+    o = np.argsort(when, kind="stable")
+    return pd.DataFrame({"customer_id": _take(b.cust_ids, ex[o]), "date": _to_date(b.cal, when[o]),
+                         "reason": _strings(reason[o], REASONS), "voluntary": voluntary[o]})
 
-    out = {"customers": customers, "acquisition": acquisition, "referrals": referrals,
-           "transactions": transactions, "subscriptions": subscriptions, "responses": responses,
-           "complaints": complaints, "churn_events": churn_events}
-    if truth:
-        out["truth"] = pd.DataFrame({
-            "customer_id": cust_ids,
-            "satisfaction_class": _strings(cls, CLASSES),
-            "latent_satisfaction": z,
-            "language": _strings(english.astype(np.int64), ("zh", "en")),
-            "deal_seeker": deal,
-            "high_maintenance": high_maint,
-            "purchase_rate": lam * 365.25,
-            "mean_fare": mean_fare,
-            "dropout_probability": p_drop,
-            "dropout_index": J.astype(np.int64),
-            "lifecycle_pattern": _strings(pattern, PATTERNS),
-            "exit_date": _to_date(cal, t_exit),
-            "exit_cause": _strings(cause, EXIT_CAUSES),
-            "referred": is_referred,
-        })
-    return out
+
+def _truth(b) -> pd.DataFrame:
+    return pd.DataFrame({
+        "customer_id": b.cust_ids,
+        "satisfaction_class": _strings(b.cls, CLASSES),
+        "latent_satisfaction": b.z,
+        "language": _strings(b.english.astype(np.int64), ("zh", "en")),
+        "deal_seeker": b.deal,
+        "high_maintenance": b.high_maint,
+        "purchase_rate": b.lam * 365.25,
+        "mean_fare": b.mean_fare,
+        "dropout_probability": b.p_drop,
+        "dropout_index": b.J.astype(np.int64),
+        "lifecycle_pattern": _strings(b.pattern, PATTERNS),
+        "exit_date": _to_date(b.cal, b.t_exit),
+        "exit_cause": _strings(b.cause, EXIT_CAUSES),
+        "referred": b.referred,
+    })
 
 
 @functools.lru_cache(maxsize=1)
@@ -1016,9 +1032,9 @@ def write_demo(folder, n_customers: int = 20_000, *, seed: int = 0, fmt: str = "
             if name not in writers:
                 schema = _arrow_schema(name, frame, fmt)
                 path = folder / f"{name}.{fmt}"
+                options = pacsv.WriteOptions(quoting_style="needed")
                 writers[name] = (pq.ParquetWriter(path, schema, compression="zstd") if fmt == "parquet" else
-                                 pacsv.CSVWriter(path, schema, write_options=pacsv.WriteOptions(quoting_style="needed")),
-                                 schema)
+                                 pacsv.CSVWriter(path, schema, write_options=options), schema)
             writer, schema = writers[name]
             writer.write_table(pa.Table.from_pandas(frame, preserve_index=False).cast(schema))
             counts[name] += len(frame)

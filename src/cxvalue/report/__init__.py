@@ -40,6 +40,8 @@ def register(order: int):
 def build_report(con, out: str | Path, *, lang: str = "en", settings: dict | None = None) -> Path:
     """Render every available section into one HTML file at ``out`` and return its path."""
     from . import sections  # noqa: F401  (registers the built-in sections)
+    from ..plugins import import_all
+    import_all("sections")
     from ..store import describe
     settings = settings or {}
     built = [s for _, fn in SECTIONS if (s := fn(con, lang, settings)) is not None]

@@ -101,3 +101,58 @@ def bar_chart(labels: list[str], values: list[float], *, title: str = "", width:
                    f'text-anchor="{"start" if v >= 0 else "end"}">{escape(fmt(v))}</text>')
     out.append(f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="{top}" y2="{height - top}" stroke="#9ca3af"/></svg>')
     return "".join(out)
+
+
+def stacked_bar_chart(labels: list[str], series: dict[str, list[float]], *, title: str = "", width: int = 720,
+                      height: int = 280, line: dict[str, list[float]] | None = None) -> str:
+    """Vertical stacked bars (one stack per label, one segment per series) with an optional
+    line series drawn on the same axis (e.g. cost per customer)."""
+    if not labels:
+        return ""
+    left, right, top, bottom = 64, 16, 40, 36
+    w, h = width - left - right, height - top - bottom
+    totals = [sum(max(s[i], 0) for s in series.values()) for i in range(len(labels))]
+    peak = max(totals + [v for vals in (line or {}).values() for v in vals] + [1e-9])
+    ymax = _nice_max(peak)
+    slot = w / len(labels)
+    bw = slot * 0.6
+    py = lambda v: top + h - v / ymax * h
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img">',
+           f'<title>{escape(title)}</title>']
+    for k in range(5):
+        v = ymax * k / 4
+        out.append(f'<line x1="{left}" x2="{left + w}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e7eb"/>'
+                   f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">{_fmt(v)}</text>')
+    for i, lab in enumerate(labels):
+        x = left + slot * i + (slot - bw) / 2
+        base = 0.0
+        for j, vals in enumerate(series.values()):
+            v = max(vals[i], 0.0)
+            out.append(f'<rect x="{x:.1f}" y="{py(base + v):.1f}" width="{bw:.1f}" height="{py(base) - py(base + v):.1f}" '
+                       f'fill="{PALETTE[j % len(PALETTE)]}"/>')
+            base += v
+        out.append(f'<text x="{x + bw / 2:.1f}" y="{top + h + 16}" text-anchor="middle" font-size="11">{escape(str(lab))}</text>')
+    for j, (name, vals) in enumerate((line or {}).items()):
+        color = PALETTE[(len(series) + j) % len(PALETTE)]
+        pts = " ".join(f"{left + slot * i + slot / 2:.1f},{py(v):.1f}" for i, v in enumerate(vals))
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2" stroke-dasharray="5,3"/>')
+    names = list(series) + list(line or {})
+    for j, name in enumerate(names):
+        out.append(f'<text x="{left + 8 + 120 * (j % 5)}" y="{12 + 14 * (j // 5)}" font-size="11" '
+                   f'fill="{PALETTE[j % len(PALETTE)]}">■ {escape(name)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def histogram(values, *, bins: int = 20, title: str = "", width: int = 720, height: int = 240, label_fmt=None) -> str:
+    """Histogram of ``values`` (numpy-binned) as vertical bars."""
+    import numpy as np
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return ""
+    counts, edges = np.histogram(v, bins=bins)
+    fmt = label_fmt or _fmt
+    labels = [fmt(edges[i]) for i in range(len(counts))]
+    return stacked_bar_chart(labels, {title or "count": counts.astype(float).tolist()}, title=title, width=width,
+                             height=height)

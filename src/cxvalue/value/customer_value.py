@@ -1,0 +1,202 @@
+"""The customer value analysis over the store (concepts.md B1–B8) — what ``cxvalue value`` and
+the pipeline run. One function per result; :func:`analyse_store` runs them all and returns
+the frames that become store tables:
+
+- ``customer_value`` — one row per customer: the BTYD summary (frequency, recency, T,
+  monetary_value in weeks), p_alive, expected purchases and spend, predictive CLV over the
+  horizon (B4), historical revenue/cost/profit (B1), revenue of the last 12 months, RFM
+  scores, discounted CLV (B3), the seed CLV and its terms (B2), value tier and strategy (B6),
+  share of wallet (B8, when category spend is given);
+- ``clv_parameters`` — the fitted models' parameters with standard errors and intervals;
+- ``clv_holdout`` / ``clv_tracking`` — model checking on a calibration/holdout split;
+- ``value_matrix`` — customers and value per tier; ``value_multiplication`` (per customer and
+  relationship year) and ``value_multiplication_summary`` (the seed-001 five-year table);
+- ``delivered_value`` (B7) when the survey has value_*/cost_* items.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CxValueError, SmallSampleWarning
+from ..features.summary import summary_frame
+from ..store import has_table
+from .bgnbd import BetaGeoModel
+from .checking import calibration_vs_holdout, cumulative_tracking
+from .clv import customer_lifetime_value
+from .delivered import compare_delivered_value, share_of_wallet
+from .economics import discounted_clv, relationship_profitability, seed_clv
+from .gammagamma import GammaGammaModel
+from .multiplication import multiplication_table, value_multiplication
+from .segments import matrix_summary, rfm_scores, rfm_table, value_matrix
+
+WEEKS_PER_MONTH = 52.0 / 12
+MIN_REPEAT_BUYERS = 30
+
+
+def _margin(tx, margin: float) -> float:
+    if margin and margin > 0:
+        return float(margin)
+    if "cost" in tx.columns:
+        agg = tx.aggregate(rev=tx.amount.sum(), cost=tx.cost.fill_null(0).sum()).to_pandas().iloc[0]
+        if agg.rev and agg.cost:
+            return float(min(max(1 - agg.cost / agg.rev, 0.0), 1.0))
+    return 1.0
+
+
+PERIODS_PER_MONTH = {"day": 365.25 / 12, "week": WEEKS_PER_MONTH, "month": 1.0, "year": 1 / 12}
+
+
+def fit_clv(summary: pd.DataFrame, *, model: str = "bgnbd", unit: str = "week", horizon_months: int = 12,
+            discount_rate: float = 0.10, margin: float = 1.0):
+    """Fit a transaction model (``model``: bgnbd, mbgnbd, paretonbd) and Gamma-Gamma on a summary
+    in ``unit`` and predict per customer: p_alive, expected purchases over the horizon, expected
+    spend per purchase and CLV (monthly periods, yearly ``discount_rate``).
+
+    Customers whose repeat purchases have no positive spend get the population mean spend.
+    Returns (predictions frame, {model: fitted model, "gammagamma": fitted model or None})."""
+    from . import MODELS
+    if len(summary) == 0:
+        raise CxValueError("no customers with a purchase before the calibration end: nothing to fit")
+    tm = MODELS[model]().fit(summary)
+    spend_ok = (summary.frequency > 0) & (summary.monetary_value > 0)
+    gg = None
+    if spend_ok.sum() >= MIN_REPEAT_BUYERS:
+        gg = GammaGammaModel().fit(summary[spend_ok])
+        spend_data = summary.assign(frequency=summary.frequency.where(spend_ok, 0),
+                                    monetary_value=summary.monetary_value.where(spend_ok, 0.0))
+        spend = gg.predict_spend(spend_data)["expected_spend"]
+    else:
+        warnings.warn(f"only {int(spend_ok.sum())} repeat buyers with spend: spend per purchase taken as the mean, "
+                      f"no Gamma-Gamma fit", SmallSampleWarning, stacklevel=2)
+        pos = summary.monetary_value[summary.monetary_value > 0]
+        spend = pd.Series(float(pos.mean()) if len(pos) else 0.0, index=summary.index)
+    monthly_d = (1 + discount_rate) ** (1 / 12) - 1
+    per_purchase = customer_lifetime_value(tm, data=summary, horizon=horizon_months,
+                                           period_length=PERIODS_PER_MONTH[unit], discount_rate=monthly_d,
+                                           margin=margin, spend=1.0)
+    out = pd.DataFrame(index=summary.index)
+    out["p_alive"] = tm.predict_p_alive(summary).iloc[:, 0].to_numpy()
+    out[f"expected_purchases_{horizon_months}m"] = per_purchase.expected_purchases.to_numpy()
+    out["expected_spend"] = spend.reindex(summary.index).to_numpy()
+    out["clv"] = per_purchase.clv.to_numpy() * out.expected_spend.to_numpy()
+    return out, {model: tm, "gammagamma": gg}
+
+
+def parameters_frame(models: dict) -> pd.DataFrame:
+    rows = []
+    for name, m in models.items():
+        if m is None:
+            continue
+        s = m.summary_.reset_index().rename(columns={"index": "parameter"})
+        s.insert(0, "model", name)
+        s["loglik"] = m.loglik_
+        s["aic"], s["bic"] = m.aic_, m.bic_
+        s["converged"] = bool(m.converged_)
+        rows.append(s)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def model_check(tx, as_of, *, holdout_weeks: int = 26, max_customers: int = 100_000):
+    """Fit BG/NBD on data up to ``as_of − holdout_weeks`` and compare with the holdout:
+    (by-frequency table, cumulative tracking per week). Tracking uses at most ``max_customers``
+    customers (a deterministic sample) to keep the pulled frame compact."""
+    cal_end = (pd.Timestamp(as_of) - pd.Timedelta(weeks=holdout_weeks)).date()
+    s = summary_frame(tx, unit="week", calibration_end=cal_end, observation_end=pd.Timestamp(as_of).date())
+    if len(s) < 100 or (s.frequency > 0).sum() < MIN_REPEAT_BUYERS:
+        return None, None
+    m = BetaGeoModel().fit(s)
+    table = calibration_vs_holdout(m, s, holdout_col="frequency_holdout", holdout_length=float(s.duration_holdout.iloc[0]))
+    ids = s.index.to_series()
+    if len(ids) > max_customers:
+        ids = ids.sample(max_customers, random_state=0)
+    days = (tx.filter(tx.customer_id.isin(list(ids.index)) if len(ids) < len(s) else tx.customer_id.notnull())
+            .select(customer_id=tx.customer_id, day=tx.date.cast("date")).distinct().to_pandas())
+    days["day"] = pd.to_datetime(days.day)
+    days = days[days.day <= pd.Timestamp(as_of)]
+    origin = days.day.min()
+    t = (days.day - origin).dt.days / 7.0
+    end_w = (pd.Timestamp(as_of) - origin).days / 7.0
+    periods = np.arange(1, int(np.floor(end_w)) + 1)
+    track = cumulative_tracking(m, pd.DataFrame({"customer_id": days.customer_id, "t": t}), customer_col="customer_id",
+                                time_col="t", periods=periods)
+    scale = len(s) / len(ids)
+    track = track.reset_index()
+    for c in ("expected_cumulative", "actual_cumulative", "expected_incremental", "actual_incremental"):
+        track[c] = track[c] * scale
+    track["date"] = [(origin + pd.Timedelta(weeks=float(p))).date() for p in track.period]
+    track["calibration_end"] = cal_end
+    return table.reset_index(), track
+
+
+def analyse_store(con, settings: dict | None = None, *, progress=None) -> dict[str, pd.DataFrame]:
+    """Run every customer-value analysis on the store (see the module docstring)."""
+    settings = settings or {}
+    step = progress or (lambda msg: None)
+    if not has_table(con, "transactions"):
+        raise CxValueError("the store has no transactions: load them with `cxvalue load transactions FILE`")
+    tx = con.table("transactions")
+    horizon = int(settings.get("clv_horizon_months", 12))
+    d = float(settings.get("discount_rate", 0.10))
+    acquisition = con.table("acquisition") if has_table(con, "acquisition") else None
+    referrals = con.table("referrals") if has_table(con, "referrals") else None
+    as_of = pd.Timestamp(tx.date.max().execute())
+    step("summary")
+    summary = summary_frame(tx, unit="week", calibration_end=as_of.date())
+    margin = _margin(tx, float(settings.get("margin", 0.0)))
+    step("CLV models")
+    pred, models = fit_clv(summary, horizon_months=horizon, discount_rate=d, margin=margin)
+    cv = summary.join(pred)
+    step("profitability")
+    prof = relationship_profitability(tx, acquisition).to_pandas()
+    totals = prof.groupby("customer_id")[["revenue", "serve_cost", "cost", "profit"]].sum().add_prefix("historical_")
+    cv = cv.join(totals)
+    rfm = rfm_scores(rfm_table(tx).to_pandas().set_index("customer_id"))
+    last12 = tx.filter(tx.date.cast("date") > (as_of - pd.Timedelta(days=365)).date())
+    r12 = last12.group_by("customer_id").aggregate(revenue_12m=last12.amount.sum()).to_pandas().set_index("customer_id")
+    cv = cv.join(rfm[["recency_days", "r_score", "f_score", "m_score", "rfm_score"]]).join(r12)
+    cv["revenue_12m"] = cv.revenue_12m.fillna(0.0)
+    observed = np.minimum(prof.groupby("customer_id").period.max(), 5)
+    disc = discounted_clv(prof, discount_rate=d, horizon=5, observed_years=observed)
+    cv["clv_discounted_5y"] = disc.clv_discounted
+    step("seed CLV")
+    lifetime = cv.frequency + 1 + models["bgnbd"].predict_purchases(5 * 52, summary).iloc[:, 0]  # 5-year lifetime
+    acq = acquisition.group_by("customer_id").aggregate(c=acquisition.cost.sum()).to_pandas().set_index("customer_id").c if acquisition is not None else None
+    refs = referrals.to_pandas() if referrals is not None else None
+    net_revenue = cv.historical_revenue - cv.historical_serve_cost  # what a referred customer brought in
+    seed = seed_clv(lifetime, cv.expected_spend, acq, refs, net_revenue)
+    cv = cv.join(seed[["expected_transactions", "acquisition_cost", "referral_direct", "referral_indirect", "clv_seed"]]
+                 .rename(columns={"expected_transactions": "lifetime_transactions"}))
+    step("value matrix")
+    # current value: revenue of the last 12 months; potential value: predictive CLV over the horizon
+    mat = value_matrix(cv.revenue_12m, cv.clv)
+    cv = cv.join(mat[["current_value", "potential_value", "value_tier", "strategy"]])
+    if has_table(con, "customers") and "category_spend" in con.table("customers").columns:
+        sow = share_of_wallet(tx, con.table("customers")).to_pandas().set_index("customer_id")
+        if len(sow):
+            cv = cv.join(sow[["share_of_wallet"]])
+    params = parameters_frame(models)
+    params["as_of"], params["margin"] = str(as_of.date()), margin
+    params["horizon_months"], params["discount_rate"] = horizon, d
+    results = {"customer_value": cv.rename_axis("customer_id"), "clv_parameters": params,
+               "value_matrix": matrix_summary(mat)}
+    step("value multiplication")
+    vm = value_multiplication(tx, referrals, acquisition).to_pandas()
+    starts = tx.group_by("customer_id").aggregate(f=tx.date.min()).to_pandas()
+    age_years = (as_of - pd.to_datetime(starts.f)).dt.days / 365.25
+    vm.attrs["eligible_by_year"] = pd.Series({y: int((age_years > y - 1).sum()) for y in range(1, 6)})
+    results["value_multiplication"] = vm
+    results["value_multiplication_summary"] = multiplication_table(vm)
+    step("model check")
+    table, track = model_check(tx, as_of)
+    if table is not None:
+        results["clv_holdout"], results["clv_tracking"] = table, track
+    if has_table(con, "responses"):
+        rcols = con.table("responses").columns
+        if any(c.startswith("value_") for c in rcols) and any(c.startswith("cost_") for c in rcols):
+            r = con.table("responses").to_pandas()
+            by = "product" if "product" in r.columns and r["product"].notna().any() else "channel"
+            results["delivered_value"] = compare_delivered_value(r, by)
+    return results
