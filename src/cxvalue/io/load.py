@@ -25,7 +25,7 @@ import duckdb
 import numpy as np
 
 from ..errors import CxValueError, DataContractError, LoadAborted
-from ..schema import IBIS_TYPES, SQL_TYPES, TABLE_ORDER, TABLES, get_table
+from ..schema import SQL_TYPES, TABLE_ORDER, TABLES, get_table
 from ..store import backend_name, raw_duckdb
 from .mapping import Mapping, load_mapping
 from .readers import ReadOptions, Source, open_query, open_source
@@ -234,8 +234,8 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
 
 
 def _duck_types(stage, src: Source) -> dict[str, str]:
-    return {d[0]: _sqltype(d[1]) for d in stage.execute(f"DESCRIBE SELECT * FROM {src.relation}").fetchall()
-            for d in [(d[0], d[1])]}
+    """Column name → SQL type of the staged source (VARCHAR for text files)."""
+    return {row[0]: _sqltype(row[1]) for row in stage.execute(f"DESCRIBE SELECT * FROM {src.relation}").fetchall()}
 
 
 def _sqltype(t: str) -> str:
@@ -257,7 +257,6 @@ def _store_columns(con, stage, table: str) -> dict[str, str]:
     if table not in con.list_tables():
         return {}
     schema = con.table(table).schema()
-    m = {v: k for k, v in IBIS_TYPES.items()}
     rev = {"string": "VARCHAR", "int64": "BIGINT", "float64": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE",
            "timestamp": "TIMESTAMP"}
     return {n: rev.get(str(t).split("(")[0].lower().rstrip("!"), "VARCHAR") for n, t in schema.items()}
@@ -343,7 +342,6 @@ def _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer):
 
 
 def _write_remote(con, stage, spec, plan, report, src, mp, unknown_customer, replace):
-    import ibis
     import pyarrow as pa
     present = plan.present
     sel = ", ".join(f"v_{i} AS {q(c.name)}" for i, c in enumerate(present))

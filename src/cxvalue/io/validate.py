@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from ..errors import CxValueError, DataContractError
+from ..errors import DataContractError
 from ..schema import DEFAULT_SCALE, SQL_TYPES, Column, Table, is_rating_column, normalize_name, snake_case
 from .mapping import Mapping
 from .readers import DEFAULT_NA, ReadOptions, Source

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from html import escape
 
-import ibis
 
 from ..i18n import t
 from ..store import status as store_status

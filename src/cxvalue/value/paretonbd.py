@@ -92,7 +92,7 @@ class ParetoNBDModel(TransactionModel):
 
     def _loglik(self, theta, g):
         r, alpha, s, beta = theta
-        x, tx, T = g["frequency"], g["recency"], g["T"]
+        x, T = g["frequency"], g["T"]
         common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         t1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
         t2 = np.log(s) - np.log(r + s + x) + _log_A0(r, alpha, s, beta, g)
@@ -101,7 +101,7 @@ class ParetoNBDModel(TransactionModel):
     def _p_alive(self, theta, g):
         """1 / (1 + s/(r+s+x) · (α+T)^(r+x) (β+T)^s · A0)."""
         r, alpha, s, beta = theta
-        x, tx, T = g["frequency"], g["recency"], g["T"]
+        x, T = g["frequency"], g["T"]
         term = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T) + s * np.log(beta + T)
                 + _log_A0(r, alpha, s, beta, g))
         return np.exp(-np.logaddexp(0.0, term))

@@ -90,6 +90,7 @@ def multiplication_section(con, lang, settings):
                               line={t("cost_per_customer", lang): s.cost_per_customer.astype(float).tolist()},
                               title=t("value_multiplication", lang))
     cols = ["relationship_year", "customers", *comps, "cost_per_customer", "profit", "cumulative_profit"]
+    rows = [[int(r[0]), int(r[1]), *map(float, r[2:])] for r in s[cols].itertuples(index=False)]
     html = chart + table_html([t(c, lang) if c != "customers" else t("kpi_customers", lang) for c in cols],
-                              s[cols].values.tolist(), tuple(range(1, len(cols))))
+                              rows, tuple(range(1, len(cols))))
     return Section("value-multiplication", t("value_multiplication", lang), html)
