@@ -164,6 +164,7 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
         stage.execute(f"CREATE OR REPLACE TEMP TABLE __checked AS {sql}")
         if src.finish:
             src.finish()
+        _fail_point("typed")
         for u in updates:
             stage.execute(u)
         _fail_point("checked")

@@ -276,12 +276,15 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
         kname = ", ".join(plan.table.key)
         got_key = " || '/' || ".join(f"CAST({k} AS VARCHAR)" for k in kv)
         checks.append(Check("", "duplicate_key", kname, f"a {kname} not seen before in this file", ""))
-        dsel = ", ".join(f"v_{j} AS __d{n}" for n, j in enumerate(key_idx))
+        # duplicates: group 64-bit key hashes (cheap), then compare the real keys of the few candidates
         dnn = " AND ".join(f"v_{j} IS NOT NULL" for j in key_idx)
+        h = f"hash({', '.join(f'v_{j}' for j in key_idx)})"
+        dsel = ", ".join(f"v_{j} AS __d{n}" for n, j in enumerate(key_idx))
         on = " AND ".join(f"__d.__d{n} = {k}" for n, k in enumerate(kv))
         updates.append(mark(len(checks), got_key, f"{on} AND __checked.__idx > __d.__first",
                             f"FROM (SELECT {dsel}, min(__idx) AS __first FROM __checked WHERE __check IS NULL AND {dnn} "
-                            f"GROUP BY ALL HAVING count(*) > 1) __d"))
+                            f"AND {h} IN (SELECT {h} FROM __checked WHERE __check IS NULL AND {dnn} GROUP BY 1 "
+                            f"HAVING count(*) > 1) GROUP BY ALL HAVING count(*) > 1) __d"))
         if existing_keys:
             checks.append(Check("", "duplicate_key", kname,
                                 f"a {kname} not already in the store (use --replace to update existing rows)", ""))

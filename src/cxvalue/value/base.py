@@ -24,7 +24,7 @@ from scipy import optimize
 
 from ..errors import ConvergenceWarning, CxValueError, DataContractError, NotFittedError, check_is_fitted
 
-__all__ = ["BaseBTYDModel", "group_rows", "log1mexp"]
+__all__ = ["BaseBTYDModel", "add_lookups", "by_value", "group_rows", "log1mexp"]
 
 _Z95 = 1.959963984540054
 
@@ -54,6 +54,25 @@ def group_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     first = np.empty(k, dtype=np.intp)
     first[inverse[::-1]] = np.arange(n - 1, -1, -1)
     return first, inverse
+
+
+def add_lookups(g: dict, keys) -> dict:
+    """Index grouped statistics by their distinct values (``_u_<key>``, ``_i_<key>``) once.
+
+    Special functions of a statistic with few distinct values (the frequency above all) are
+    then evaluated on those values and gathered with :func:`by_value` instead of once per group."""
+    for key in keys:
+        codes, uniques = pd.factorize(g[key], use_na_sentinel=False)  # hash based: no sort
+        g[f"_i_{key}"], g[f"_u_{key}"] = codes.astype(np.intp), np.asarray(uniques, dtype=float)
+    return g
+
+
+def by_value(g: dict, key: str, fn):
+    """``fn`` on the distinct values of statistic ``key``, gathered per group (plain ``fn(g[key])``
+    when :func:`add_lookups` was not applied)."""
+    if f"_u_{key}" not in g:
+        return fn(g[key])
+    return fn(g[f"_u_{key}"])[g[f"_i_{key}"]]
 
 
 # --------------------------------------------------------------------------- the base
@@ -220,7 +239,8 @@ class BaseBTYDModel:
             if grad_fn is not None:
                 ll, g = grad_fn(theta, stats)
                 f = -np.dot(w, ll) / wsum
-                gu = -(w @ g) * theta / wsum
+                cols = g.T if isinstance(g, np.ndarray) else g  # one weighted sum per parameter
+                gu = -np.array([np.dot(w, c) for c in cols]) * theta / wsum
             else:
                 f = -np.dot(w, self._loglik(theta, stats)) / wsum
                 gu = self._fd_grad_u(u, stats, w, wsum)
@@ -373,6 +393,12 @@ class BaseBTYDModel:
         """Hook: add derived arrays to the grouped statistics once, before optimising."""
         return g
 
+    def _expected_at(self, times, data=None, customer_col=None):
+        """Conditional expected purchases for several horizons, per customer:
+        ``(index, array (customers, len(times)))`` (transaction models define ``_expected_at_grouped``)."""
+        index, grouped, inv = self._expected_at_grouped(times, data, customer_col)
+        return index, grouped[inv]
+
     def loglik_per_customer(self, data=None, *, customer_col=None) -> pd.DataFrame:
         """Log-likelihood of each customer's statistics under the fitted parameters."""
         index, stats = self._stats_for(data, customer_col)
@@ -516,11 +542,13 @@ class TransactionModel(BaseBTYDModel):
             p = self._uncond_pmf(self.params_.to_numpy(), t, n)
         return pd.DataFrame({"n": np.arange(n_max + 1), "probability": np.ravel(p)})
 
-    def _expected_at(self, times, data=None, customer_col=None):
-        """Conditional E[X(T, T+t)] for several horizons: ``(index, array (customers, len(times)))``."""
+    def _expected_at_grouped(self, times, data=None, customer_col=None):
+        """Conditional E[X(T, T+t)] for several horizons per group of identical statistics:
+        ``(index, array (groups, len(times)), inverse)`` — customer i is row ``inverse[i]``."""
         index, stats = self._stats_for(data, customer_col)
         g, inv = self._grouped(stats)
         theta = self.params_.to_numpy()
         with np.errstate(all="ignore"):
             cols = [self._cond_expected(theta, g, float(t)) for t in times]
-        return index, np.column_stack(cols)[inv] if cols else np.empty((len(index), 0))
+        return index, (np.column_stack(cols) if cols else np.empty((len(g["frequency"]), 0))), inv
+

@@ -145,8 +145,9 @@ class BetaGeoBetaBinomModel(BaseBTYDModel):
         index, e = self._expected_at([t], data, customer_col)
         return pd.DataFrame({"expected_purchases": e[:, 0]}, index=index)
 
-    def _expected_at(self, times, data=None, customer_col=None):
-        """Conditional expectations for several horizons: ``(index, array (customers, len(times)))``."""
+    def _expected_at_grouped(self, times, data=None, customer_col=None):
+        """Conditional expectations per group of identical statistics:
+        ``(index, array (groups, len(times)), inverse)``."""
         index, stats = self._stats_for(data, customer_col)
         g, inv = self._grouped(stats)
         theta = self.params_.to_numpy()
@@ -156,7 +157,7 @@ class BetaGeoBetaBinomModel(BaseBTYDModel):
             log_k = (betaln(al + x + 1.0, be + n - x) - betaln(al, be) + gammaln(ga + de) - gammaln(1.0 + de)
                      - self._loglik(theta, g))
             cols = [np.exp(log_k) * _gamma_ratio_diff(ga, de, n, float(t)) for t in times]
-        return index, np.column_stack(cols)[inv] if cols else np.empty((len(index), 0))
+        return index, np.column_stack(cols) if cols else np.empty((len(x), 0)), inv
 
     def expected_purchases(self, t) -> np.ndarray:
         """Unconditional E[X(t)] over the first ``t`` occasions of a new customer (FHS 2010)."""

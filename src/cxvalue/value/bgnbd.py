@@ -16,9 +16,10 @@ numbers (the untransformed form overflows).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.special import betainc, betaln, gammaln, hyp2f1, psi, xlogy
 
-from .base import TransactionModel
+from .base import TransactionModel, add_lookups, by_value
 
 __all__ = ["BetaGeoModel", "ModifiedBetaGeoModel"]
 
@@ -56,6 +57,29 @@ def bg_pmf(n, t, r, alpha, a, b):
     return p1 + np.where(n >= 1, p2, 0.0)
 
 
+def _prepare_lookups(g: dict) -> dict:
+    """Lookups for the BG/NBD family: most likelihood terms depend on x alone and the logs on
+    T or t_x alone (CDNOW has 58 distinct frequencies); the conditional expectation depends
+    on (x, T) only, so it is evaluated per distinct pair."""
+    add_lookups(g, ("frequency", "recency", "T"))
+    pair = g["_i_frequency"].astype(np.int64) * len(g["_u_T"]) + g["_i_T"]
+    codes, upair = pd.factorize(pair)
+    g["_i_xT"] = codes.astype(np.intp)
+    g["_xT_x"] = g["_u_frequency"][upair // len(g["_u_T"])]
+    g["_xT_T"] = g["_u_T"][upair % len(g["_u_T"])]
+    return g
+
+
+_by = by_value
+
+
+def _by_xT(g: dict, fn):
+    """``fn(x, T)`` evaluated on the distinct (x, T) pairs and gathered per group."""
+    if "_i_xT" not in g:
+        return fn(g["frequency"], g["T"])
+    return fn(g["_xT_x"], g["_xT_T"])[g["_i_xT"]]
+
+
 def _with_alive(p_alive, pmf_alive, n):
     """Mix the dead customer's point mass at 0 with the alive customer's distribution."""
     return p_alive * pmf_alive + (1.0 - p_alive) * (np.asarray(n) == 0)
@@ -83,33 +107,39 @@ class BetaGeoModel(TransactionModel):
         return [np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.5, 5.0, 0.5, 2.0]),
                 np.array([0.2, 10.0, 2.0, 5.0]), np.array([2.0, 0.5, 0.2, 0.5])]
 
+    def _prepare(self, g: dict) -> dict:
+        return _prepare_lookups(g)
+
     @staticmethod
     def _terms(theta, g):
         r, alpha, a, b = theta
-        x, tx, T = g["frequency"], g["recency"], g["T"]
-        x1 = np.maximum(x, 1.0)
-        common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
-        t1 = betaln(a, b + x) - (r + x) * np.log(alpha + T)
-        t2 = np.where(x > 0, betaln(a + 1.0, b + x1 - 1.0) - (r + x) * np.log(alpha + tx), -np.inf)
-        return common, t1, t2
+        x = g["frequency"]
+        log_aT, log_atx = _by(g, "T", lambda v: np.log(alpha + v)), _by(g, "recency", lambda v: np.log(alpha + v))
+        common = _by(g, "frequency", lambda v: gammaln(r + v)) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
+        t1 = _by(g, "frequency", lambda v: betaln(a, b + v)) - (r + x) * log_aT
+        t2 = np.where(x > 0, _by(g, "frequency", lambda v: betaln(a + 1.0, b + np.maximum(v, 1.0) - 1.0))
+                      - (r + x) * log_atx, -np.inf)
+        return common, t1, t2, log_aT, log_atx
 
     def _loglik(self, theta, g):
-        common, t1, t2 = self._terms(theta, g)
+        common, t1, t2, _, _ = self._terms(theta, g)
         return common + np.logaddexp(t1, t2)
 
     def _loglik_grad(self, theta, g):
         r, alpha, a, b = theta
-        x, tx, T = g["frequency"], g["recency"], g["T"]
-        x1 = np.maximum(x, 1.0)
-        common, t1, t2 = self._terms(theta, g)
+        x = g["frequency"]
+        common, t1, t2, log_aT, log_atx = self._terms(theta, g)
         lse = np.logaddexp(t1, t2)
         w2 = np.exp(t2 - lse)
         w1 = 1.0 - w2
-        pab, pabx = psi(a + b), psi(a + b + x)
-        dr = psi(r + x) - psi(r) + np.log(alpha) - w1 * np.log(alpha + T) - w2 * np.log(alpha + tx)
-        dal = r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + tx))
+        pab = psi(a + b)
+        pabx = _by(g, "frequency", lambda v: psi(a + b + v))
+        dr = (_by(g, "frequency", lambda v: psi(r + v)) - psi(r) + np.log(alpha)
+              - w1 * log_aT - w2 * log_atx)
+        dal = r / alpha - (r + x) * (w1 * np.exp(-log_aT) + w2 * np.exp(-log_atx))
         da = -(psi(a) - pab) + w1 * (psi(a) - pabx) + w2 * (psi(a + 1.0) - pabx)
-        db = -(psi(b) - pab) + w1 * (psi(b + x) - pabx) + w2 * (psi(b + x1 - 1.0) - pabx)
+        db = (-(psi(b) - pab) + w1 * (_by(g, "frequency", lambda v: psi(b + v)) - pabx)
+              + w2 * (_by(g, "frequency", lambda v: psi(b + np.maximum(v, 1.0) - 1.0)) - pabx))
         return common + lse, np.column_stack([dr, dal, da, db])
 
     def _log_odds_dead(self, theta, g):
@@ -124,10 +154,9 @@ class BetaGeoModel(TransactionModel):
         return np.exp(-np.logaddexp(0.0, self._log_odds_dead(theta, g)))
 
     def _cond_expected(self, theta, g, t):
-        """FHL 2005: P(alive) · E[X(t)] with updated (r+x, α+T, a, b+x)."""
+        """FHL 2005: P(alive) · E[X(t)] with updated (r+x, α+T, a, b+x) — evaluated per distinct (x, T)."""
         r, alpha, a, b = theta
-        x, T = g["frequency"], g["T"]
-        return self._p_alive(theta, g) * bg_expected(t, r + x, alpha + T, a, b + x)
+        return self._p_alive(theta, g) * _by_xT(g, lambda x, T: bg_expected(t, r + x, alpha + T, a, b + x))
 
     def _uncond_expected(self, theta, t):
         r, alpha, a, b = theta
@@ -158,6 +187,9 @@ class ModifiedBetaGeoModel(TransactionModel):
 
     _param_names = ("r", "alpha", "a", "b")
     model_name = "mbgnbd"
+
+    def _prepare(self, g: dict) -> dict:
+        return _prepare_lookups(g)
 
     def _starts(self):
         return [np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.5, 5.0, 0.5, 2.0]),
@@ -198,10 +230,9 @@ class ModifiedBetaGeoModel(TransactionModel):
         return np.exp(-np.logaddexp(0.0, term))
 
     def _cond_expected(self, theta, g, t):
-        """P(alive) · E_BG/NBD[X(t)] with updated (r+x, α+T, a, b+x+1)."""
+        """P(alive) · E_BG/NBD[X(t)] with updated (r+x, α+T, a, b+x+1), per distinct (x, T)."""
         r, alpha, a, b = theta
-        x, T = g["frequency"], g["T"]
-        return self._p_alive(theta, g) * bg_expected(t, r + x, alpha + T, a, b + x + 1.0)
+        return self._p_alive(theta, g) * _by_xT(g, lambda x, T: bg_expected(t, r + x, alpha + T, a, b + x + 1.0))
 
     def _uncond_expected(self, theta, t):
         """b/(a+b) · E_BG/NBD[X(t)] with (r, α, a, b+1): survive time 0, then BG/NBD."""

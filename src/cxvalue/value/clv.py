@@ -47,7 +47,7 @@ def customer_lifetime_value(transaction_model, spend_model=None, data=None, *, h
     over the horizon), ``expected_spend``, ``discounted_purchases`` and ``clv``.
     """
     check_is_fitted(transaction_model, ("params_",))
-    if not hasattr(transaction_model, "_expected_at"):
+    if not hasattr(transaction_model, "_expected_at_grouped"):
         raise CxValueError(f"transaction_model must be a fitted transaction model (BG/NBD, MBG/NBD, "
                            f"Pareto/NBD or BG/BB), got {type(transaction_model).__name__}")
     horizon = int(check_horizon("horizon", horizon, integer=True, allow_zero=False))
@@ -64,11 +64,12 @@ def customer_lifetime_value(transaction_model, spend_model=None, data=None, *, h
                            f"got {period_length!r}")
 
     times = period_length * np.arange(0, horizon + 1)
-    index, cum = transaction_model._expected_at(times, data, customer_col)
-    per_period = np.diff(cum, axis=1)
-    per_period = np.maximum(per_period, 0.0)          # guard rounding below zero
+    # per group of identical statistics, expanded to customers only at the end
+    index, cum, inv = transaction_model._expected_at_grouped(times, data, customer_col)
+    per_period = np.maximum(np.diff(cum, axis=1), 0.0)  # guard rounding below zero
     disc = (1.0 + d) ** -np.arange(1, horizon + 1)
-    discounted = per_period @ disc
+    discounted = (per_period @ disc)[inv]
+    cum_last = cum[:, -1][inv]
 
     if spend_model is None:
         if spend is None:
@@ -84,7 +85,7 @@ def customer_lifetime_value(transaction_model, spend_model=None, data=None, *, h
             sp = sp.fillna(spend_model.population_mean_spend())
         m = sp.to_numpy(dtype=float)
     return pd.DataFrame({
-        "expected_purchases": cum[:, -1],
+        "expected_purchases": cum_last,
         "expected_spend": m,
         "discounted_purchases": discounted,
         "clv": margin * m * discounted,

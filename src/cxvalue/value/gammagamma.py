@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.special import gammaln, psi
 
 from ..errors import CxValueError, check_is_fitted
-from .base import BaseBTYDModel
+from .base import BaseBTYDModel, add_lookups, by_value
 
 __all__ = ["GammaGammaModel"]
 
@@ -72,21 +72,34 @@ class GammaGammaModel(BaseBTYDModel):
                          "positive mean spend for customers with frequency > 0",
                          columns["monetary_value"], index, m)
 
-    def _loglik(self, theta, g):
+    def _prepare(self, g: dict) -> dict:
+        """Constant logs once; functions of x alone on its few distinct values (see add_lookups)."""
+        g["_log_x"], g["_log_m"], g["_xm"] = np.log(g["frequency"]), np.log(g["monetary_value"]), \
+            g["frequency"] * g["monetary_value"]
+        return add_lookups(g, ("frequency",))
+
+    def _loglik(self, theta, g, lg=None):
         p, q, gam = theta
-        x, m = g["frequency"], g["monetary_value"]
-        return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(gam)
-                + p * x * np.log(x) + (p * x - 1.0) * np.log(m) - (p * x + q) * np.log(gam + x * m))
+        x = g["frequency"]
+        log_x = g["_log_x"] if "_log_x" in g else np.log(x)
+        log_m = g["_log_m"] if "_log_m" in g else np.log(g["monetary_value"])
+        xm = g["_xm"] if "_xm" in g else x * g["monetary_value"]
+        lg = np.log(gam + xm) if lg is None else lg
+        return (by_value(g, "frequency", lambda v: gammaln(p * v + q) - gammaln(p * v)) - gammaln(q)
+                + q * np.log(gam) + p * x * log_x + (p * x - 1.0) * log_m - (p * x + q) * lg)
 
     def _loglik_grad(self, theta, g):
         p, q, gam = theta
-        x, m = g["frequency"], g["monetary_value"]
-        lg = np.log(gam + x * m)
-        pg = psi(p * x + q)
-        dp = x * (pg - psi(p * x) + np.log(x) + np.log(m) - lg)
+        x = g["frequency"]
+        xm = g["_xm"] if "_xm" in g else x * g["monetary_value"]
+        lg = np.log(gam + xm)
+        pg = by_value(g, "frequency", lambda v: psi(p * v + q))
+        log_x = g["_log_x"] if "_log_x" in g else np.log(x)
+        log_m = g["_log_m"] if "_log_m" in g else np.log(g["monetary_value"])
+        dp = x * (pg - by_value(g, "frequency", lambda v: psi(p * v)) + log_x + log_m - lg)
         dq = pg - psi(q) + np.log(gam) - lg
-        dgam = q / gam - (p * x + q) / (gam + x * m)
-        return self._loglik(theta, g), np.column_stack([dp, dq, dgam])
+        dgam = q / gam - (p * x + q) / (gam + xm)
+        return self._loglik(theta, g, lg), np.column_stack([dp, dq, dgam])
 
     def population_mean_spend(self) -> float:
         """E[Z] = pγ/(q-1) for a new customer (infinite when q <= 1)."""
