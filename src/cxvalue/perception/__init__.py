@@ -1,13 +1,19 @@
-"""Perception: key drivers (D3), the CEM seven steps (D4) and satisfaction index models by
-PLS path modelling (D5). See docs/perception.md.
+"""Perception: key drivers (D3), the CEM seven steps (D4), satisfaction index models by
+PLS path modelling (D5) and the value of experience (E1, E2). See docs/perception.md.
 """
 from __future__ import annotations
 
 _WHERE = {
     "KeyDriverAnalysis": "drivers", "relative_weights": "drivers", "shapley_values": "drivers",
-    "importance_performance": "drivers", "QUADRANT_LABELS": "drivers",
+    "importance_performance": "drivers", "QUADRANT_LABELS": "drivers", "detect_drivers": "drivers",
+    "resolve_model": "csi", "fit_csi": "csi", "csi_tables": "csi",
     "cem_summary": "cem", "cem_compare": "cem",
-    "PLSPM": "plspm", "ECSI_MODEL": "plspm", "ACSI_MODEL": "plspm", "model_template": "plspm",
+    "PLSPM": "plspm", "ECSI_MODEL": "plspm", "ACSI_MODEL": "plspm", "CONTRACT_MODEL": "plspm",
+    "model_template": "plspm",
+    "ExperienceValue": "experience_value", "experience_roi": "experience_value",
+    "followup_frame": "experience_value", "customer_values": "experience_value",
+    "assign_groups": "experience_value", "value_sentence": "experience_value", "customer_tiers": "experience_value",
+    "value_tiers": "experience_value", "latest_answers": "experience_value",
 }
 __all__ = list(_WHERE)
 

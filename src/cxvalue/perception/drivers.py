@@ -34,6 +34,7 @@ performance = mean rating, split at the mean over drivers (or given cuts).
 """
 from __future__ import annotations
 
+import warnings
 from math import factorial
 
 import numpy as np
@@ -44,19 +45,22 @@ from ..errors import CxValueError, check_is_fitted, one_of
 __all__ = [
     "METHODS", "QUADRANTS", "QUADRANT_LABELS",
     "KeyDriverAnalysis", "relative_weights", "shapley_values", "r_squared", "pairwise_corr",
-    "importance_performance",
+    "importance_performance", "detect_drivers",
 ]
 
 METHODS = ("relative_weights", "shapley")
 MISSING = ("listwise", "pairwise")
 QUADRANTS = ("keep_up", "concentrate_here", "low_priority", "possible_overkill")
-#: Labels of the importance-performance quadrants (Martilla & James 1977), en and zh.
-QUADRANT_LABELS = {
-    "keep_up": {"en": "Keep up the good work", "zh": "继续保持"},
-    "concentrate_here": {"en": "Concentrate here", "zh": "重点改进"},
-    "low_priority": {"en": "Low priority", "zh": "低优先级"},
-    "possible_overkill": {"en": "Possible overkill", "zh": "可能过度投入"},
-}
+
+
+def _quadrant_labels() -> dict[str, dict[str, str]]:
+    from ..i18n import LANGS, t
+    return {q: {lang: t(f"quadrant_{q}", lang) for lang in LANGS} for q in QUADRANTS}
+
+
+#: Labels of the importance-performance quadrants (Martilla & James 1977), en and zh, from the
+#: message catalogue (keys ``quadrant_<name>`` in locale/messages.yaml).
+QUADRANT_LABELS = _quadrant_labels()
 
 
 # --------------------------------------------------------------------------- numerics
@@ -148,6 +152,20 @@ def pairwise_corr(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarra
     """Pearson correlations of the columns of X (NaN = missing), each pair on the rows
     where both are present (pairwise deletion), with optional row frequency weights."""
     V = ~np.isnan(X)
+    if V.all():
+        # complete data (the listwise case): one centred cross-product instead of four
+        if weights is None:
+            Xc = X - X.mean(axis=0)
+            C = Xc.T @ Xc
+        else:
+            w = np.asarray(weights, float)
+            Xc = X - (w @ X) / w.sum()
+            C = (Xc * w[:, None]).T @ Xc
+        d = np.sqrt(np.diag(C))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = C / np.outer(d, d)
+        np.fill_diagonal(corr, 1.0)
+        return corr
     Xz = np.where(V, X, 0.0)
     Vf = V.astype(float)
     w = np.ones(len(X)) if weights is None else np.asarray(weights, float)
@@ -248,7 +266,9 @@ class KeyDriverAnalysis:
             levels = list(pd.unique(yraw.dropna()))
             raise CxValueError(f"outcome column {outcome!r} is not numeric (values {levels[:10]}): "
                                f"pass positive=<the value that counts as 1>, e.g. positive={levels[0]!r}")
-        X = np.empty((len(data), len(drivers)))
+        M = np.empty((len(data), len(drivers) + 1))      # outcome first, then the drivers
+        M[:, 0] = y
+        X = M[:, 1:]
         na = self.na_values
         na = [] if na is None else (list(na) if isinstance(na, (list, tuple, set)) else [na])
         for j, c in enumerate(drivers):
@@ -259,7 +279,7 @@ class KeyDriverAnalysis:
             if na:
                 x[np.isin(x, na)] = np.nan
             X[:, j] = x
-        return y, X, drivers
+        return M, drivers
 
     def fit(self, data: pd.DataFrame, *, outcome: str, drivers=None, positive=None) -> "KeyDriverAnalysis":
         """Fit on a frame of answers: ``outcome`` column (numeric, or any values with
@@ -275,20 +295,21 @@ class KeyDriverAnalysis:
             raise CxValueError(f"confidence={self.confidence!r} is not valid: expected a number between 0 and 1")
         if int(self.n_boot) < 0:
             raise CxValueError(f"n_boot={self.n_boot!r} is not valid: expected 0 or more replicates")
-        y, X, drivers = self._prepare(data, outcome, drivers, positive)
-        M = np.column_stack([y, X])
-        if self.missing == "listwise":
-            M = M[~np.isnan(M).any(axis=1)]
-        else:
-            M = M[~np.isnan(y)]
+        M, drivers = self._prepare(data, outcome, drivers, positive)
+        X = M[:, 1:]
+        keep = ~np.isnan(M).any(axis=1) if self.missing == "listwise" else ~np.isnan(M[:, 0])
+        if not keep.all():
+            M = M[keep]
         n_used = len(M)
         if n_used < len(drivers) + 2:
             raise CxValueError(f"only {n_used} usable answers for {len(drivers)} drivers: need at least "
                                f"{len(drivers) + 2} rows complete on {outcome!r} and the drivers")
         names = [outcome] + drivers
-        with np.errstate(invalid="ignore"):
-            const = [names[i] for i in range(M.shape[1])
-                     if np.sum(~np.isnan(M[:, i])) < 2 or np.nanstd(M[:, i]) == 0]
+        cnt = (~np.isnan(M)).sum(axis=0)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)      # all-missing columns
+            lo, hi = np.fmin.reduce(M, axis=0), np.fmax.reduce(M, axis=0)   # ignore NaN, fast
+        const = [names[i] for i in range(M.shape[1]) if cnt[i] < 2 or not lo[i] < hi[i]]
         if const:
             raise CxValueError(f"column(s) {const} have no variation in the {n_used} rows used: "
                                "drop them (a constant outcome or driver explains nothing)")
@@ -416,3 +437,30 @@ def importance_performance(table: pd.DataFrame, *, importance_cut="mean", perfor
     t["quadrant_label"] = [QUADRANT_LABELS[q][lang] for q in quad]
     t.attrs.update(importance_cut=ic, performance_cut=pc)
     return t
+
+
+def detect_drivers(data: pd.DataFrame, outcome: str, *, exclude=()) -> list[str]:
+    """The driver rating columns of a survey frame: ``rating_*`` columns, else the
+    ``experience_*`` columns of the responses contract, else every numeric column other
+    than ``outcome`` whose values are whole numbers on a rating scale (0-10) with at least
+    three distinct values — e.g. the 14 service ratings of an airline satisfaction export
+    (age, distance and delay columns fall outside the scale)."""
+    cols = [c for c in data.columns if c != outcome and c not in exclude]
+    for prefix in ("rating_", "experience_"):
+        found = [c for c in cols if str(c).startswith(prefix)]
+        if len(found) >= 2:
+            return found
+    out = []
+    for c in cols:
+        s = data[c]
+        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+            continue
+        x = s.dropna().to_numpy(dtype=float)
+        if len(x) == 0 or x.min() < 0 or x.max() > 10 or np.any(x != np.round(x)):
+            continue
+        if len(np.unique(x[: 100_000])) >= 3:
+            out.append(c)
+    if len(out) < 2:
+        raise CxValueError(f"cannot tell which columns are the driver ratings (found {out}): pass them with "
+                           "--drivers / drivers=[...]")
+    return out

@@ -50,7 +50,7 @@ from scipy import stats
 
 from ..errors import CxValueError, CxValueWarning, ConvergenceWarning, check_is_fitted, one_of
 
-__all__ = ["SCHEMES", "MODES", "PLSPM", "ECSI_MODEL", "ACSI_MODEL", "model_template"]
+__all__ = ["SCHEMES", "MODES", "PLSPM", "ECSI_MODEL", "ACSI_MODEL", "CONTRACT_MODEL", "TEMPLATES", "model_template"]
 
 SCHEMES = ("centroid", "factorial", "path")
 MODES = ("A", "B")
@@ -75,14 +75,7 @@ ECSI_MODEL = {
         "LOY": ["IMAG", "SAT"],
     },
     "modes": "A",
-    "labels": {
-        "IMAG": {"en": "Image", "zh": "企业形象"},
-        "EXPE": {"en": "Customer expectations", "zh": "顾客期望"},
-        "QUAL": {"en": "Perceived quality", "zh": "感知质量"},
-        "VAL": {"en": "Perceived value", "zh": "感知价值"},
-        "SAT": {"en": "Customer satisfaction", "zh": "顾客满意度"},
-        "LOY": {"en": "Customer loyalty", "zh": "顾客忠诚"},
-    },
+    "labels": None,  # filled from the message catalogue below (keys csi_lv_<LV>)
 }
 
 #: ACSI model (Fornell, Johnson, Anderson, Cha & Bryant 1996). Item names are placeholders
@@ -107,21 +100,42 @@ ACSI_MODEL = {
         "LOY": ["SAT", "COMP"],
     },
     "modes": "A",
-    "labels": {
-        "EXPE": {"en": "Customer expectations", "zh": "顾客期望"},
-        "QUAL": {"en": "Perceived quality", "zh": "感知质量"},
-        "VAL": {"en": "Perceived value", "zh": "感知价值"},
-        "SAT": {"en": "Customer satisfaction (ACSI)", "zh": "顾客满意度"},
-        "COMP": {"en": "Customer complaints", "zh": "顾客抱怨"},
-        "LOY": {"en": "Customer loyalty", "zh": "顾客忠诚"},
-    },
+    "labels": None,  # filled from the message catalogue below (keys csi_lv_<LV>)
 }
 
-_TEMPLATES = {"ecsi": ECSI_MODEL, "acsi": ACSI_MODEL}
+#: Satisfaction index model of the responses data contract (cxvalue's own): perceived quality
+#: measured by the ``experience_<dim>`` ratings drives overall satisfaction, and both drive
+#: loyalty measured by the likelihood to recommend (``nps``). Used by the pipeline and
+#: ``cxvalue csi`` when a survey has no ECSI/ACSI items.
+CONTRACT_MODEL = {
+    "blocks": {
+        "QUAL": ["experience_product", "experience_price", "experience_service", "experience_convenience",
+                 "experience_brand_image", "experience_relationship"],
+        "SAT": ["satisfaction"],
+        "LOY": ["nps"],
+    },
+    "paths": {"SAT": ["QUAL"], "LOY": ["QUAL", "SAT"]},
+    "modes": "A",
+    "labels": None,
+}
+
+
+def _labels(lvs, overrides=None) -> dict:
+    from ..i18n import LANGS, t
+    overrides = overrides or {}
+    return {lv: {lang: t(overrides.get(lv, f"csi_lv_{lv}"), lang) for lang in LANGS} for lv in lvs}
+
+
+ECSI_MODEL["labels"] = _labels(ECSI_MODEL["blocks"])
+ACSI_MODEL["labels"] = _labels(ACSI_MODEL["blocks"], {"SAT": "csi_lv_SAT_acsi"})
+CONTRACT_MODEL["labels"] = _labels(CONTRACT_MODEL["blocks"])
+
+TEMPLATES = {"ecsi": ECSI_MODEL, "acsi": ACSI_MODEL, "contract": CONTRACT_MODEL}
+_TEMPLATES = TEMPLATES
 
 
 def model_template(name: str, *, blocks: dict | None = None) -> dict:
-    """A copy of the ``"ecsi"`` or ``"acsi"`` model (blocks, paths, modes, labels), with
+    """A copy of the ``"ecsi"``, ``"acsi"`` or ``"contract"`` model (blocks, paths, modes, labels), with
     ``blocks`` replaced by yours when given: ``PLSPM().fit(df, **{k: t[k] for k in
     ("blocks", "paths", "modes")})``."""
     one_of("name", name, _TEMPLATES)

@@ -335,7 +335,8 @@ class BaseBTYDModel:
                     cov = cov_u * np.outer(theta, theta)  # delta method: d theta / d u = theta
         except np.linalg.LinAlgError:
             pass
-        res.update(theta=theta, cov=cov, loglik=-res["nll_mean"] * res["wsum"], n_groups=len(first))
+        res.update(theta=theta, cov=cov, loglik=-res["nll_mean"] * res["wsum"], n_groups=len(first),
+                   groups=(stats, gstats, inverse))
         return res
 
     def _summary_frame(self, theta, cov) -> pd.DataFrame:
@@ -372,6 +373,7 @@ class BaseBTYDModel:
         self.optimizer_message_ = res["message"]
         self.columns_ = dict(columns)
         self._train = (index, stats, weights)
+        self._train_groups = res.get("groups") if res.get("groups", (None,))[0] is stats else None
         self.fit_time_s_ = time.perf_counter() - t0
         self._warn_convergence(res)
 
@@ -386,6 +388,9 @@ class BaseBTYDModel:
         return index, stats
 
     def _grouped(self, stats):
+        cached = getattr(self, "_train_groups", None)
+        if cached is not None and cached[0] is stats:  # predictions on the training data: grouped at fit
+            return cached[1], cached[2]
         first, inverse = group_rows([stats[r] for r in self._roles])
         return self._prepare({r: v[first] for r, v in stats.items()}), inverse
 

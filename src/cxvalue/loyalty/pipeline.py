@@ -1,0 +1,72 @@
+"""Loyalty over the store (analysis order 48). Result tables:
+
+* ``loyalty_channel`` (C1) and ``loyalty_product`` (C2) — :func:`repeat_purchase_rate`
+  by ``channel`` and by ``product``;
+* ``loyalty_service`` (C3) — :func:`service_loyalty` of ``customers.vip``;
+* ``loyalty_segments`` (C4) — one row per surveyed customer from
+  :func:`loyalty_segments` with the default :class:`LoyaltyCutoffs`, and
+  ``loyalty_segment_summary`` (one row per segment; the cut-offs used as ``cut_*`` columns);
+* ``loyalty_incentive`` (C5) — :func:`incentive_share` overall and by channel, long form
+  with a ``by`` column (``all`` / ``channel``).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..errors import CxValueError
+from ..pipeline import analysis
+from ..store import has_table, write_result
+
+__all__ = ["loyalty_tables", "run_loyalty"]
+
+
+def loyalty_tables(con, *, cutoffs=None, flag: str = "vip", category=None, since=None, until=None) -> dict:
+    """Every loyalty result the store's tables allow (see the module docstring)."""
+    from .metrics import incentive_share, repeat_purchase_rate, service_loyalty
+    from .segments import LoyaltyCutoffs, loyalty_segments, segment_summary
+    out: dict[str, pd.DataFrame] = {}
+    tx = con.table("transactions")
+    for by, name in (("channel", "loyalty_channel"), ("product", "loyalty_product")):
+        if by in tx.columns:
+            out[name] = repeat_purchase_rate(con, by, category=category, since=since, until=until)
+    if has_table(con, "customers") and flag in con.table("customers").columns:
+        out["loyalty_service"] = service_loyalty(con, flag=flag, category=category, as_of=until)
+    if has_table(con, "responses"):
+        cut = cutoffs or LoyaltyCutoffs()
+        if cut.attitude in con.table("responses").columns:
+            seg = loyalty_segments(con, cut, as_of=until, category=category)
+            out["loyalty_segments"] = seg
+            summ = segment_summary(seg)
+            for k, v in cut.to_dict().items():
+                summ[f"cut_{k}"] = v
+            out["loyalty_segment_summary"] = summ
+    if "incentive" in tx.columns:
+        parts = [incentive_share(con, category=category, since=since, until=until).assign(by="all")]
+        if "channel" in tx.columns:
+            parts.append(incentive_share(con, by="channel", category=category, since=since, until=until)
+                         .assign(by="channel"))
+        inc = pd.concat(parts, ignore_index=True)
+        out["loyalty_incentive"] = inc[["by"] + [c for c in inc.columns if c != "by"]]
+    return out
+
+
+@analysis(48, "loyalty")
+def run_loyalty(con, settings):
+    if not has_table(con, "transactions"):
+        return None
+    try:
+        tabs = loyalty_tables(con)
+    except CxValueError:
+        return None
+    for name, frame in tabs.items():
+        write_result(con, name, frame)
+    res = {}
+    if "loyalty_incentive" in tabs:
+        res["incentive_share"] = round(float(tabs["loyalty_incentive"]["incentive_share"].iloc[0]), 3)
+    if "loyalty_segment_summary" in tabs:
+        s = tabs["loyalty_segment_summary"].set_index("segment")["share"]
+        res["true_loyal_share"] = round(float(s.get("true", 0.0)), 3)
+    if "loyalty_service" in tabs:
+        sv = tabs["loyalty_service"].set_index("group")["retention_rate"]
+        res["retention_vip_vs_other"] = " vs ".join(f"{v:.2f}" for v in sv.to_numpy())
+    return res or None

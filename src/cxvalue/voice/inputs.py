@@ -1,0 +1,159 @@
+"""What the voice / perception / loyalty commands work on: the store, or a file given on the
+command line.
+
+A survey file that fits the ``responses`` contract (it has a date column) is loaded through
+the validating loader into an in-memory store (bad rows are quarantined and counted, as
+with ``cxvalue load``). Any other survey file — the ECSI items, an airline satisfaction
+export without dates — is read as it is (CSV with detected encoding and delimiter, Excel,
+Parquet) so that its own column names can be used in ``--outcome``, ``--drivers`` and
+``--model``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import CxValueError
+from ..schema import get_table, normalize_name
+
+__all__ = ["read_any", "is_contract_file", "survey_frame", "filter_period", "parse_list", "parse_pair",
+           "frames_to_json"]
+
+
+def parse_list(value: str | None) -> list[str] | None:
+    """'a,b, c' → ['a', 'b', 'c'] (None stays None)."""
+    if value is None:
+        return None
+    items = [v.strip() for v in str(value).split(",") if v.strip()]
+    return items or None
+
+
+def parse_pair(value: str | None, name: str, cast=float):
+    """'5,8' → (5.0, 8.0); a clear error otherwise."""
+    if value is None:
+        return None
+    parts = parse_list(value) or []
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        return cast(parts[0]), cast(parts[1])
+    except ValueError:
+        raise CxValueError(f"{name}={value!r} is not valid: expected two values separated by a comma, "
+                           "e.g. 5,8") from None
+
+
+def _header(path: Path) -> list[str]:
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+        return list(pq.read_schema(path).names)
+    if suffix in (".xlsx", ".xlsm"):
+        return [str(c) for c in pd.read_excel(path, nrows=0).columns]
+    return [str(c) for c in read_any(path, nrows=0).columns]
+
+
+def read_any(path, *, nrows: int | None = None, sheet=None) -> pd.DataFrame:
+    """A table file as pandas, as it is: CSV/TXT (encoding and delimiter detected, types
+    inferred by DuckDB), Excel .xlsx or Parquet."""
+    path = Path(path)
+    if not path.exists():
+        raise CxValueError(f"file {str(path)!r} not found")
+    if path.is_dir():
+        raise CxValueError(f"{str(path)!r} is a folder: expected a file")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        df = pd.read_parquet(path)
+        return df.head(nrows) if nrows is not None else df
+    if suffix in (".xlsx", ".xlsm"):
+        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, nrows=nrows)
+    if suffix == ".xls":
+        raise CxValueError(f"{path.name}: legacy .xls is not supported: save it as .xlsx or CSV")
+    import duckdb
+
+    from ..io.readers import _transcode, detect_encoding
+    enc = detect_encoding(path)
+    read_path, tmp = path, None
+    if enc not in ("utf-8", "utf-8-sig", "utf8"):
+        read_path = tmp = _transcode(path, enc)
+    try:
+        con = duckdb.connect()
+        try:
+            rel = con.read_csv(str(read_path), header=True)
+            if nrows is not None:
+                rel = rel.limit(nrows)
+            df = rel.df()
+        except duckdb.Error as exc:
+            raise CxValueError(f"{path.name}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
+        finally:
+            con.close()
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    # the unnamed first column of R / pandas exports (row names)
+    first = df.columns[0] if len(df.columns) else None
+    if first in ("column0", "column00", "", "Unnamed: 0") and df[first].is_unique:
+        df = df.drop(columns=first)
+    return df
+
+
+def is_contract_file(path, table: str = "responses") -> bool:
+    """Whether a file's header names the required columns of ``table`` (directly or by alias)."""
+    spec = get_table(table)
+    names = {normalize_name(h) for h in _header(Path(path))}
+    for col in spec.required:
+        c = spec.column(col)
+        if not ({normalize_name(c.name)} | {normalize_name(a) for a in c.aliases}) & names:
+            return False
+    return True
+
+
+def survey_frame(file: Path | None, store: str | None, *, columns=None, options: dict | None = None) -> pd.DataFrame:
+    """Survey answers as pandas: the store's ``responses`` table (``file`` None), a contract
+    file loaded through the validating loader, or any other file read as it is."""
+    from ..cli import _connect, open_input
+    if file is None:
+        con = _connect(store)
+        from ..store import table
+        t = table(con, "responses")
+        if columns:
+            t = t.select(*[c for c in columns if c in t.columns])
+        return t.to_pandas()
+    if is_contract_file(file, "responses"):
+        con = open_input("responses", file, store, options=options)
+        return con.table("responses").to_pandas()
+    return read_any(file)
+
+
+def filter_period(df: pd.DataFrame, since=None, until=None, date_col: str = "date") -> pd.DataFrame:
+    """Rows with ``date_col`` in [since, until] (days, inclusive)."""
+    if since is None and until is None:
+        return df
+    if date_col not in df.columns:
+        raise CxValueError(f"--since/--until need a {date_col!r} column; the data has "
+                           f"{', '.join(map(str, df.columns[:15]))}")
+    d = pd.to_datetime(df[date_col], errors="coerce")
+    keep = pd.Series(True, index=df.index)
+    try:
+        if since is not None:
+            keep &= d >= pd.Timestamp(since)
+        if until is not None:
+            keep &= d < pd.Timestamp(until) + pd.Timedelta(days=1)
+    except (ValueError, TypeError):
+        raise CxValueError(f"--since/--until: expected dates YYYY-MM-DD, got {since!r} / {until!r}") from None
+    out = df[keep.to_numpy()]
+    if out.empty:
+        raise CxValueError(f"no answers dated between {since or 'the start'} and {until or 'the end'}")
+    return out
+
+
+def frames_to_json(obj):
+    """Frames (and nested dicts/lists of them) → JSON-ready records."""
+    import json
+    if isinstance(obj, pd.DataFrame):
+        return json.loads(obj.to_json(orient="records", force_ascii=False, date_format="iso"))
+    if isinstance(obj, dict):
+        return {k: frames_to_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [frames_to_json(v) for v in obj]
+    return obj
