@@ -9,33 +9,27 @@ CLV over a horizon: :func:`customer_lifetime_value`; model checking in
 """
 from __future__ import annotations
 
-from ..errors import one_of
-from .base import BaseBTYDModel, TransactionModel
-from .bgbb import BetaGeoBetaBinomModel
-from .bgnbd import BetaGeoModel, ModifiedBetaGeoModel
-from .checking import calibration_vs_holdout, compare_models, cumulative_tracking
-from .clv import customer_lifetime_value
-from .gammagamma import GammaGammaModel
-from .paretonbd import ParetoNBDModel
-from .sbg import ShiftedBetaGeoModel
-
-__all__ = [
-    "BaseBTYDModel", "TransactionModel",
-    "BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel", "BetaGeoBetaBinomModel",
-    "ShiftedBetaGeoModel", "GammaGammaModel",
-    "MODELS", "fit_model", "customer_lifetime_value",
-    "calibration_vs_holdout", "cumulative_tracking", "compare_models",
-]
-
-#: model strings accepted by :func:`fit_model`, in documentation order
-MODELS = {
-    "bgnbd": BetaGeoModel,
-    "mbgnbd": ModifiedBetaGeoModel,
-    "paretonbd": ParetoNBDModel,
-    "bgbb": BetaGeoBetaBinomModel,
-    "sbg": ShiftedBetaGeoModel,
-    "gammagamma": GammaGammaModel,
+_WHERE = {
+    "BaseBTYDModel": "base", "TransactionModel": "base",
+    "BetaGeoModel": "bgnbd", "ModifiedBetaGeoModel": "bgnbd", "ParetoNBDModel": "paretonbd",
+    "BetaGeoBetaBinomModel": "bgbb", "ShiftedBetaGeoModel": "sbg", "GammaGammaModel": "gammagamma",
+    "customer_lifetime_value": "clv",
+    "calibration_vs_holdout": "checking", "cumulative_tracking": "checking", "compare_models": "checking",
 }
+__all__ = [*_WHERE, "MODELS", "fit_model"]
+
+#: model strings accepted by :func:`fit_model`, in documentation order, with their classes
+MODEL_NAMES = {"bgnbd": "BetaGeoModel", "mbgnbd": "ModifiedBetaGeoModel", "paretonbd": "ParetoNBDModel",
+               "bgbb": "BetaGeoBetaBinomModel", "sbg": "ShiftedBetaGeoModel", "gammagamma": "GammaGammaModel"}
+
+
+def __getattr__(name):  # lazy: importing the CLI must not load scipy
+    from importlib import import_module
+    if name in _WHERE:
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    if name == "MODELS":
+        return {k: __getattr__(v) for k, v in MODEL_NAMES.items()}
+    raise AttributeError(f"module 'cxvalue.value' has no attribute {name!r}")
 
 
 def fit_model(model: str, data, *, model_options: dict | None = None, **fit_options):
@@ -45,5 +39,6 @@ def fit_model(model: str, data, *, model_options: dict | None = None, **fit_opti
     ``model_options`` go to the constructor (n_starts, maxiter, tol) and the other keyword
     arguments to ``fit`` (column names, weights_col, customer_col, cohort_col for sBG).
     """
-    one_of("model", model, MODELS)
-    return MODELS[model](**(model_options or {})).fit(data, **fit_options)
+    from ..errors import one_of
+    one_of("model", model, MODEL_NAMES)
+    return __getattr__(MODEL_NAMES[model])(**(model_options or {})).fit(data, **fit_options)
