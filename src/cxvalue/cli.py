@@ -322,11 +322,11 @@ def main():
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(1)
-    except Exception as exc:  # click usage errors come through here with standalone_mode=False
-        import click
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # usage errors (click's, or typer's vendored copy) come through here with standalone_mode=False
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
-            sys.exit(exc.exit_code if exc.exit_code else 2)
+            sys.exit(exc.exit_code or 2)
         raise
 
 

@@ -51,6 +51,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("clv_horizon_months", 12, "Horizon of predictive CLV in months.", parse=int),
     Setting("margin", 0.0, "Profit margin applied to spend in CLV; 0 = derive it from transaction costs "
             "(1 - cost/revenue) when costs are given, else 1 (revenue).", parse=float),
+    Setting("churn_definition", "auto", "Churn definition: auto (contractual when subscriptions exist, else "
+            "inactivity), inactivity, contractual, p_alive or events (churn_events table).",
+            ("auto", "inactivity", "contractual", "p_alive", "events")),
+    Setting("churn_horizon_days", 180, "Days after a cut-off in which churn is observed (prediction horizon).",
+            parse=int),
+    Setting("churn_active_days", 365, "A customer counts as active at a cut-off if they bought in this many days "
+            "before it.", parse=int),
+    Setting("churn_cutoffs", 3, "Number of training cut-offs (spaced by the horizon) for time-aware validation.",
+            parse=int),
+    Setting("inactivity_days", 365, "Non-contractual churn: no purchase for this many days.", parse=int),
+    Setting("churn_playbook", None, "YAML file with the retention playbook (action per reason and value tier); "
+            "default: the built-in playbook."),
+    Setting("lifecycle_rules", None, "Lifecycle stage thresholds as a table in cxvalue.toml ([cxvalue.lifecycle_rules]); "
+            "default: the documented rules (docs/lifecycle.md)."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -57,3 +57,8 @@ def test_help_and_settings():
     assert r.returncode == 0 and "unknown_customer" in r.stdout and "CXVALUE_STORE" in r.stdout
     r = cx("load", "--help")
     assert r.returncode == 0 and "--map" in r.stdout and "--dir" in r.stdout
+
+
+def test_usage_error_exits_2_without_traceback():
+    r = cx("load", "--no-such-flag")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "No such option" in r.stderr

@@ -63,7 +63,8 @@ def compare_delivered_value(responses: pd.DataFrame, by: str, **kw) -> pd.DataFr
         x = part.delivered_value.dropna()
         rest = dv.loc[dv[by] != g, "delivered_value"].dropna()
         se = x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else np.nan
-        p = stats.ttest_ind(x, rest, equal_var=False).pvalue if len(x) > 1 and len(rest) > 1 else np.nan
+        spread = len(x) > 1 and len(rest) > 1 and (x.std() > 0 or rest.std() > 0)
+        p = stats.ttest_ind(x, rest, equal_var=False).pvalue if spread else np.nan
         rows.append({by: g, "n": len(x), "total_customer_value": part.total_customer_value.mean(),
                      "total_customer_cost": part.total_customer_cost.mean(), "delivered_value": x.mean(),
                      "ci_low": x.mean() - 1.96 * se, "ci_high": x.mean() + 1.96 * se,

@@ -1,0 +1,236 @@
+"""Churn in the full analysis run (orders 60–69): each step reads the store, calls the library and
+returns frames that become store tables. The CLI commands call the same functions.
+
+Tables written:
+
+- ``churn_scores`` — per active customer at the end of the data: ``p_churn``, ``risk_decile``,
+  ``main_reason``, ``top_reasons``, ``reason_1..3`` with value and SHAP contribution;
+- ``churn_metrics`` (metric, value), ``churn_validation`` (time-aware, per test cut-off),
+  ``churn_lift``, ``churn_calibration`` (out-of-time test), ``churn_drivers`` (mean |SHAP|);
+- ``churn_survival`` (Kaplan–Meier curves), ``churn_survival_summary``, ``churn_logrank``,
+  ``churn_cox``, ``churn_ph_test``;
+- ``churn_reasons``, ``churn_voluntary``, ``complaint_impact``;
+- ``retention_list``, ``owner_risk``.
+
+Settings read (with defaults): ``churn_definition`` ("auto"), ``churn_horizon_days`` (180),
+``churn_active_days`` (365), ``churn_cutoffs`` (3), ``inactivity_days`` (365),
+``churn_playbook`` (None: the default playbook), ``business_type``.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CxValueError, CxValueWarning
+from ..pipeline import analysis
+from ..store import has_table, read_result, write_result
+from .data import data_end, days
+
+DEFAULTS = {"churn_definition": "auto", "churn_horizon_days": 180, "churn_active_days": 365, "churn_cutoffs": 3,
+            "inactivity_days": 365, "churn_playbook": None}
+
+
+def options(settings: dict | None = None, **overrides) -> dict:
+    """Churn settings: defaults < settings < explicit (non-None) overrides."""
+    out = dict(DEFAULTS)
+    for k in DEFAULTS:
+        if settings and settings.get(k) is not None:
+            out[k] = settings[k]
+    out["business_type"] = (settings or {}).get("business_type")
+    out.update({k: v for k, v in overrides.items() if v is not None})
+    return out
+
+
+def analyse_churn(con, settings: dict | None = None, *, cutoffs=None, model=None, dataset=None,
+                  **overrides) -> dict[str, pd.DataFrame]:
+    """Features and labels at ``churn_cutoffs`` cut-offs spaced by the horizon (the last one a horizon
+    before the end of the data), time-aware validation, then a calibrated model on all cut-offs
+    scoring every active customer at the end of the data. ``dataset`` reuses features and labels
+    built with :func:`~cxvalue.churn.definitions.build_dataset` at ``cutoffs``."""
+    from .definitions import build_dataset, default_cutoffs, population, resolve_definition
+    from .evaluation import calibration_table, classification_metrics, lift_table
+    from .features import feature_frame
+    from .prediction import ChurnModel
+    o = options(settings, **overrides)
+    h = int(o["churn_horizon_days"])
+    end = data_end(con)
+    definition = resolve_definition(con, o["churn_definition"], o["business_type"])
+    cutoffs = sorted(cutoffs) if cutoffs is not None else default_cutoffs(end, h, int(o["churn_cutoffs"]))
+    data = dataset or build_dataset(con, cutoffs, horizon_days=h, definition=definition,
+                                    active_days=int(o["churn_active_days"]))
+    cutoffs = sorted(pd.Timestamp(c).date() for c in data.cutoff.unique())
+    counts = data.cutoff.value_counts()
+    cutoffs = [c for c in cutoffs if counts.get(pd.Timestamp(c), 0) >= 20]
+    if not cutoffs or data.y.nunique() < 2:
+        raise CxValueError("too few customers at risk (or no churners) at the cut-offs to fit a churn model: "
+                           "load more history or use a shorter churn_horizon_days")
+    model = model or ChurnModel(cv=3)
+    out = {}
+    test = cutoffs[-1]
+    train = [c for c in cutoffs if days(c, h) <= test]
+    if train:
+        tr = data.cutoff.isin([pd.Timestamp(c) for c in train]).to_numpy()
+        te = (data.cutoff == pd.Timestamp(test)).to_numpy()
+        held = type(model)(**{**model.get_params(), "cv": None}).fit(data.X[tr], data.y[tr])
+        p = held.predict_proba(data.X[te])["p_churn"].to_numpy()
+        y = data.y[te].to_numpy()
+        met = classification_metrics(y, p)
+        out["churn_validation"] = pd.DataFrame([{"test_cutoff": str(test), "train_cutoffs": ", ".join(map(str, train)),
+                                                 "n_train": int(tr.sum()), "n_test": int(te.sum()), **met}])
+        out["churn_lift"] = lift_table(y, p)
+        out["churn_calibration"] = calibration_table(y, p)
+    else:
+        warnings.warn("only one cut-off: no out-of-time validation (metrics are cross-validated)", CxValueWarning,
+                      stacklevel=2)
+    cv = model.cv if model.cv and np.bincount(data.y).min() >= (model.cv or 0) * 2 else None
+    final = type(model)(**{**model.get_params(), "cv": cv}).fit(data.X, data.y, groups=data.X.index)
+    pop = population(con, end, definition=definition, active_days=int(o["churn_active_days"])).to_pandas()
+    X = feature_frame(con, end, **_channel_opts(con, data.X))
+    X = X.loc[X.index.intersection(pop.customer_id)]
+    if X.empty:
+        raise CxValueError(f"no active customers at the end of the data {end} to score")
+    scores = final.predict_proba(X).join(final.explain(X, top=3))
+    scores.insert(1, "risk_decile", pd.qcut(-scores.p_churn.rank(method="first"), 10, labels=False) + 1
+                  if len(scores) >= 10 else 1)
+    scores["as_of"] = str(end)
+    scores.index.name = "customer_id"
+    out["churn_scores"] = scores
+    out["churn_drivers"] = final.importance_
+    summ = final.summary()
+    rows = [("definition", definition), ("horizon_days", h), ("as_of", str(end)),
+            ("cutoffs", ", ".join(map(str, cutoffs))), ("customers_scored", len(scores)),
+            ("mean_p_churn", float(scores.p_churn.mean()))]
+    if "churn_validation" in out:
+        v = out["churn_validation"].iloc[0]
+        rows += [(f"test_{k}", float(v[k])) for k in ("roc_auc", "pr_auc", "brier", "churn_rate")]
+    rows += [(k, v) for k, v in summ.items()]
+    out["churn_metrics"] = pd.DataFrame({"metric": [r[0] for r in rows], "value": [str(r[1]) for r in rows]})
+    return out
+
+
+def _channel_opts(con, X: pd.DataFrame) -> dict:
+    """Channel-share columns fixed to the training columns (same feature set at scoring)."""
+    if not has_table(con, "transactions") or "channel" not in con.table("transactions").columns:
+        return {}
+    t = con.table("transactions")
+    shares = [c for c in X.columns if c.startswith("channel_share_")]
+    vals = t.select("channel").distinct().to_pandas().channel.dropna().tolist()
+    from .features import _safe
+    by_safe = {_safe(v): v for v in vals}
+    return {"channels": [by_safe[c[len("channel_share_"):]] for c in shares if c[len("channel_share_"):] in by_safe]}
+
+
+def analyse_survival(con, settings: dict | None = None, *, by: str | None = "segment", times=(6, 12, 24, 36),
+                     **overrides) -> dict[str, pd.DataFrame]:
+    """Kaplan–Meier by ``by`` (months; Ŝ at ``times``), log-rank tests and a Cox model on profile covariates."""
+    from .survival import CoxModel, SurvivalAnalysis, survival_frame
+    o = options(settings, **overrides)
+    sf = survival_frame(con, inactivity_days=int(o["inactivity_days"]), business_type=o["business_type"])
+    if by is not None and by not in sf.columns:
+        by = None
+    sa = SurvivalAnalysis(by=by, times=times).fit(sf, duration_col="duration", event_col="event")
+    out = {"churn_survival": sa.curves_, "churn_survival_summary": sa.summary_}
+    if sa.logrank_:
+        out["churn_logrank"] = pd.concat([pd.DataFrame([{"group_a": "(all)", "group_b": "(all)", **{
+            k: sa.logrank_[k] for k in ("test_statistic", "p")}}]), sa.pairwise_], ignore_index=True)
+    covs = [c for c in ("segment", "vip", "acquisition_channel") if c in sf.columns and sf[c].nunique() > 1]
+    if covs and sf.event.sum() >= 10:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CxValueWarning)
+            cox = CoxModel(covariates=covs).fit(sf, duration_col="duration", event_col="event")
+        out["churn_cox"], out["churn_ph_test"] = cox.summary_, cox.ph_test_
+    return out
+
+
+def analyse_reasons(con, settings: dict | None = None, **overrides) -> dict[str, pd.DataFrame]:
+    """Reason distribution and voluntary share (churn events), and complaint impact (complaints)."""
+    from .reasons import churn_reasons, complaint_impact
+    o = options(settings, **overrides)
+    out = {}
+    if has_table(con, "churn_events"):
+        r = churn_reasons(con)
+        out["churn_reasons"], out["churn_voluntary"] = r["reasons"], r["voluntary"]
+    if has_table(con, "complaints") and has_table(con, "transactions"):
+        out["complaint_impact"] = complaint_impact(con, inactivity_days=int(o["inactivity_days"]))
+    return out
+
+
+def analyse_retention(con, settings: dict | None = None, *, scores: pd.DataFrame | None = None, playbook=None,
+                      follow_probability: float | None = None, **overrides) -> dict[str, pd.DataFrame]:
+    """Value at risk and the ranked retention list (needs ``churn_scores``), and the value at risk
+    per salesperson when customers have an owner."""
+    from .owners import estimate_follow_probability, owner_concentration, owners_of
+    from .retention import customer_values, retention_list
+    o = options(settings, **overrides)
+    if scores is None:
+        scores = read_result(con, "churn_scores")
+        if scores is None:
+            raise CxValueError("no churn scores in the store: run `cxvalue churn` first")
+        scores = scores.set_index("customer_id")
+    values = customer_values(con)
+    owners = owners_of(con)
+    out = {"retention_list": retention_list(scores, values, playbook=playbook or o["churn_playbook"], owners=owners)}
+    if owners is not None:
+        fp = follow_probability if follow_probability is not None else (estimate_follow_probability(con) or 1.0)
+        risk = owner_concentration(values.reindex(scores.index), owners.reindex(scores.index), scores=scores,
+                                   follow_probability=fp)
+        risk["follow_probability"] = fp
+        out["owner_risk"] = risk
+    return out
+
+
+def _write(con, results: dict[str, pd.DataFrame]) -> None:
+    for name, frame in results.items():
+        write_result(con, name, frame)
+
+
+@analysis(60, "churn prediction")
+def _churn(con, settings):
+    if not (has_table(con, "transactions") or has_table(con, "subscriptions")):
+        return None
+    try:
+        res = analyse_churn(con, settings)
+    except CxValueError as exc:
+        warnings.warn(f"churn prediction skipped: {exc}", CxValueWarning, stacklevel=2)
+        return None
+    _write(con, res)
+    m = dict(zip(res["churn_metrics"].metric, res["churn_metrics"].value))
+    return {"customers_scored": f"{int(m['customers_scored']):,}", "test_auc": f"{float(m.get('test_roc_auc', 'nan')):.3f}",
+            "mean_p_churn": f"{float(m['mean_p_churn']):.3f}"}
+
+
+@analysis(62, "survival")
+def _survival(con, settings):
+    if not (has_table(con, "transactions") or has_table(con, "subscriptions")):
+        return None
+    res = analyse_survival(con, settings)
+    _write(con, res)
+    s = res["churn_survival_summary"]
+    return {"groups": len(s), "customers": f"{int(s.customers.sum()):,}", "events": f"{int(s.events.sum()):,}"}
+
+
+@analysis(64, "churn reasons")
+def _reasons(con, settings):
+    res = analyse_reasons(con, settings)
+    if not res:
+        return None
+    _write(con, res)
+    out = {}
+    if "churn_voluntary" in res:
+        out["voluntary_share"] = f"{res['churn_voluntary'].voluntary_share.iloc[0]:.2f}"
+    if "complaint_impact" in res:
+        ci = res["complaint_impact"].set_index("status")
+        out["hr_unresolved"] = f"{ci.hazard_ratio.get('unresolved', np.nan):.2f}"
+    return out
+
+
+@analysis(66, "retention")
+def _retention(con, settings):
+    if not has_table(con, "churn_scores"):
+        return None
+    res = analyse_retention(con, settings)
+    _write(con, res)
+    rl = res["retention_list"]
+    return {"customers": f"{len(rl):,}", "value_at_risk": f"{rl.value_at_risk.sum():,.0f}"}

@@ -1,0 +1,285 @@
+"""Survival analysis of customer relationships (lifelines): Kaplan–Meier curves by segment with
+confidence intervals, median tenure, log-rank tests, and a Cox model with hazard ratios and a
+proportional-hazards check.
+
+Input is one row per customer with a duration and an event flag (1 = churned, 0 =
+still a customer: censored). :func:`survival_frame` builds it from the store:
+
+- contractual: from the first subscription start to the end of the last subscription
+  (event) or to ``as_of`` while one is active (censored);
+- non-contractual: from the first purchase to a recorded churn event, or to the last
+  activity (purchase, complaint, survey answer) when nothing was bought for
+  ``inactivity_days`` (event); otherwise censored at ``as_of``.
+
+Kaplan–Meier: Ŝ(t) = ∏_{t_i ≤ t} (1 − d_i / n_i); 95% intervals by the exponential
+Greenwood formula (lifelines' default); the median tenure is the first t with Ŝ(t) ≤ 0.5
+(infinite when the curve stays above one half). Log-rank: multivariate test across groups
+and pairwise tests. Cox: h(t | x) = h₀(t) exp(βᵀx); hazard ratio exp(β) with 95% interval;
+the PH assumption is checked with the scaled Schoenfeld residual test (rank time).
+
+A covariate that restates the duration (e.g. Telco ``TotalCharges`` ≈ tenure ×
+``MonthlyCharges``) would leak it into the Cox model: such columns are found with
+:func:`cxvalue.churn.prediction.leaky_columns` and left out with a ``LeakageWarning``.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConvergenceWarning, CxValueError, SmallSampleWarning, check_is_fitted, one_of
+from ..store import has_table
+from .data import as_date, column, data_end, parse_event
+from .definitions import LeakageWarning, resolve_definition
+
+UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
+
+
+def _durations(df: pd.DataFrame, duration_col: str, event_col: str) -> tuple[np.ndarray, np.ndarray]:
+    duration_col = column(df, duration_col, "--duration")
+    event_col = column(df, event_col, "--event")
+    d = pd.to_numeric(df[duration_col], errors="coerce")
+    if d.isna().any():
+        i = int(np.flatnonzero(d.isna().to_numpy())[0])
+        raise CxValueError(f"column {duration_col!r}: expected a number, got {df[duration_col].iloc[i]!r} (row {i + 2})")
+    if (d < 0).any():
+        raise CxValueError(f"column {duration_col!r}: durations must be >= 0, got {d[d < 0].iloc[0]!r}")
+    return d.to_numpy(float), parse_event(df[event_col], event_col)
+
+
+class SurvivalAnalysis:
+    """Kaplan–Meier curves (overall or by group), medians, survival at chosen times, log-rank tests.
+
+    ``by``: the grouping column (None = one curve); ``times``: times at which ``summary_``
+    reports Ŝ(t); ``alpha``: 1 − confidence level.
+    Learned: ``curves_`` (group, time, survival, ci_lower, ci_upper, at_risk, events),
+    ``summary_`` (one row per group), ``logrank_`` (dict), ``pairwise_`` (DataFrame).
+    """
+
+    def __init__(self, *, by: str | None = None, times=(12, 24, 36, 48, 60, 72), alpha: float = 0.05):
+        self.by = by
+        self.times = times
+        self.alpha = alpha
+
+    def fit(self, data: pd.DataFrame, *, duration_col: str = "duration", event_col: str = "event") -> "SurvivalAnalysis":
+        from lifelines import KaplanMeierFitter
+        from lifelines.utils import median_survival_times
+        d, e = _durations(data, duration_col, event_col)
+        if self.by is not None:
+            by = column(data, self.by, "--by")
+            g = data[by].astype(object).where(data[by].notna(), "(missing)").astype(str).to_numpy()
+        else:
+            g = np.full(len(d), "all", dtype=object)
+        groups = sorted(pd.unique(g), key=lambda v: (-np.sum(g == v), v))
+        curves, summ = [], []
+        times = [float(t) for t in (self.times or ())]
+        for grp in groups:
+            m = g == grp
+            if m.sum() < 30:
+                warnings.warn(f"group {grp!r} has only {int(m.sum())} customers: its curve is imprecise",
+                              SmallSampleWarning, stacklevel=2)
+            km = KaplanMeierFitter(alpha=self.alpha).fit(d[m], e[m], label="S")
+            sf = km.survival_function_["S"]
+            ci = km.confidence_interval_
+            tab = km.event_table
+            curves.append(pd.DataFrame({"group": grp, "time": sf.index.to_numpy(float), "survival": sf.to_numpy(),
+                                        "ci_lower": ci.iloc[:, 0].to_numpy(), "ci_upper": ci.iloc[:, 1].to_numpy(),
+                                        "at_risk": tab["at_risk"].reindex(sf.index).to_numpy(),
+                                        "events": tab["observed"].reindex(sf.index).to_numpy()}))
+            med = km.median_survival_time_
+            mci = median_survival_times(ci)
+            row = {"group": grp, "customers": int(m.sum()), "events": int(e[m].sum()),
+                   "churn_share": float(e[m].mean()), "median": float(med),
+                   "median_ci_lower": float(mci.iloc[0, 0]), "median_ci_upper": float(mci.iloc[0, 1])}
+            if times:
+                at = km.survival_function_at_times(times).to_numpy().astype(float)
+                at[np.asarray(times) > d[m].max()] = np.nan  # beyond the longest observed duration
+                cis = [self._ci_at(ci, t) if t <= d[m].max() else (np.nan, np.nan) for t in times]
+                for t, s, (lo, hi) in zip(times, at, cis):
+                    key = f"{t:g}"
+                    row[f"S({key})"] = float(s)
+                    row[f"S({key})_lower"], row[f"S({key})_upper"] = lo, hi
+            summ.append(row)
+        self.curves_ = pd.concat(curves, ignore_index=True)
+        self.summary_ = pd.DataFrame(summ)
+        self.logrank_, self.pairwise_ = self._tests(d, e, g, groups)
+        return self
+
+    @staticmethod
+    def _ci_at(ci: pd.DataFrame, t: float) -> tuple[float, float]:
+        idx = ci.index.to_numpy(float)
+        k = np.searchsorted(idx, t, side="right") - 1
+        if k < 0:
+            return 1.0, 1.0
+        return float(ci.iloc[k, 0]), float(ci.iloc[k, 1])
+
+    @staticmethod
+    def _tests(d, e, g, groups):
+        if len(groups) < 2:
+            return None, pd.DataFrame(columns=["group_a", "group_b", "test_statistic", "p"])
+        from lifelines.statistics import multivariate_logrank_test, pairwise_logrank_test
+        res = multivariate_logrank_test(d, g, e)
+        overall = {"test_statistic": float(res.test_statistic), "degrees_of_freedom": int(len(groups) - 1),
+                   "p": float(res.p_value)}
+        pw = pairwise_logrank_test(d, g, e).summary.reset_index()
+        pw.columns = ["group_a", "group_b", "test_statistic", "p", "-log2(p)"]
+        return overall, pw[["group_a", "group_b", "test_statistic", "p"]]
+
+    def survival_at(self, times) -> pd.DataFrame:
+        """Ŝ(t) per group at ``times`` (rows: groups, columns: times)."""
+        check_is_fitted(self, ("curves_",))
+        out = {}
+        for grp, c in self.curves_.groupby("group", sort=False):
+            idx = np.searchsorted(c.time.to_numpy(), np.asarray(times, float), side="right") - 1
+            out[grp] = np.where(idx >= 0, c.survival.to_numpy()[np.maximum(idx, 0)], 1.0)
+        return pd.DataFrame(out, index=pd.Index(times, name="time")).T
+
+
+class CoxModel:
+    """Cox proportional-hazards model with hazard ratios and a proportional-hazards check.
+
+    ``covariates``: columns to use (default: all but duration and event); string columns
+    become indicator columns against their most frequent level; ``exclude``: columns never
+    used; ``penalizer``: ridge penalty (lifelines); ``check_leakage``: leave out covariates that
+    restate the duration. Learned: ``summary_`` (covariate, coef, hazard_ratio, ci_lower,
+    ci_upper, p), ``ph_test_`` (covariate, test_statistic, p, ph_violated), ``concordance_``,
+    ``excluded_`` (leaky columns left out), ``fitter_`` (lifelines CoxPHFitter).
+    """
+
+    def __init__(self, *, covariates: list[str] | None = None, exclude=(), penalizer: float = 0.01,
+                 alpha: float = 0.05, check_leakage: bool = True):
+        self.covariates = covariates
+        self.exclude = exclude
+        self.penalizer = penalizer
+        self.alpha = alpha
+        self.check_leakage = check_leakage
+
+    def fit(self, data: pd.DataFrame, *, duration_col: str = "duration", event_col: str = "event") -> "CoxModel":
+        from lifelines import CoxPHFitter
+        from lifelines.statistics import proportional_hazard_test
+        d, e = _durations(data, duration_col, event_col)
+        dcol, ecol = column(data, duration_col, "--duration"), column(data, event_col, "--event")
+        cols = [column(data, c, "covariate") for c in self.covariates] if self.covariates else \
+            [c for c in data.columns if c not in (dcol, ecol)]
+        cols = [c for c in cols if c not in set(self.exclude)]
+        self.excluded_ = []
+        if self.check_leakage:
+            leaky = leaky_columns_for(data[cols + [dcol]], dcol)
+            if leaky:
+                warnings.warn(f"left out {', '.join(leaky)}: restates the duration {dcol!r} (leakage)",
+                              LeakageWarning, stacklevel=2)
+                self.excluded_ = leaky
+                cols = [c for c in cols if c not in leaky]
+        X = design_matrix(data[cols])
+        if X.shape[1] == 0:
+            raise CxValueError("the Cox model needs at least one covariate")
+        df = X.assign(__T=np.maximum(d, 1e-9), __E=e)
+        cph = CoxPHFitter(penalizer=self.penalizer, alpha=self.alpha)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cph.fit(df, duration_col="__T", event_col="__E")
+        if any("converge" in str(w.message).lower() for w in caught):
+            warnings.warn("the Cox model did not converge cleanly: consider a larger penalizer", ConvergenceWarning,
+                          stacklevel=2)
+        s = cph.summary
+        self.summary_ = pd.DataFrame({
+            "covariate": s.index.astype(str), "coef": s["coef"].to_numpy(), "hazard_ratio": s["exp(coef)"].to_numpy(),
+            "ci_lower": s[[c for c in s.columns if c.startswith("exp(coef) lower")][0]].to_numpy(),
+            "ci_upper": s[[c for c in s.columns if c.startswith("exp(coef) upper")][0]].to_numpy(),
+            "p": s["p"].to_numpy()})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ph = proportional_hazard_test(cph, df, time_transform="rank").summary
+        self.ph_test_ = pd.DataFrame({"covariate": ph.index.astype(str), "test_statistic": ph["test_statistic"].to_numpy(),
+                                      "p": ph["p"].to_numpy()})
+        self.ph_test_["ph_violated"] = self.ph_test_.p < 0.05
+        self.concordance_ = float(cph.concordance_index_)
+        self.fitter_ = cph
+        return self
+
+
+def leaky_columns_for(df: pd.DataFrame, duration_col: str) -> list[str]:
+    from .prediction import leaky_columns
+    return leaky_columns(df, duration_col)
+
+
+def design_matrix(df: pd.DataFrame, *, max_levels: int = 20) -> pd.DataFrame:
+    """Numeric design matrix: numbers as they are (missing → column median), booleans 0/1,
+    strings as indicators ``col=level`` against the most frequent level (top ``max_levels``)."""
+    out = {}
+    for c in df.columns:
+        s = df[c]
+        if pd.api.types.is_bool_dtype(s):
+            out[c] = s.astype(float)
+        elif pd.api.types.is_numeric_dtype(s):
+            x = s.astype(float)
+            if x.nunique() > 1:
+                out[c] = x.fillna(x.median())
+        else:
+            v = s.astype(object).where(s.notna(), "(missing)").astype(str)
+            levels = v.value_counts()
+            for lev in levels.index[1:max_levels]:
+                out[f"{c}={lev}"] = (v == lev).astype(float)
+    X = pd.DataFrame(out, index=df.index)
+    return X.loc[:, ~X.T.duplicated().to_numpy()] if X.shape[1] > 1 else X  # identical indicators once
+
+
+def survival_frame(con, *, as_of=None, definition: str = "auto", inactivity_days: int = 365, unit: str = "month",
+                   profile_cols=("segment", "vip", "acquisition_channel", "region", "member_tier"),
+                   business_type: str | None = None) -> pd.DataFrame:
+    """One row per customer from the store: ``start``, ``end``, ``duration_days``, ``duration`` (in
+    ``unit``), ``event`` (1 churned, 0 censored) and the profile columns present in ``customers``."""
+    import ibis
+    one_of("unit", unit, UNITS)
+    as_of = as_date(as_of, "as_of") if as_of is not None else data_end(con)
+    definition = resolve_definition(con, definition, business_type)
+    if definition == "p_alive":
+        definition = "inactivity"
+    a = ibis.literal(as_of, type="date")
+    if definition == "contractual":
+        s = con.table("subscriptions")
+        s = s.filter(s.start_date.cast("date") <= a)
+        ed = s.end_date.cast("date")
+        base = s.group_by(s.customer_id.cast("string").name("customer_id")).aggregate(
+            start=s.start_date.cast("date").min(), __active=s.count(where=ed.isnull() | (ed > a)),
+            __lastend=ed.max(where=ed <= a))
+        base = base.mutate(__ended=ibis.ifelse(base.__active == 0, base.__lastend, ibis.null("date")))
+    else:
+        t = con.table("transactions")
+        d = t.date.cast("date")
+        t = t.filter(d <= a)
+        base = t.group_by(t.customer_id.cast("string").name("customer_id")).aggregate(
+            start=t.date.cast("date").min(), __lastbuy=t.date.cast("date").max())
+        last = base.select("customer_id", __act=base.__lastbuy)
+        for name, col in (("complaints", "opened"), ("responses", "date")):
+            if has_table(con, name):
+                x = con.table(name)
+                x = x.filter(x.customer_id.notnull() & (x[col].cast("date") <= a))
+                last = last.union(x.select(x.customer_id.cast("string").name("customer_id"), __act=x[col].cast("date")))
+        last = last.group_by("customer_id").aggregate(__last=last.__act.max())
+        base = base.left_join(last, base.customer_id == last.customer_id).drop("customer_id_right")
+        inactive = a.delta(base.__lastbuy, unit="day") > inactivity_days
+        base = base.mutate(__ended=ibis.ifelse(inactive, base.__last, ibis.null("date")))
+    if has_table(con, "churn_events"):
+        ev = con.table("churn_events")
+        ev = ev.filter(ev.date.cast("date") <= a)
+        ev = ev.group_by(ev.customer_id.cast("string").name("customer_id")).aggregate(__edate=ev.date.cast("date").min())
+        base = base.left_join(ev, base.customer_id == ev.customer_id).drop("customer_id_right")
+        end = ibis.greatest(base.__edate.fill_null(base.__ended), base.__ended.fill_null(base.__edate), base.start)
+        base = base.mutate(__end=ibis.ifelse(base.__edate.notnull() | base.__ended.notnull(), end, ibis.null("date")))
+    else:
+        base = base.mutate(__end=base.__ended)
+    base = base.mutate(event=base.__end.notnull().cast("int64"), end=base.__end.fill_null(a))
+    base = base.mutate(duration_days=base.end.delta(base.start, unit="day").cast("float64"))
+    out = base.select("customer_id", "start", "end", "duration_days", "event")
+    if has_table(con, "customers"):
+        cu = con.table("customers")
+        cols = [c for c in profile_cols if c in cu.columns]
+        if cols:
+            p = cu.select(cu.customer_id.cast("string").name("customer_id"), *cols)
+            out = out.left_join(p, out.customer_id == p.customer_id).drop("customer_id_right")
+    df = out.to_pandas().set_index("customer_id").sort_index()
+    df.insert(3, "duration", df.duration_days / UNITS[unit])
+    df.attrs.update(as_of=str(as_of), unit=unit, definition=definition)
+    return df

@@ -1,0 +1,71 @@
+"""Survival: Kaplan–Meier reproduces the published Telco values; log-rank, Cox with leakage guard."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxvalue.churn import CoxModel, LeakageWarning, SurvivalAnalysis, survival_frame
+from cxvalue.errors import CxValueError, NotFittedError, SmallSampleWarning
+
+
+def test_telco_kaplan_meier_reproduces_reference(telco):
+    # ../shared/data/README.md: Kaplan–Meier on tenure S(12) = 0.843, S(24) = 0.789, S(72) = 0.593
+    sa = SurvivalAnalysis(times=(12, 24, 72)).fit(telco, duration_col="tenure", event_col="Churn")
+    row = sa.summary_.iloc[0]
+    assert (row.customers, row.events) == (7043, 1869)
+    assert [round(row[f"S({t})"], 3) for t in (12, 24, 72)] == [0.843, 0.789, 0.593]
+    assert row["S(12)_lower"] < row["S(12)"] < row["S(12)_upper"]
+    assert np.isinf(row["median"])  # the curve never falls below one half within 72 months
+    np.testing.assert_allclose(sa.survival_at([12, 24, 72]).loc["all"].to_numpy(), [0.8432, 0.7887, 0.5928], atol=5e-5)
+
+
+def test_by_contract_medians_and_logrank(telco):
+    sa = SurvivalAnalysis(by="Contract").fit(telco, duration_col="tenure", event_col="Churn")
+    s = sa.summary_.set_index("group")
+    assert list(s.index) == ["Month-to-month", "Two year", "One year"]  # largest group first
+    assert s.loc["Month-to-month", "median"] == 35.0
+    assert s.loc["Month-to-month", "S(12)"] < s.loc["One year", "S(12)"] < s.loc["Two year", "S(12)"]
+    assert sa.logrank_["degrees_of_freedom"] == 2 and sa.logrank_["p"] < 1e-100
+    assert len(sa.pairwise_) == 3 and (sa.pairwise_.p < 1e-10).all()
+    c = sa.curves_[sa.curves_.group == "Two year"]
+    assert (np.diff(c.survival) <= 0).all() and (c.ci_lower <= c.survival).all()
+
+
+def test_cox_leaves_out_total_charges_and_checks_ph(telco):
+    with pytest.warns(LeakageWarning, match="TotalCharges: restates the duration 'tenure'"):
+        cox = CoxModel(covariates=["Contract", "MonthlyCharges", "TotalCharges", "SeniorCitizen"]).fit(
+            telco, duration_col="tenure", event_col="Churn")
+    assert cox.excluded_ == ["TotalCharges"]
+    hr = cox.summary_.set_index("covariate").hazard_ratio
+    assert "TotalCharges" not in hr.index
+    assert hr["Contract=Two year"] < hr["Contract=One year"] < 1  # month-to-month is the reference
+    assert set(cox.ph_test_.columns) == {"covariate", "test_statistic", "p", "ph_violated"}
+    assert 0.7 < cox.concordance_ < 0.9
+
+
+def test_bad_input_names_the_column():
+    df = pd.DataFrame({"t": [1, 2, 3], "e": ["Yes", "No", "maybe"], "g": list("aab")})
+    with pytest.raises(CxValueError, match=r"column 'e': expected Yes/No, 1/0 or true/false, got 'maybe' \(row 4\)"):
+        SurvivalAnalysis().fit(df, duration_col="t", event_col="e")
+    with pytest.raises(CxValueError, match="--duration column 'tenure' not found"):
+        SurvivalAnalysis().fit(df, duration_col="tenure", event_col="e")
+    with pytest.raises(NotFittedError):
+        SurvivalAnalysis().survival_at([1])
+    with pytest.warns(SmallSampleWarning) as rec:
+        ok = SurvivalAnalysis(by="g", times=(1,)).fit(df.assign(e=[1, 0, 1]), duration_col="t", event_col="e")
+    assert any("group 'a' has only 2 customers" in str(w.message) for w in rec)
+    assert ok.summary_.customers.sum() == 3
+
+
+def test_survival_frame_from_store(demo):
+    con, truth = demo
+    sf = survival_frame(con)
+    assert sf.index.is_unique and (sf.duration_days >= 0).all() and set(sf.event.unique()) <= {0, 1}
+    assert sf.attrs["definition"] == "inactivity" and sf.attrs["as_of"] == "2025-12-31"
+    ev = con.table("churn_events").to_pandas().customer_id.unique()
+    assert sf.loc[ev, "event"].eq(1).all()  # a recorded churn event always ends the relationship
+    # customers who dropped out more than a year before the end are events; the never-exited mostly censored
+    gone = truth.index[(truth.exit_date < "2024-10-01").to_numpy()]
+    assert sf.loc[sf.index.intersection(gone), "event"].mean() > 0.95
+    assert sf.loc[truth.index[truth.exit_date.isna().to_numpy()], "event"].mean() < 0.2
