@@ -245,3 +245,13 @@ def test_unknown_table_and_option_errors(con, tmp_path):
         load_file(con, "transaction", tmp_path / "x.csv")
     with pytest.raises(CxValueError, match="unknown reader option"):
         ReadOptions.from_dict({"delim": ";"})
+
+
+def test_fixed_width_file(con, tmp_path):
+    path = write(tmp_path / "tx.dat", "C00001202401050012.50\nC00002202401070100.00\nC0000320240107xx.xxxx\n")
+    rep = load_file(con, "transactions", path, options={"format": "fixed", "widths": [6, 8, 7], "header": False,
+                                                        "names": ["customer_id", "date", "amount"]})
+    assert (rep.rows_loaded, rep.rows_rejected) == (2, 1)
+    df = con.table("transactions").to_pandas().sort_values("customer_id")
+    assert df.amount.tolist() == [12.5, 100.0] and str(df.date.iloc[0])[:10] == "2024-01-05"
+    assert con.table("quarantine").to_pandas().row.tolist() == [3]

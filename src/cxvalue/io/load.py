@@ -159,31 +159,30 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
                 customers = "customers" if _table_columns(stage, "customers") else "(SELECT NULL::VARCHAR AS customer_id WHERE false)"
         else:
             existing_keys, customers = _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer)
-        sql, updates, checks = checked_query(plan, src, opts, mp, native_types=native_types,
-                                             existing_keys=existing_keys, customers=customers)
-        stage.execute(f"CREATE OR REPLACE TEMP TABLE __checked AS {sql}")
+        cp = checked_query(plan, src, opts, mp, native_types=native_types, existing_keys=existing_keys,
+                           customers=customers, materialize=not src.relation.startswith("("))
+        checks = cp.checks
+        for stmt in cp.pre:           # the key-hash aggregation (one pass)
+            stage.execute(stmt)
+        has_dups = cp.dups is not None and stage.execute("SELECT count(*) FROM __duph").fetchone()[0] > 0
+        if has_dups:
+            stage.execute(cp.dups)
+        stage.execute(f"CREATE OR REPLACE TEMP TABLE __bad AS {cp.bad if has_dups else cp.bad_no_dups}")
         if src.finish:
             src.finish()
-        _fail_point("typed")
-        for u in updates:
-            stage.execute(u)
         _fail_point("checked")
-        counts = dict(stage.execute("SELECT __check, count(*) FROM __checked GROUP BY 1").fetchall())
-        good = counts.pop(None, 0)
         by_reason = {}
-        for k, n in counts.items():
+        for k, n in stage.execute("SELECT __check, count(*) FROM __bad GROUP BY 1").fetchall():
             by_reason[checks[k - 1].reason] = by_reason.get(checks[k - 1].reason, 0) + n
         for r in src.rejects:
             by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + 1
         rejected = sum(by_reason.values())
-        report = LoadReport(table, src_label, load_id, rows_read=good + rejected, rows_loaded=good,
-                            rows_rejected=rejected, rejected_by_reason=by_reason, columns=plan.mapped(),
+        report = LoadReport(table, src_label, load_id, rows_read=rejected, rows_rejected=rejected,
+                            rejected_by_reason=by_reason, columns=plan.mapped(),
                             extra_columns=[c.name for c in plan.columns if c.extra and c.source],
                             dropped_columns=plan.dropped)
         step("write")
         present = plan.present
-        if native:
-            _ensure_table(stage, spec, plan)
         _quarantine(stage, con if not native else None, src, report, checks)
         if strict and rejected:
             ex = report.examples[0]
@@ -192,13 +191,14 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
                 f"{ex['expected']}, got {ex['got']!r} ({rejected} bad row(s); nothing was loaded)",
                 source=src_label, row=ex["row"], column=ex["column"], expected=ex["expected"], got=ex["got"])
         cols = ", ".join(q(c.name) for c in present)
-        vals = ", ".join(f"v_{i}" for i in range(len(present)))
+        good_named = f"SELECT {', '.join(f'v_{i} AS {q(c.name)}' for i, c in enumerate(present))} FROM ({cp.good})"
         if native:
+            _ensure_table(stage, spec, plan)
             if replace and spec.key and all(any(c.name == k for c in present) for k in spec.key):
-                keyvals = ", ".join(f"v_{i}" for i, c in enumerate(present) if c.name in spec.key)
-                stage.execute(f"DELETE FROM {q(table)} WHERE ({', '.join(q(k) for k in spec.key)}) IN "
-                              f"(SELECT ({keyvals}) FROM __checked WHERE __check IS NULL)")
-            stage.execute(f"INSERT INTO {q(table)} ({cols}) SELECT {vals} FROM __checked WHERE __check IS NULL")
+                keys = ", ".join(q(k) for k in spec.key)
+                stage.execute(f"DELETE FROM {q(table)} WHERE ({keys}) IN (SELECT ({keys}) FROM ({good_named}))")
+            good = stage.execute(f"INSERT INTO {q(table)} ({cols}) {cp.good}").fetchone()[0]
+            report.rows_loaded, report.rows_read = int(good), int(good) + rejected
             _fail_point("inserted")
             report.customers_created = _create_customers(stage, spec, present, unknown_customer)
             stage.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok')",
@@ -208,7 +208,9 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
             _fail_point("logged")
             stage.execute("COMMIT")
         else:
-            _write_remote(con, stage, spec, plan, report, src, mp, unknown_customer, replace)
+            if replace and spec.key:
+                raise CxValueError(f"--replace is only supported on DuckDB stores, not {backend_name(con)}")
+            _write_remote(con, stage, spec, report, src, mp, good_named)
         report.seconds = time.perf_counter() - t0
         report.check()
         return report
@@ -225,7 +227,7 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
     finally:
         if src is not None:
             src.close()
-        for t in ("__checked", "src", "src_lines"):
+        for t in ("__bad", "__dups", "__duph", "__typed", "src", "src_lines"):
             try:
                 stage.execute(f"DROP TABLE IF EXISTS {t}")
             except duckdb.Error:
@@ -277,8 +279,7 @@ def _quarantine(stage, remote, src: Source, report: LoadReport, checks) -> None:
     """Rejected rows → quarantine, with user-facing row numbers and raw values as JSON."""
     rows = []
     if report.rows_rejected > len(src.rejects):
-        bad = stage.execute("SELECT __idx, __check, __got, __raw FROM __checked WHERE __check IS NOT NULL "
-                            "ORDER BY __idx").fetchnumpy()
+        bad = stage.execute("SELECT __idx, __check, __got, __raw FROM __bad ORDER BY __idx").fetchnumpy()
         nums = src.row_numbers(np.asarray(bad["__idx"]))
         for k in range(len(nums)):
             c = checks[int(bad["__check"][k]) - 1]
@@ -307,17 +308,19 @@ def _quarantine(stage, remote, src: Source, report: LoadReport, checks) -> None:
 
 
 def _create_customers(stage, spec, present, mode: str) -> int:
+    """``unknown_customer="create"``: add a stub customer (id only) for every id the table refers
+    to that the customers table lacks; returns how many were added."""
     if spec.name == "customers" or mode != "create":
         return 0
-    refs = [i for i, c in enumerate(present) if c.spec.customer_ref]
+    refs = [c.name for c in present if c.spec.customer_ref]
     if not refs:
         return 0
     if not _table_columns(stage, "customers"):
         stage.execute("CREATE TABLE customers (" + ", ".join(f"{q(c.name)} {SQL_TYPES[c.dtype]}"
                                                            for c in TABLES["customers"].columns) + ")")
-    ids = " UNION ".join(f"SELECT v_{i} AS customer_id FROM __checked WHERE __check IS NULL AND v_{i} IS NOT NULL" for i in refs)
-    n = stage.execute(f"INSERT INTO customers (customer_id) SELECT DISTINCT customer_id FROM ({ids}) "
-                      f"WHERE customer_id NOT IN (SELECT customer_id FROM customers WHERE customer_id IS NOT NULL)").fetchone()[0]
+    ids = " UNION ".join(f"SELECT {q(r)} AS customer_id FROM {q(spec.name)} WHERE {q(r)} IS NOT NULL" for r in refs)
+    n = stage.execute(f"INSERT INTO customers (customer_id) SELECT customer_id FROM ({ids}) "
+                      f"EXCEPT SELECT customer_id FROM customers").fetchone()[0]
     return int(n)
 
 
@@ -342,11 +345,12 @@ def _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer):
     return existing, customers
 
 
-def _write_remote(con, stage, spec, plan, report, src, mp, unknown_customer, replace):
+def _write_remote(con, stage, spec, report, src, mp, good_sql: str):
+    """Other engines: the good rows (validated in the DuckDB stage) go to a staging table of the
+    store, then into the target in one statement; then the quarantine rows and the log line."""
     import pyarrow as pa
-    present = plan.present
-    sel = ", ".join(f"v_{i} AS {q(c.name)}" for i, c in enumerate(present))
-    rows = stage.execute(f"SELECT {sel} FROM __checked WHERE __check IS NULL").to_arrow_table()
+    rows = stage.execute(good_sql).to_arrow_table()
+    report.rows_loaded, report.rows_read = rows.num_rows, rows.num_rows + report.rows_rejected
     tables = con.list_tables()
     if spec.name in tables:
         target_cols = con.table(spec.name).columns
@@ -363,8 +367,6 @@ def _write_remote(con, stage, spec, plan, report, src, mp, unknown_customer, rep
     try:
         con.create_table(staging, rows)
         if spec.name in tables:
-            if replace and spec.key:
-                raise CxValueError(f"--replace is only supported on DuckDB stores, not {backend_name(con)}")
             con.insert(spec.name, con.table(staging))
         else:
             con.create_table(spec.name, con.table(staging))

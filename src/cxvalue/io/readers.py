@@ -181,7 +181,8 @@ def open_source(con, path: str | Path, options: ReadOptions, name: str = "src") 
 
 
 def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, name: str) -> Source:
-    """A streaming scan (not materialised): parser rejects are collected by ``Source.finish`` after it ran."""
+    """Parsed once into a temporary table (spilled to disk by DuckDB when large): validation makes
+    several passes, and re-parsing text is the expensive part."""
     args = ["all_varchar=true", f"header={'true' if options.header else 'false'}", "store_rejects=true",
             f"rejects_table='{name}_rejects'", f"rejects_scan='{name}_rejects_scan'", "null_padding=false"]
     if options.delimiter:
@@ -193,14 +194,14 @@ def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, na
     if options.names:
         args.append("names=[" + ", ".join(_sql_str(n) for n in options.names) + "]")
     scan = f"read_csv({_sql_str(str(read_path))}, {', '.join(args)})"
-    rel = f"(SELECT row_number() OVER () - 1 AS __idx, * FROM {scan})"
     try:
-        headers = [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT row_number() OVER () - 1 AS __idx, * FROM {scan}")
     except Exception as exc:
         raise DataContractError(f"{path.name}: cannot parse as CSV: {str(exc).splitlines()[0]} — check --delimiter, "
                                 f"--encoding, --header/--no-header or --format", source=str(path)) from None
+    headers = [d[0] for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description if d[0] != "__idx"]
     first_line = 1 + options.skip_rows + (1 if options.header else 0)
-    src = Source(rel, headers, str(path), digest, first_line)
+    src = Source(name, headers, str(path), digest, first_line)
 
     def finish(con=con, src=src, n=len(headers)):
         try:

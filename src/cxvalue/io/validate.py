@@ -185,14 +185,13 @@ class Check:
 
 def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mapping, *,
                   native_types: dict[str, str], existing_keys: str | None, customers: str | None,
-                  today_sql: str = "current_date") -> tuple[str, list[str], list[Check]]:
-    """One SELECT over the staged source, the UPDATEs of the cross-row checks, and the checks.
+                  today_sql: str = "current_date", materialize: bool = False) -> "CheckPlan":
+    """The SQL that validates a staged source against ``plan``'s contract (see :class:`CheckPlan`).
 
-    The SELECT (materialised by the caller as temp table ``__checked``) has columns ``__idx``,
-    typed values ``v_<i>`` (one per present column), ``__check`` (1-based index into the returned
-    checks of the first failing check, NULL for a good row), and for bad rows only ``__got``
-    (the offending value) and ``__raw`` (the row's raw values as JSON). The UPDATEs then mark
-    duplicate keys and unknown customers among the rows still good.
+    Per-row checks (types, ranges, dates, amounts) come first; a row's first failing check
+    names its reason. ``materialize`` types and checks the source once into ``__typed`` (for text
+    sources, where parsing values is the expensive part) instead of streaming each pass from it. Then, among rows that pass them, duplicate keys within the file (later
+    occurrences), keys already in the store and unknown customers.
     """
     present = plan.present
     selects, checks = ["__idx"], []
@@ -250,53 +249,81 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
                     else "a value >= 0")
             checks.append(Check(f"{v} < 0{ok}", "negative_amount", col, what, r))
 
-    vals = ", ".join(f"v_{i}" for i in range(len(present)))
-    check = ("CASE " + " ".join(f"WHEN {c.condition} THEN {k + 1}" for k, c in enumerate(checks)) + " END"
-             if checks else "NULL::INTEGER")
+    # Cross-row checks come after the per-row ones, as joins: duplicate keys within the file
+    # (table __dups, built by one aggregation pass), keys already in the store, unknown customers.
+    rowwise = ("CASE " + " ".join(f"WHEN {c.condition} THEN {k + 1}" for k, c in enumerate(checks)) + " END"
+               if checks else "NULL::INTEGER")
+    base = f"SELECT *, {rowwise} AS __row_check FROM ({typed})"
+    joins, pre, dups_sql, dup_join = [], [], None, None
+    if materialize:  # text sources: type and check every value once, then scan the typed table
+        pre.append(f"CREATE OR REPLACE TEMP TABLE __typed AS {base}")
+        base = typed = "SELECT * FROM __typed"
+    n_row = len(checks)
+    key_idx = [next((j for j, p in enumerate(present) if p.name == k), None) for k in plan.table.key]
+    if plan.table.key and all(j is not None for j in key_idx):
+        kv = [f"v_{j}" for j in key_idx]
+        kname = ", ".join(plan.table.key)
+        got_key = " || '/' || ".join(f"CAST({k} AS VARCHAR)" for k in kv)
+        nn = " AND ".join(f"{k} IS NOT NULL" for k in kv)
+        h = f"hash({', '.join(kv)})"
+        dsel = ", ".join(f"{k} AS __d{n}" for n, k in enumerate(kv))
+        # duplicates: 64-bit key hashes seen twice (cheap integer aggregation), then the real keys
+        # of those candidates only (usually none, and then no join at all)
+        pre.append(f"CREATE OR REPLACE TEMP TABLE __duph AS SELECT {h} AS __h FROM ({base}) "
+                   f"WHERE __row_check IS NULL AND {nn} GROUP BY 1 HAVING count(*) > 1")
+        dups_sql = (f"CREATE OR REPLACE TEMP TABLE __dups AS SELECT {dsel}, min(__idx) AS __first FROM ({base}) "
+                    f"WHERE __row_check IS NULL AND {nn} AND {h} IN (SELECT __h FROM __duph) "
+                    f"GROUP BY ALL HAVING count(*) > 1")
+        dup_join = "LEFT JOIN __dups ON " + " AND ".join(f"__dups.__d{n} = {k}" for n, k in enumerate(kv))
+        joins.append(dup_join)
+        checks.append(Check("__first IS NOT NULL AND __idx > __first", "duplicate_key", kname,
+                            f"a {kname} not seen before in this file", got_key))
+        if existing_keys:
+            on = " AND ".join(f"__e.{q(k)} = {v}" for k, v in zip(plan.table.key, kv))
+            joins.append(f"LEFT JOIN (SELECT DISTINCT {', '.join(q(k) for k in plan.table.key)}, true AS __exists "
+                         f"FROM {existing_keys}) __e ON {on}")
+            checks.append(Check("__exists", "duplicate_key", kname,
+                                f"a {kname} not already in the store (use --replace to update existing rows)", got_key))
+    if customers is not None:
+        for n, (j, p) in enumerate((j, p) for j, p in enumerate(present) if p.spec.customer_ref):
+            joins.append(f"LEFT JOIN (SELECT DISTINCT customer_id AS __cid{n} FROM {customers}) __c{n} "
+                         f"ON __c{n}.__cid{n} = v_{j}")
+            checks.append(Check(f"v_{j} IS NOT NULL AND __cid{n} IS NULL", "unknown_customer", p.name,
+                                "a customer_id present in customers", f"v_{j}"))
     got = ("CASE __check " + " ".join(f"WHEN {k + 1} THEN CAST({c.got} AS VARCHAR)" for k, c in enumerate(checks))
            + " END" if checks else "NULL::VARCHAR")
     raw_struct = ", ".join(f"{lit(c.source)}: r_{i}" for i, c in enumerate(present)) or "'_': NULL"
-    select = (f"SELECT __idx{', ' if vals else ''}{vals}, __check, "
-              f"CASE WHEN __check IS NOT NULL THEN {got} END AS __got, "
-              f"CASE WHEN __check IS NOT NULL THEN to_json({{{raw_struct}}})::VARCHAR END AS __raw "
-              f"FROM (SELECT *, {check} AS __check FROM ({typed}))")
 
-    # Row-level checks across rows and tables run afterwards as UPDATEs of the rows still good,
-    # so the single scan above needs no joins (duplicates found by hash aggregation, not a window).
-    typed_struct = ", ".join(f"{lit(c.source)}: v_{i}" for i, c in enumerate(present)) or "'_': NULL"
-    updates = []
+    def bad(with_dups: bool) -> str:
+        use = [(n_row + k + 1, c) for k, c in enumerate(checks[n_row:]) if with_dups or not c.condition.startswith("__first")]
+        jn = [j for j in joins if with_dups or j is not dup_join]
+        check = ("coalesce(__row_check, CASE " + " ".join(f"WHEN {c.condition} THEN {k}" for k, c in use) + " END)"
+                 if use else "__row_check")
+        checked = f"SELECT *, {check} AS __check FROM ({base}) {' '.join(jn)}"
+        return (f"SELECT __idx, __check, {got} AS __got, to_json({{{raw_struct}}})::VARCHAR AS __raw "
+                f"FROM ({checked}) WHERE __check IS NOT NULL")
+    vals = ", ".join(f"v_{i}" for i in range(len(present)))
+    good = f"SELECT {vals} FROM ({typed}) __t WHERE NOT EXISTS (SELECT 1 FROM __bad WHERE __bad.__idx = __t.__idx)"
+    return CheckPlan(pre=pre, dups=dups_sql, bad=bad(True), bad_no_dups=bad(False), good=good, checks=checks)
 
-    def mark(k: int, got_sql: str, where: str, frm: str = "") -> str:
-        return (f"UPDATE __checked SET __check = {k}, __got = CAST({got_sql} AS VARCHAR), "
-                f"__raw = to_json({{{typed_struct}}})::VARCHAR {frm} WHERE __checked.__check IS NULL AND {where}")
 
-    key_idx = [next((j for j, p in enumerate(present) if p.name == k), None) for k in plan.table.key]
-    if plan.table.key and all(j is not None for j in key_idx):
-        kv = [f"__checked.v_{j}" for j in key_idx]
-        kname = ", ".join(plan.table.key)
-        got_key = " || '/' || ".join(f"CAST({k} AS VARCHAR)" for k in kv)
-        checks.append(Check("", "duplicate_key", kname, f"a {kname} not seen before in this file", ""))
-        # duplicates: group 64-bit key hashes (cheap), then compare the real keys of the few candidates
-        dnn = " AND ".join(f"v_{j} IS NOT NULL" for j in key_idx)
-        h = f"hash({', '.join(f'v_{j}' for j in key_idx)})"
-        dsel = ", ".join(f"v_{j} AS __d{n}" for n, j in enumerate(key_idx))
-        on = " AND ".join(f"__d.__d{n} = {k}" for n, k in enumerate(kv))
-        updates.append(mark(len(checks), got_key, f"{on} AND __checked.__idx > __d.__first",
-                            f"FROM (SELECT {dsel}, min(__idx) AS __first FROM __checked WHERE __check IS NULL AND {dnn} "
-                            f"AND {h} IN (SELECT {h} FROM __checked WHERE __check IS NULL AND {dnn} GROUP BY 1 "
-                            f"HAVING count(*) > 1) GROUP BY ALL HAVING count(*) > 1) __d"))
-        if existing_keys:
-            checks.append(Check("", "duplicate_key", kname,
-                                f"a {kname} not already in the store (use --replace to update existing rows)", ""))
-            on = " AND ".join(f"__e.{q(k)} = {v}" for k, v in zip(plan.table.key, kv))
-            updates.append(mark(len(checks), got_key, f"EXISTS (SELECT 1 FROM {existing_keys} __e WHERE {on})"))
-    if customers is not None:
-        for j, p in enumerate(present):
-            if p.spec.customer_ref:
-                checks.append(Check("", "unknown_customer", p.name, "a customer_id present in customers", ""))
-                updates.append(mark(len(checks), f"__checked.v_{j}", f"__checked.v_{j} IS NOT NULL AND NOT EXISTS "
-                                    f"(SELECT 1 FROM {customers} __c WHERE __c.customer_id = __checked.v_{j})"))
-    return select, updates, checks
+@dataclass
+class CheckPlan:
+    """SQL of a validated load, streaming over the source (nothing but the bad rows is materialised):
+
+    1. ``pre`` — statements to run first: the key hashes seen twice, into ``__duph``;
+    2. ``dups`` — when ``__duph`` has rows: the duplicated keys and their first row, into ``__dups``;
+    3. ``bad`` (or ``bad_no_dups`` when there are no duplicates) — SELECT of the rejected rows:
+       ``__idx``, ``__check`` (1-based index into ``checks``), ``__got`` (the offending value),
+       ``__raw`` (the row's raw values as JSON) — materialised as ``__bad``;
+    4. ``good`` — SELECT of the typed values ``v_<i>`` of every row not in ``__bad``, in file order.
+    """
+    pre: list[str]
+    dups: str | None
+    bad: str
+    bad_no_dups: str
+    good: str
+    checks: list[Check]
 
 
 def infer_extra_types(con, src: Source, headers: list[str], options: ReadOptions, native_types: dict[str, str]) -> dict[str, str]:

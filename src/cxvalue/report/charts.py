@@ -82,7 +82,8 @@ def bar_chart(labels: list[str], values: list[float], *, title: str = "", width:
     if not labels:
         return ""
     fmt = value_fmt or _fmt
-    left, right, top = 180, 70, 10
+    longest = max(sum(2 if ord(ch) > 0x2e80 else 1 for ch in str(lab)) for lab in labels)
+    left, right, top = min(max(120, 7 * longest + 16), 360), 70, 10
     height = top * 2 + bar_height * len(labels)
     w = width - left - right
     lo, hi = min(0.0, min(values)), max(0.0, max(values))
