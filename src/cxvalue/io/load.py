@@ -159,17 +159,20 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
                 customers = "customers" if _table_columns(stage, "customers") else "(SELECT NULL::VARCHAR AS customer_id WHERE false)"
         else:
             existing_keys, customers = _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer)
+        typed_once = not src.relation.startswith("(")  # a staged table (text, Excel, query), not a file scan
         cp = checked_query(plan, src, opts, mp, native_types=native_types, existing_keys=existing_keys,
-                           customers=customers, materialize=not src.relation.startswith("("))
+                           customers=customers, materialize=typed_once)
         checks = cp.checks
-        for stmt in cp.pre:           # the key-hash aggregation (one pass)
+        for stmt in cp.pre:           # typing text sources once, the key-hash aggregation
             stage.execute(stmt)
+        if src.finish:                # parser rejects are recorded once the source was read
+            src.finish()
+        if typed_once:
+            stage.execute(f"DROP TABLE {src.relation}")  # the typed copy is made: free the text copy
         has_dups = cp.dups is not None and stage.execute("SELECT count(*) FROM __duph").fetchone()[0] > 0
         if has_dups:
             stage.execute(cp.dups)
         stage.execute(f"CREATE OR REPLACE TEMP TABLE __bad AS {cp.bad if has_dups else cp.bad_no_dups}")
-        if src.finish:
-            src.finish()
         _fail_point("checked")
         by_reason = {}
         for k, n in stage.execute("SELECT __check, count(*) FROM __bad GROUP BY 1").fetchall():
