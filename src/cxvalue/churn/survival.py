@@ -23,6 +23,8 @@ A covariate that restates the duration (e.g. Telco ``TotalCharges`` â‰ˆ tenure Ã
 """
 from __future__ import annotations
 
+import hashlib
+
 import warnings
 
 import numpy as np
@@ -222,7 +224,12 @@ def design_matrix(df: pd.DataFrame, *, max_levels: int = 20) -> pd.DataFrame:
             for lev in levels.index[1:max_levels]:
                 out[f"{c}={lev}"] = (v == lev).astype(float)
     X = pd.DataFrame(out, index=df.index)
-    return X.loc[:, ~X.T.duplicated().to_numpy()] if X.shape[1] > 1 else X  # identical indicators once
+    seen, keep = set(), []
+    for c in X.columns:  # identical indicators once (hash each column; transposing is O(rows x rows))
+        h = hashlib.blake2b(np.ascontiguousarray(X[c].to_numpy()).tobytes(), digest_size=16).digest()
+        keep.append(h not in seen)
+        seen.add(h)
+    return X.loc[:, keep]
 
 
 def survival_frame(con, *, as_of=None, definition: str = "auto", inactivity_days: int = 365, unit: str = "month",

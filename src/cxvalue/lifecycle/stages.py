@@ -129,10 +129,13 @@ def _period_bounds(no: np.ndarray, period: str) -> tuple[np.ndarray, np.ndarray]
 
 
 def period_label(no: np.ndarray, period: str) -> np.ndarray:
-    no = np.asarray(no, np.int64)
+    """"YYYY-MM" or "YYYYQn" labels of period numbers (formatted once per distinct period)."""
+    uniq, inv = np.unique(np.asarray(no, np.int64), return_inverse=True)
     if period == "month":
-        return np.array([f"{n // 12}-{n % 12 + 1:02d}" for n in no], dtype=object)
-    return np.array([f"{n // 4}Q{n % 4 + 1}" for n in no], dtype=object)
+        labels = [f"{n // 12}-{n % 12 + 1:02d}" for n in uniq]
+    else:
+        labels = [f"{n // 4}Q{n % 4 + 1}" for n in uniq]
+    return np.array(labels, dtype=object)[inv.reshape(-1)]
 
 
 def _p_alive(con, customers: pd.Index, as_of: dt.date, at_end: bool) -> pd.Series:
@@ -227,8 +230,9 @@ def lifecycle_stages(con, *, rules: LifecycleRules | dict | None = None, as_of=N
     periods = grid.drop(columns=["c", "last_day"])
     last_rows = periods.groupby("customer_id", sort=False).tail(1).set_index("customer_id")
     rank = {s: i for i, s in enumerate(STAGES[:3])}
-    highest = periods[periods.stage != "decline"].groupby("customer_id").stage.agg(
-        lambda s: max(s, key=rank.__getitem__))
+    reached = periods[periods.stage != "decline"]
+    highest = (reached.stage.map(rank).groupby(reached.customer_id).max()
+               .map(dict(enumerate(STAGES[:3]))))
     day0 = pd.Timestamp("1970-01-01")
     rel = pd.DataFrame({
         "first_purchase": day0 + pd.to_timedelta(first_day, unit="D"),

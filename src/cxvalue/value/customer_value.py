@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -112,8 +113,11 @@ def model_check(tx, as_of, *, holdout_weeks: int = 26, max_customers: int = 100_
     ids = s.index.to_series()
     if len(ids) > max_customers:
         ids = ids.sample(max_customers, random_state=0)
-    days = (tx.filter(tx.customer_id.isin(list(ids.index)) if len(ids) < len(s) else tx.customer_id.notnull())
-            .select(customer_id=tx.customer_id, day=tx.date.cast("date")).distinct().to_pandas())
+    rows = tx
+    if len(ids) < len(s):  # the sample as a table joined in the engine (a literal IN list would be huge)
+        sample = ibis.memtable({"customer_id": ids.index.astype(str).to_numpy()})
+        rows = tx.semi_join(sample, "customer_id")
+    days = rows.select(customer_id=rows.customer_id, day=rows.date.cast("date")).distinct().to_pandas()
     days["day"] = pd.to_datetime(days.day)
     days = days[days.day <= pd.Timestamp(as_of)]
     origin = days.day.min()
