@@ -1,7 +1,6 @@
 """Customer value analytics B1-B8 on hand-made data with exact expected values."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -34,6 +34,16 @@ def _nice_max(v: float) -> float:
     return 10 * e
 
 
+def _y_grid(left: float, w: float, py, lo: float, span: float, ticks: int = 4) -> str:
+    """Horizontal grid lines with value labels at ``lo + span·k/ticks`` (k = 0..ticks)."""
+    parts = []
+    for k in range(ticks + 1):
+        v = lo + span * k / ticks
+        parts.append(f'<line x1="{left}" x2="{left + w}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e7eb"/>'
+                     f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">{_fmt(v)}</text>')
+    return "".join(parts)
+
+
 def line_chart(x: list, series: dict[str, list[float]], *, title: str = "", width: int = 720, height: int = 260,
                bands: dict[str, tuple[list[float], list[float]]] | None = None, y_label: str = "") -> str:
     """Lines (one per series) over categorical x labels, with optional shaded intervals."""
@@ -52,10 +62,7 @@ def line_chart(x: list, series: dict[str, list[float]], *, title: str = "", widt
     py = lambda v: top + h - (v - ymin) / span * h
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img">',
            f'<title>{escape(title)}</title>']
-    for k in range(5):
-        v = ymin + span * k / 4
-        out.append(f'<line x1="{left}" x2="{left + w}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e7eb"/>'
-                   f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">{_fmt(v)}</text>')
+    out.append(_y_grid(left, w, py, ymin, span))
     step = max(1, n // 12)
     for i in range(0, n, step):
         out.append(f'<text x="{px(i):.1f}" y="{top + h + 16}" text-anchor="middle" font-size="11">{escape(str(x[i]))}</text>')
@@ -120,10 +127,7 @@ def stacked_bar_chart(labels: list[str], series: dict[str, list[float]], *, titl
     py = lambda v: top + h - v / ymax * h
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img">',
            f'<title>{escape(title)}</title>']
-    for k in range(5):
-        v = ymax * k / 4
-        out.append(f'<line x1="{left}" x2="{left + w}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e7eb"/>'
-                   f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">{_fmt(v)}</text>')
+    out.append(_y_grid(left, w, py, 0.0, ymax))
     for i, lab in enumerate(labels):
         x = left + slot * i + (slot - bw) / 2
         base = 0.0
@@ -340,10 +344,7 @@ def step_chart(curves: dict[str, tuple[list[float], list[float]]], *, title: str
     py = lambda v: top + h - v / y_max * h
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img">',
            f'<title>{escape(title)}</title>']
-    for k in range(5):
-        v = y_max * k / 4
-        out.append(f'<line x1="{left}" x2="{left + w}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e7eb"/>'
-                   f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">{_fmt(v)}</text>')
+    out.append(_y_grid(left, w, py, 0.0, y_max))
     step = next((s_ * 10 ** e for e in range(-3, 12) for s_ in (1, 2, 3, 5, 6) if s_ * 10 ** e >= xmax / 7), xmax)
     for k in range(int(xmax // step) + 1):
         v = k * step
@@ -403,10 +404,7 @@ def stacked_area_chart(x: list, series: dict[str, list[float]], *, title: str = 
     py = lambda v: top + h - v / ymax * h
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img">',
            f'<title>{escape(title)}</title>']
-    for k in range(5):
-        v = ymax * k / 4
-        out.append(f'<line x1="{left}" x2="{left + w}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e7eb"/>'
-                   f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">{_fmt(v)}</text>')
+    out.append(_y_grid(left, w, py, 0.0, ymax))
     step = max(1, n // 12)
     for i in range(0, n, step):
         out.append(f'<text x="{px(i):.1f}" y="{top + h + 16}" text-anchor="middle" font-size="11">{escape(str(x[i]))}</text>')

@@ -317,6 +317,16 @@ class BaseBTYDModel:
             H[:, j] = (gp - gm) / (2 * h)
         return 0.5 * (H + H.T) * wsum
 
+    def _fit_on(self, data, roles: dict, *, weights_col=None, customer_col=None):
+        """Read and validate the statistics named by ``roles``, fit, store the results; ``self``."""
+        t0 = time.perf_counter()
+        self._check_init()
+        columns = self._columns(roles)
+        stats, weights, index, _ = self._read(data, columns, weights_col=weights_col, customer_col=customer_col)
+        res = self._fit_arrays(stats, weights)
+        self._store(res, columns, index, stats, weights, t0)
+        return self
+
     def _fit_arrays(self, stats: dict, weights: np.ndarray) -> dict:
         """Group, optimise and compute the covariance; return a result dict."""
         cols = [stats[r] for r in self._roles]
@@ -452,13 +462,8 @@ class TransactionModel(BaseBTYDModel):
         customers sharing the row). ``customer_col`` names the customer id column; without
         it the frame's index identifies customers in every prediction.
         """
-        t0 = time.perf_counter()
-        self._check_init()
-        columns = self._columns({"frequency": frequency_col, "recency": recency_col, "T": T_col})
-        stats, weights, index, _ = self._read(data, columns, weights_col=weights_col, customer_col=customer_col)
-        res = self._fit_arrays(stats, weights)
-        self._store(res, columns, index, stats, weights, t0)
-        return self
+        return self._fit_on(data, {"frequency": frequency_col, "recency": recency_col, "T": T_col},
+                            weights_col=weights_col, customer_col=customer_col)
 
     def _validate_stats(self, stats, columns, index) -> None:
         x, tx, T = stats["frequency"], stats["recency"], stats["T"]

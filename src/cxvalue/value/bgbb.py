@@ -16,7 +16,6 @@ is analytic (digamma functions weighted by each term's share).
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -47,13 +46,8 @@ class BetaGeoBetaBinomModel(BaseBTYDModel):
     def fit(self, data, *, frequency_col: str = "frequency", recency_col: str = "recency",
             T_col: str = "T", weights_col: str | None = None, customer_col: str | None = None):
         """Fit by maximum likelihood; returns ``self``. ``T`` is the number of occasions n."""
-        t0 = time.perf_counter()
-        self._check_init()
-        columns = self._columns({"frequency": frequency_col, "recency": recency_col, "T": T_col})
-        stats, weights, index, _ = self._read(data, columns, weights_col=weights_col, customer_col=customer_col)
-        res = self._fit_arrays(stats, weights)
-        self._store(res, columns, index, stats, weights, t0)
-        return self
+        return self._fit_on(data, {"frequency": frequency_col, "recency": recency_col, "T": T_col},
+                            weights_col=weights_col, customer_col=customer_col)
 
     def _validate_stats(self, stats, columns, index) -> None:
         x, tx, n = stats["frequency"], stats["recency"], stats["T"]
