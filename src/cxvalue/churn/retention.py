@@ -66,14 +66,8 @@ def load_playbook(playbook: dict | str | Path | None = None) -> dict:
     if playbook is None:
         return pb
     if isinstance(playbook, (str, Path)):
-        import yaml
-        path = Path(playbook)
-        if not path.exists():
-            raise CxValueError(f"playbook file {str(path)!r} not found")
-        try:
-            playbook = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise CxValueError(f"playbook {path.name}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        from ..io.mapping import read_yaml_file
+        playbook = read_yaml_file(playbook, "playbook file", "'actions' (and optional 'tiers')")
     if not isinstance(playbook, dict):
         raise CxValueError(f"playbook: expected a mapping with 'actions' (and optional 'tiers'), got {type(playbook).__name__}")
     unknown = set(playbook) - {"tiers", "actions", "min_value_at_risk"}

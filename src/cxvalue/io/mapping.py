@@ -53,18 +53,26 @@ class Mapping:
         return default
 
 
+def read_yaml_file(path: str | Path, what: str, expected: str) -> dict:
+    """A YAML file that must hold a mapping (mapping files, playbooks, lifecycle rules), with
+    errors that name the file: missing, not YAML, or not a mapping (``expected`` says of what)."""
+    path = Path(path)
+    if not path.exists():
+        raise CxValueError(f"{what} {str(path)!r} not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise CxValueError(f"{what} {path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise CxValueError(f"{what} {path}: expected a mapping with {expected}, got {type(data).__name__}")
+    return data
+
+
 def load_mapping(path: str | Path | None) -> Mapping:
     if path is None:
         return Mapping()
     path = Path(path)
-    if not path.exists():
-        raise CxValueError(f"mapping file {str(path)!r} not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise CxValueError(f"mapping file {path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise CxValueError(f"mapping file {path}: expected a mapping with keys {', '.join(KEYS)}")
+    data = read_yaml_file(path, "mapping file", f"keys {', '.join(KEYS)}")
     unknown = set(data) - set(KEYS)
     if unknown:
         raise CxValueError(f"mapping file {path}: unknown key(s) {sorted(unknown)}; expected {', '.join(KEYS)}")

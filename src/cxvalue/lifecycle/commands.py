@@ -9,7 +9,6 @@ from typing import Optional
 import typer
 
 from ..cli import JsonOpt, LangOpt, StoreOpt, _settings, app, console, open_input, print_frame
-from ..errors import CxValueError
 
 
 def _records(df) -> list:
@@ -35,12 +34,8 @@ def lifecycle(file: Optional[Path] = typer.Argument(None, help="Transactions fil
     s = _settings(store=store, lang=lang)
     r = {}
     if rules is not None:
-        import yaml
-        if not rules.exists():
-            raise CxValueError(f"rules file {str(rules)!r} not found")
-        r = yaml.safe_load(rules.read_text(encoding="utf-8")) or {}
-        if not isinstance(r, dict):
-            raise CxValueError(f"{rules.name}: expected a mapping of rule names to values")
+        from ..io.mapping import read_yaml_file
+        r = read_yaml_file(rules, "rules file", "rule names and values")
     r.update({k: v for k, v in (("period", period), ("end_rule", end_rule), ("inactive_days", inactive_days))
               if v is not None})
     con = open_input("transactions", file, s["store"], quiet=as_json)
