@@ -159,7 +159,8 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
                 customers = "customers" if _table_columns(stage, "customers") else "(SELECT NULL::VARCHAR AS customer_id WHERE false)"
         else:
             existing_keys, customers = _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer)
-        typed_once = not src.relation.startswith("(")  # a staged table (text, Excel, query), not a file scan
+        staged = not src.relation.startswith("(")      # a staged table (lines, Excel, query), not a file scan
+        typed_once = staged or src.text                # type and check once; later passes scan the result
         cp = checked_query(plan, src, opts, mp, native_types=native_types, existing_keys=existing_keys,
                            customers=customers, materialize=typed_once)
         checks = cp.checks
@@ -167,7 +168,7 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
             stage.execute(stmt)
         if src.finish:                # parser rejects are recorded once the source was read
             src.finish()
-        if typed_once:
+        if staged and typed_once:
             stage.execute(f"DROP TABLE {src.relation}")  # the typed copy is made: free the text copy
         has_dups = cp.dups is not None and stage.execute("SELECT count(*) FROM __duph").fetchone()[0] > 0
         if has_dups:

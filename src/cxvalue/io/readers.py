@@ -69,6 +69,7 @@ class Source:
     reject_lines: np.ndarray | None = None              # sorted data-line positions of parser rejects
     cleanup: list = field(default_factory=list)
     finish: object = None              # called once the relation was scanned (collects parser rejects)
+    text: bool = False                 # values are text to parse: validation types them once, up front
 
     def row_numbers(self, idx: np.ndarray) -> np.ndarray:
         """User-facing row numbers of records ``idx`` (0-based index among parsed records)."""
@@ -181,8 +182,8 @@ def open_source(con, path: str | Path, options: ReadOptions, name: str = "src") 
 
 
 def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, name: str) -> Source:
-    """Parsed once into a temporary table (spilled to disk by DuckDB when large): validation makes
-    several passes, and re-parsing text is the expensive part."""
+    """A streaming scan of all-text columns; validation parses and types it once (``text=True``).
+    Parser rejects are collected by ``Source.finish`` after the scan ran."""
     args = ["all_varchar=true", f"header={'true' if options.header else 'false'}", "store_rejects=true",
             f"rejects_table='{name}_rejects'", f"rejects_scan='{name}_rejects_scan'", "null_padding=false"]
     if options.delimiter:
@@ -195,13 +196,14 @@ def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, na
         args.append("names=[" + ", ".join(_sql_str(n) for n in options.names) + "]")
     scan = f"read_csv({_sql_str(str(read_path))}, {', '.join(args)})"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT row_number() OVER () - 1 AS __idx, * FROM {scan}")
+        headers = [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
     except Exception as exc:
         raise DataContractError(f"{path.name}: cannot parse as CSV: {str(exc).splitlines()[0]} — check --delimiter, "
                                 f"--encoding, --header/--no-header or --format", source=str(path)) from None
-    headers = [d[0] for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description if d[0] != "__idx"]
     first_line = 1 + options.skip_rows + (1 if options.header else 0)
-    src = Source(name, headers, str(path), digest, first_line)
+    # a streaming scan: validation parses it once, straight into its typed table
+    src = Source(f"(SELECT row_number() OVER () - 1 AS __idx, * FROM {scan})", headers, str(path), digest,
+                 first_line, text=True)
 
     def finish(con=con, src=src, n=len(headers)):
         try:
