@@ -18,3 +18,4 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.fail(f"shared data not found at {SHARED_DATA}: tests need ../shared/data beside the repo")
     return SHARED_DATA
+

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
+from cli_runner import cx
 
-def cx(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "cxvalue", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+
 
 
 @pytest.fixture()

@@ -1,14 +1,11 @@
 """CLI: `cxvalue lifecycle` with --json on a transactions file and on a store."""
 from __future__ import annotations
 
+from cli_runner import cx
+
 import json
-import subprocess
-import sys
 
 
-def cx(*args):
-    return subprocess.run([sys.executable, "-m", "cxvalue", *map(str, args)], capture_output=True, text=True,
-                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": "/tmp", "OMP_NUM_THREADS": "1"})
 
 
 def test_lifecycle_on_a_file_and_on_a_store(tmp_path):

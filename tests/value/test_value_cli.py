@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
+from cli_runner import cx
 
-def cx(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "cxvalue", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+
 
 
 def test_clv_on_plain_csv_reproduces_fader_hardie_lee(shared_data, tmp_path):

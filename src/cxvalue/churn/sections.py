@@ -10,7 +10,7 @@ import numpy as np
 from ..i18n import catalogue, t
 from ..report import Section, register
 from ..report.charts import bar_chart, step_chart
-from ..report.sections import table_html
+from ..report.sections import kpis_html, table_html
 from ..store import read_result
 
 
@@ -20,8 +20,6 @@ def label(prefix: str, value, lang: str) -> str:
     return t(key, lang) if key in catalogue() else str(value)
 
 
-def _kpis(items) -> str:
-    return '<div class="kpis">' + "".join(f'<div class="kpi">{escape(k)}<b>{escape(v)}</b></div>' for k, v in items) + "</div>"
 
 
 def _num(v, fmt="{:.3f}"):
@@ -38,7 +36,7 @@ def prediction_section(con, lang, settings):
     if met is None or len(met) == 0:
         return None
     m = dict(zip(met.metric, met.value))
-    html = _kpis([(t("churn_customers_scored", lang), f"{int(float(m['customers_scored'])):,}"),
+    html = kpis_html([(t("churn_customers_scored", lang), f"{int(float(m['customers_scored'])):,}"),
                   (t("churn_mean_p", lang), _num(m["mean_p_churn"], "{:.1%}")),
                   (t("churn_test_auc", lang), _num(m.get("test_roc_auc", "nan"))),
                   (t("churn_test_pr_auc", lang), _num(m.get("test_pr_auc", "nan")))])
@@ -117,7 +115,7 @@ def reasons_section(con, lang, settings):
     html = ""
     if vol is not None and len(vol):
         a = vol[vol.group == "all"].iloc[0]
-        html += _kpis([(t("churn_churners", lang), f"{int(a.churners):,}"),
+        html += kpis_html([(t("churn_churners", lang), f"{int(a.churners):,}"),
                        (t("churn_voluntary_share", lang), _num(a.voluntary_share, "{:.1%}"))])
     allr = reasons[reasons.group == "all"]
     html += bar_chart([label("churn_r_", r, lang) for r in allr.reason], allr.share.astype(float).tolist(),
@@ -163,7 +161,7 @@ def value_at_risk_section(con, lang, settings):
         return None
     cur = settings.get("currency", "CNY")
     src = rl.value_source.mode().iloc[0] if "value_source" in rl else ""
-    html = _kpis([(t("churn_value_at_risk", lang), f"{rl.value_at_risk.sum():,.0f} {cur}"),
+    html = kpis_html([(t("churn_value_at_risk", lang), f"{rl.value_at_risk.sum():,.0f} {cur}"),
                   (t("churn_listed", lang), f"{len(rl):,}"),
                   (t("churn_value_source", lang), label("churn_vs_", src, lang))])
     piv = rl.pivot_table(index="main_reason", columns="value_tier", values="value_at_risk", aggfunc="sum", fill_value=0)

@@ -20,6 +20,11 @@ def table_html(headers: list[str], rows: list[list], num_cols: tuple[int, ...] =
     return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def kpis_html(items) -> str:
+    """Key figures as a row of boxes: ``[(label, value text), ...]``."""
+    return '<div class="kpis">' + "".join(f'<div class="kpi">{escape(k)}<b>{escape(v)}</b></div>' for k, v in items) + "</div>"
+
+
 def _cell(v) -> str:
     if v is None:
         return ""

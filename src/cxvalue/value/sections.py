@@ -7,12 +7,10 @@ from html import escape
 from ..i18n import t
 from ..report import Section, register
 from ..report.charts import histogram, line_chart, stacked_bar_chart
-from ..report.sections import table_html
+from ..report.sections import kpis_html, table_html
 from ..store import read_result
 
 
-def _kpis(items) -> str:
-    return '<div class="kpis">' + "".join(f'<div class="kpi">{escape(k)}<b>{escape(v)}</b></div>' for k, v in items) + "</div>"
 
 
 @register(30)
@@ -23,12 +21,12 @@ def clv_section(con, lang, settings):
     cur = settings.get("currency", "CNY")
     months = int(settings.get("clv_horizon_months", 12))
     params = read_result(con, "clv_parameters")
-    html = _kpis([(t("kpi_customers", lang), f"{len(cv):,}"), (t("kpi_total_clv", lang), f"{cv.clv.sum():,.0f} {cur}"),
+    html = kpis_html([(t("kpi_customers", lang), f"{len(cv):,}"), (t("kpi_total_clv", lang), f"{cv.clv.sum():,.0f} {cur}"),
                   (t("kpi_mean_clv", lang), f"{cv.clv.mean():,.0f} {cur}"),
                   (t("kpi_p_alive", lang), f"{cv.p_alive.mean():.2f}")])
     if params is not None and len(params):
         p0 = params.iloc[0]
-        html += _kpis([(t("kpi_margin", lang), f"{p0.margin:.0%}")])
+        html += kpis_html([(t("kpi_margin", lang), f"{p0.margin:.0%}")])
         html += f'<p class="muted">{escape(t("value_note", lang, as_of=p0.as_of, d=float(p0.discount_rate)))}</p>'
     clip = cv.clv.clip(upper=cv.clv.quantile(0.99))
     html += f"<h3>{t('clv_distribution', lang, months=months, currency=cur)}</h3>" + histogram(
