@@ -167,6 +167,9 @@ def load(
     unknown_customer: Optional[str] = typer.Option(None, "--unknown-customer", help="create (stub customers) or reject."),
     replace: bool = typer.Option(False, "--replace", help="Update rows whose key is already in the store."),
     strict: bool = typer.Option(False, "--strict", help="Abort (load nothing) at the first bad row."),
+    memory_limit: Optional[str] = typer.Option(None, "--memory-limit",
+                                               help="DuckDB memory cap while loading, e.g. 2GB (setting load_memory_limit); "
+                                                    "a large file's staged copy spills to disk beyond it."),
     store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt,
 ):
     """Load a file (or a folder of files) into the store, validating it against the data contract.
@@ -176,7 +179,7 @@ def load(
     """
     from .io.load import load_dir, load_file
     from .io.readers import ReadOptions
-    s = _settings(store=store, lang=lang, unknown_customer=unknown_customer)
+    s = _settings(store=store, lang=lang, unknown_customer=unknown_customer, load_memory_limit=memory_limit)
     opts = ReadOptions.from_dict({
         "format": format, "encoding": encoding, "delimiter": delimiter, "decimal": decimal, "header": header,
         "names": names.split(",") if names else None,
@@ -188,7 +191,8 @@ def load(
             if table or file:
                 raise CxValueError("give either --dir FOLDER or TABLE FILE, not both")
             reports, ignored = load_dir(con, dir, options=opts, unknown_customer=s["unknown_customer"],
-                                        replace=replace, strict=strict, progress=step)
+                                        replace=replace, strict=strict, memory_limit=s["load_memory_limit"],
+                                        progress=step)
         else:
             if not table:
                 raise CxValueError("missing TABLE: `cxvalue load TABLE FILE` or `cxvalue load --dir FOLDER`")
@@ -198,7 +202,7 @@ def load(
                 raise CxValueError("--query needs --from DATABASE_URL")
             reports = [load_file(con, table, file, mapping=map, options=opts, query=query, query_url=source_url,
                                  unknown_customer=s["unknown_customer"], replace=replace, strict=strict,
-                                 progress=step)]
+                                 memory_limit=s["load_memory_limit"], progress=step)]
             ignored = []
     if as_json:
         print(json.dumps({"loads": [r.to_dict() for r in reports], "ignored_files": ignored}, ensure_ascii=False,

@@ -46,6 +46,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("unknown_customer", "create",
             "What a load does with a row that references a customer not in the customers table: "
             "create a stub customer, or reject the row to quarantine.", ("create", "reject")),
+    Setting("load_memory_limit", "2GB",
+            "DuckDB memory cap while a file is loaded (e.g. 2GB, 500MB): the typed copy of a large file spills "
+            "to disk beyond it, so memory stays bounded whatever the file's size; empty = DuckDB's default "
+            "(80% of RAM)."),
     Setting("report", "cxvalue-report.html", "Default path of the HTML report."),
     Setting("discount_rate", 0.10, "Yearly discount rate d for CLV (B3, B4).", parse=float),
     Setting("clv_horizon_months", 12, "Horizon of predictive CLV in months.", parse=int),

@@ -45,6 +45,9 @@ def test_bad_input_exits_1_with_one_line_error(files):
     assert len(r.stderr.strip().splitlines()) == 1
     r = cx("load", "transactionz", files / "tx.csv", "--store", files / "s.duckdb")
     assert r.returncode == 1 and "did you mean 'transactions'" in r.stderr
+    r = cx("load", "transactions", files / "tx.csv", "--store", files / "s.duckdb", "--memory-limit", "lots")
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert r.stderr.startswith("error: memory_limit='lots' is not valid for DuckDB")
 
 
 def test_help_and_settings():

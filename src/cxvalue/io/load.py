@@ -5,7 +5,9 @@ Guarantees:
 - nothing is lost: every rejected row goes to the ``quarantine`` table (load id, table,
   source, row, column, reason, expected, got, raw values as JSON), and each
   :class:`LoadReport` satisfies ``rows_read == rows_loaded + rows_rejected``;
-- atomic: on a DuckDB store the whole load (new columns, rows, quarantine, log) is one
+- atomic: on a DuckDB store the file is typed and checked in temporary tables of the
+  connection (outside the store; scans of tables made inside a transaction would run on
+  one thread), then every change to the store (new columns, rows, quarantine, log) is one
   transaction — a failure half-way leaves the store exactly as before; on other
   engines rows go to a staging table first and are moved in one statement;
 - idempotent: a file whose content was already loaded into a table is skipped (content
@@ -24,7 +26,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from ..errors import CxValueError, DataContractError, LoadAborted
+from ..errors import ConfigError, CxValueError, DataContractError, LoadAborted
 from ..schema import SQL_TYPES, TABLE_ORDER, TABLES, get_table
 from ..store import backend_name, raw_duckdb
 from .mapping import Mapping, load_mapping
@@ -103,12 +105,14 @@ def _ensure_table(con, table, plan) -> None:
 def load_file(con, table: str, path: str | Path | None = None, *, mapping: str | Path | Mapping | None = None,
               options: ReadOptions | dict | None = None, query: str | None = None, query_url: str | None = None,
               unknown_customer: str | None = None, replace: bool = False, strict: bool = False,
-              progress=None) -> LoadReport:
+              memory_limit: str | None = None, progress=None) -> LoadReport:
     """Load one file (or SQL query result) into ``table`` of the store ``con`` (an Ibis backend).
 
     ``unknown_customer``: ``"create"`` stub customers for ids not in ``customers`` (default, from
     settings) or ``"reject"`` such rows. ``strict``: abort (and roll back) on the first bad row,
-    raising an error that names file, row, column, expected and got.
+    raising an error that names file, row, column, expected and got. ``memory_limit``: DuckDB's
+    memory cap during the load (default: setting ``load_memory_limit``); staging spills to disk
+    beyond it.
     """
     t0 = time.perf_counter()
     spec = get_table(table)
@@ -117,9 +121,11 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
         raise CxValueError(f"mapping {mp.path} is for table {mp.table!r}, not {table!r}")
     opts = options if isinstance(options, ReadOptions) else ReadOptions.from_dict(options or {})
     opts = ReadOptions.from_dict(mp.options, base=opts) if mp.options else opts
-    if unknown_customer is None:
+    if unknown_customer is None or memory_limit is None:
         from ..config import load_settings
-        unknown_customer = load_settings()["unknown_customer"]
+        settings = load_settings()
+        unknown_customer = settings["unknown_customer"] if unknown_customer is None else unknown_customer
+        memory_limit = settings["load_memory_limit"] if memory_limit is None else memory_limit
     if unknown_customer not in ("create", "reject"):
         raise CxValueError(f"unknown_customer={unknown_customer!r} is not valid: expected 'create' or 'reject'")
     step = progress or (lambda msg: None)
@@ -128,17 +134,14 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
     stage = duck if native else duckdb.connect()
     load_id = uuid.uuid4().hex[:12]
     src_label = str(path) if path is not None else f"{query_url} :: {query}"
-    if native:
-        stage.execute("BEGIN TRANSACTION")
-    src = None
+    # records are numbered in scan order (keep it), and memory is capped so that the staged copy of
+    # a big file spills to disk
+    restore = _set_options(stage, preserve_insertion_order=True, memory_limit=memory_limit or None)
+    src, in_txn = None, False
     try:
         step("read")
-        if native:
-            _ensure_meta(stage)
         src = open_query(stage, query_url, query) if query is not None else open_source(stage, path, opts)
         if src.content_hash and _already_loaded(con, stage if native else None, table, src.content_hash):
-            if native:
-                stage.execute("ROLLBACK")
             return LoadReport(table, src_label, load_id, skipped=True, seconds=time.perf_counter() - t0,
                               message=f"{Path(src_label).name} was already loaded into {table} (same content): skipped")
         native_types = _duck_types(stage, src)
@@ -164,7 +167,7 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
         cp = checked_query(plan, src, opts, mp, native_types=native_types, existing_keys=existing_keys,
                            customers=customers, materialize=typed_once)
         checks = cp.checks
-        for stmt in cp.pre:           # typing text sources once, the key-hash aggregation
+        for stmt in cp.pre:           # typing text sources once, the key hashes seen twice
             stage.execute(stmt)
         if src.finish:                # parser rejects are recorded once the source was read
             src.finish()
@@ -175,9 +178,11 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
             stage.execute(cp.dups)
         stage.execute(f"CREATE OR REPLACE TEMP TABLE __bad AS {cp.bad if has_dups else cp.bad_no_dups}")
         _fail_point("checked")
-        by_reason = {}
+        by_reason, cross = {}, 0
         for k, n in stage.execute("SELECT __check, count(*) FROM __bad GROUP BY 1").fetchall():
             by_reason[checks[k - 1].reason] = by_reason.get(checks[k - 1].reason, 0) + n
+            cross += n if k > cp.n_row else 0
+        good_sql = cp.good if cross else cp.good_rowwise   # no anti-join when only per-row checks failed
         for r in src.rejects:
             by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + 1
         rejected = sum(by_reason.values())
@@ -187,6 +192,10 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
                             dropped_columns=plan.dropped)
         step("write")
         present = plan.present
+        if native:  # staging (temp tables, outside the store) is done: the store changes in one transaction
+            stage.execute("BEGIN TRANSACTION")
+            in_txn = True
+            _ensure_meta(stage)
         _quarantine(stage, con if not native else None, src, report, checks)
         if strict and rejected:
             ex = report.examples[0]
@@ -195,22 +204,23 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
                 f"{ex['expected']}, got {ex['got']!r} ({rejected} bad row(s); nothing was loaded)",
                 source=src_label, row=ex["row"], column=ex["column"], expected=ex["expected"], got=ex["got"])
         cols = ", ".join(q(c.name) for c in present)
-        good_named = f"SELECT {', '.join(f'v_{i} AS {q(c.name)}' for i, c in enumerate(present))} FROM ({cp.good})"
+        good_named = f"SELECT {', '.join(f'v_{i} AS {q(c.name)}' for i, c in enumerate(present))} FROM ({good_sql})"
         if native:
             _ensure_table(stage, spec, plan)
             if replace and spec.key and all(any(c.name == k for c in present) for k in spec.key):
                 keys = ", ".join(q(k) for k in spec.key)
                 stage.execute(f"DELETE FROM {q(table)} WHERE ({keys}) IN (SELECT ({keys}) FROM ({good_named}))")
-            good = stage.execute(f"INSERT INTO {q(table)} ({cols}) {cp.good}").fetchone()[0]
+            good = stage.execute(f"INSERT INTO {q(table)} ({cols}) {good_sql}").fetchone()[0]
             report.rows_loaded, report.rows_read = int(good), int(good) + rejected
             _fail_point("inserted")
-            report.customers_created = _create_customers(stage, spec, present, unknown_customer)
+            report.customers_created = _create_customers(stage, spec, present, unknown_customer, good_named)
             stage.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok')",
                           [load_id, table, src_label, src.content_hash, _now(), report.rows_read,
                            report.rows_loaded, report.rows_rejected, report.customers_created,
                            mp.path or ""])
             _fail_point("logged")
             stage.execute("COMMIT")
+            in_txn = False
         else:
             if replace and spec.key:
                 raise CxValueError(f"--replace is only supported on DuckDB stores, not {backend_name(con)}")
@@ -219,7 +229,7 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
         report.check()
         return report
     except BaseException as exc:
-        if native:
+        if in_txn:
             try:
                 stage.execute("ROLLBACK")
             except duckdb.Error:
@@ -238,6 +248,32 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
                 pass
         if not native:
             stage.close()
+        else:
+            _set_options(stage, **restore)
+
+
+_RESET = object()
+
+
+def _set_options(stage, **options) -> dict:
+    """Set DuckDB options (``None``: leave as is; ``_RESET``: back to DuckDB's default); returns
+    the previous values, to restore them (a default as ``_RESET``: sizes read back are rounded)."""
+    before = {}
+    for name, value in options.items():
+        if value is None:
+            continue
+        was = stage.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+        stage.execute(f"RESET {name}")
+        default = stage.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+        before[name] = _RESET if was == default else was
+        if value is _RESET:
+            continue
+        try:
+            stage.execute(f"SET {name} = ?", [value])
+        except duckdb.Error as exc:
+            _set_options(stage, **before)  # this one and the ones set before it
+            raise ConfigError(f"{name}={value!r} is not valid for DuckDB: {str(exc).splitlines()[0]}") from None
+    return before
 
 
 def _duck_types(stage, src: Source) -> dict[str, str]:
@@ -271,6 +307,8 @@ def _store_columns(con, stage, table: str) -> dict[str, str]:
 
 def _already_loaded(con, stage, table: str, digest: str) -> bool:
     if stage is not None:
+        if not _table_columns(stage, "load_log"):
+            return False
         return bool(stage.execute("SELECT count(*) FROM load_log WHERE table_name = ? AND content_hash = ? "
                                   "AND status = 'ok'", [table, digest]).fetchone()[0])
     if "load_log" not in con.list_tables():
@@ -311,9 +349,9 @@ def _quarantine(stage, remote, src: Source, report: LoadReport, checks) -> None:
         report._pending_quarantine = tbl  # written with the rows by _write_remote
 
 
-def _create_customers(stage, spec, present, mode: str) -> int:
-    """``unknown_customer="create"``: add a stub customer (id only) for every id the table refers
-    to that the customers table lacks; returns how many were added."""
+def _create_customers(stage, spec, present, mode: str, loaded: str) -> int:
+    """``unknown_customer="create"``: add a stub customer (id only) for every id the rows just
+    loaded (SELECT ``loaded``) refer to that the customers table lacks; returns how many were added."""
     if spec.name == "customers" or mode != "create":
         return 0
     refs = [c.name for c in present if c.spec.customer_ref]
@@ -322,7 +360,7 @@ def _create_customers(stage, spec, present, mode: str) -> int:
     if not _table_columns(stage, "customers"):
         stage.execute("CREATE TABLE customers (" + ", ".join(f"{q(c.name)} {SQL_TYPES[c.dtype]}"
                                                            for c in TABLES["customers"].columns) + ")")
-    ids = " UNION ".join(f"SELECT {q(r)} AS customer_id FROM {q(spec.name)} WHERE {q(r)} IS NOT NULL" for r in refs)
+    ids = " UNION ".join(f"SELECT {q(r)} AS customer_id FROM ({loaded}) WHERE {q(r)} IS NOT NULL" for r in refs)
     n = stage.execute(f"INSERT INTO customers (customer_id) SELECT customer_id FROM ({ids}) "
                       f"EXCEPT SELECT customer_id FROM customers").fetchone()[0]
     return int(n)
@@ -397,7 +435,7 @@ def _write_remote(con, stage, spec, report, src, mp, good_sql: str):
 
 
 def load_dir(con, folder: str | Path, *, options: ReadOptions | dict | None = None, unknown_customer: str | None = None,
-             replace: bool = False, strict: bool = False, progress=None) -> tuple[list[LoadReport], list[str]]:
+             replace: bool = False, strict: bool = False, memory_limit: str | None = None, progress=None) -> tuple[list[LoadReport], list[str]]:
     """Load every file in ``folder`` named after a table (``transactions.csv``, ``customers.xlsx`` ...),
     customers first. A ``<table>.yaml`` beside a file is used as its mapping. Returns the reports and
     the names of files that were not loaded (not named after a table)."""
@@ -425,5 +463,6 @@ def load_dir(con, folder: str | Path, *, options: ReadOptions | dict | None = No
             if progress:
                 progress(f"{name}: {files[name].name}")
             reports.append(load_file(con, name, files[name], mapping=m, options=options,
-                                     unknown_customer=unknown_customer, replace=replace, strict=strict))
+                                     unknown_customer=unknown_customer, replace=replace, strict=strict,
+                                     memory_limit=memory_limit))
     return reports, ignored

@@ -123,7 +123,8 @@ def _clean(expr: str, options: ReadOptions, typed: bool, dtype: str = "string") 
     treated as missing by the checks (cheaper than testing every value); in text columns they
     become NULL only when the user gave ``na_values`` explicitly."""
     text = f"CAST({expr} AS VARCHAR)" if typed else expr
-    core = f"NULLIF(trim({text}), '')"
+    # trim only values with a space at either end: trimming every value costs a string copy each
+    core = f"(CASE WHEN {text} LIKE ' %' OR {text} LIKE '% ' THEN NULLIF(trim({text}), '') ELSE NULLIF({text}, '') END)"
     if dtype == "string" and options.na_values != DEFAULT_NA:
         nas = ", ".join(lit(v) for v in options.na_values if v != "")
         return f"CASE WHEN {core} IN ({nas}) THEN NULL ELSE {core} END" if nas else core
@@ -189,9 +190,13 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
     """The SQL that validates a staged source against ``plan``'s contract (see :class:`CheckPlan`).
 
     Per-row checks (types, ranges, dates, amounts) come first; a row's first failing check
-    names its reason. ``materialize`` types and checks the source once into ``__typed`` (for text
-    sources, where parsing values is the expensive part) instead of streaming each pass from it. Then, among rows that pass them, duplicate keys within the file (later
+    names its reason. Then, among rows that pass them, duplicate keys within the file (later
     occurrences), keys already in the store and unknown customers.
+
+    ``materialize`` types and checks the source once into ``__typed`` (for text sources, where
+    parsing values is the expensive part) instead of streaming each pass from it. ``__typed``
+    keeps the record number, the typed values, the per-row verdict and, for rows that fail it
+    only, the offending value and the raw text.
     """
     present = plan.present
     selects, checks = ["__idx"], []
@@ -250,15 +255,30 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
             checks.append(Check(f"{v} < 0{ok}", "negative_amount", col, what, r))
 
     # Cross-row checks come after the per-row ones, as joins: duplicate keys within the file
-    # (table __dups, built by one aggregation pass), keys already in the store, unknown customers.
+    # (table __dups, built from the key hashes seen twice), keys already in the store, unknown customers.
+    n_row = len(checks)
     rowwise = ("CASE " + " ".join(f"WHEN {c.condition} THEN {k + 1}" for k, c in enumerate(checks)) + " END"
                if checks else "NULL::INTEGER")
     base = f"SELECT *, {rowwise} AS __row_check FROM ({typed})"
-    joins, pre, dups_sql, dup_join = [], [], None, None
+    raw_struct = ", ".join(f"{lit(c.source)}: r_{i}" for i, c in enumerate(present)) or "'_': NULL"
+    raw_json = f"to_json({{{raw_struct}}})::VARCHAR"
+
+    def got_case(items, var: str = "__check") -> str:  # the offending value of the check that failed
+        return (f"CASE {var} " + " ".join(f"WHEN {k} THEN CAST({c.got} AS VARCHAR)" for k, c in items) + " END"
+                if items else "NULL::VARCHAR")
+    row_got = got_case(list(enumerate(checks, 1)), "__row_check")
+    pre, joins, dups_sql, dup_join = [], [], None, None
+    vals = ", ".join(f"v_{i}" for i in range(len(present)))
     if materialize:  # text sources: type and check every value once, then scan the typed table
-        pre.append(f"CREATE OR REPLACE TEMP TABLE __typed AS {base}")
-        base = typed = "SELECT * FROM __typed"
-    n_row = len(checks)
+        keep = ["__idx"] + ([vals] if vals else []) + [
+            "__row_check", f"CASE WHEN __row_check IS NOT NULL THEN {row_got} END AS __rgot",
+            f"CASE WHEN __row_check IS NOT NULL THEN {raw_json} END AS __rraw"]
+        pre.append(f"CREATE OR REPLACE TEMP TABLE __typed AS SELECT {', '.join(keep)} FROM ({base})")
+        base = "SELECT * FROM __typed"
+        # rows failing a per-row check keep their raw text; rows failing a cross-row check passed
+        # every per-row check, so their validated values stand for them
+        typed_struct = ", ".join(f"{lit(c.source)}: CAST(v_{i} AS VARCHAR)" for i, c in enumerate(present)) or "'_': NULL"
+        raw_json = f"coalesce(__rraw, to_json({{{typed_struct}}})::VARCHAR)"
     key_idx = [next((j for j, p in enumerate(present) if p.name == k), None) for k in plan.table.key]
     if plan.table.key and all(j is not None for j in key_idx):
         kv = [f"v_{j}" for j in key_idx]
@@ -267,10 +287,12 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
         nn = " AND ".join(f"{k} IS NOT NULL" for k in kv)
         h = f"hash({', '.join(kv)})"
         dsel = ", ".join(f"{k} AS __d{n}" for n, k in enumerate(kv))
-        # duplicates: 64-bit key hashes seen twice (cheap integer aggregation), then the real keys
-        # of those candidates only (usually none, and then no join at all)
-        pre.append(f"CREATE OR REPLACE TEMP TABLE __duph AS SELECT {h} AS __h FROM ({base}) "
-                   f"WHERE __row_check IS NULL AND {nn} GROUP BY 1 HAVING count(*) > 1")
+        # duplicates: 64-bit key hashes seen twice (sorting the hashes is cheaper than a hash
+        # aggregation over millions of distinct keys), then the real keys of those candidates only
+        # (usually none, and then no join at all)
+        pre.append(f"CREATE OR REPLACE TEMP TABLE __duph AS SELECT DISTINCT __h FROM (SELECT __h, lag(__h) OVER "
+                   f"(ORDER BY __h) AS __p FROM (SELECT {h} AS __h FROM ({base}) WHERE __row_check IS NULL AND {nn})) "
+                   f"WHERE __h = __p")
         dups_sql = (f"CREATE OR REPLACE TEMP TABLE __dups AS SELECT {dsel}, min(__idx) AS __first FROM ({base}) "
                     f"WHERE __row_check IS NULL AND {nn} AND {h} IN (SELECT __h FROM __duph) "
                     f"GROUP BY ALL HAVING count(*) > 1")
@@ -290,9 +312,8 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
                          f"ON __c{n}.__cid{n} = v_{j}")
             checks.append(Check(f"v_{j} IS NOT NULL AND __cid{n} IS NULL", "unknown_customer", p.name,
                                 "a customer_id present in customers", f"v_{j}"))
-    got = ("CASE __check " + " ".join(f"WHEN {k + 1} THEN CAST({c.got} AS VARCHAR)" for k, c in enumerate(checks))
-           + " END" if checks else "NULL::VARCHAR")
-    raw_struct = ", ".join(f"{lit(c.source)}: r_{i}" for i, c in enumerate(present)) or "'_': NULL"
+    cross_got = got_case(list(enumerate(checks, 1))[n_row:])
+    got = f"CASE WHEN __check <= {n_row} THEN {'__rgot' if materialize else row_got} ELSE {cross_got} END"
 
     def bad(with_dups: bool) -> str:
         use = [(n_row + k + 1, c) for k, c in enumerate(checks[n_row:]) if with_dups or not c.condition.startswith("__first")]
@@ -300,30 +321,37 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
         check = ("coalesce(__row_check, CASE " + " ".join(f"WHEN {c.condition} THEN {k}" for k, c in use) + " END)"
                  if use else "__row_check")
         checked = f"SELECT *, {check} AS __check FROM ({base}) {' '.join(jn)}"
-        return (f"SELECT __idx, __check, {got} AS __got, to_json({{{raw_struct}}})::VARCHAR AS __raw "
+        return (f"SELECT __idx, __check, {got} AS __got, {raw_json} AS __raw "
                 f"FROM ({checked}) WHERE __check IS NOT NULL")
-    vals = ", ".join(f"v_{i}" for i in range(len(present)))
-    good = f"SELECT {vals} FROM ({typed}) __t WHERE NOT EXISTS (SELECT 1 FROM __bad WHERE __bad.__idx = __t.__idx)"
-    return CheckPlan(pre=pre, dups=dups_sql, bad=bad(True), bad_no_dups=bad(False), good=good, checks=checks)
+    good_rowwise = f"SELECT {vals} FROM ({base}) WHERE __row_check IS NULL"
+    good = (f"SELECT {vals} FROM ({base}) __t WHERE __row_check IS NULL AND NOT EXISTS (SELECT 1 FROM __bad "
+            f"WHERE __bad.__idx = __t.__idx AND __bad.__check > {n_row})")
+    return CheckPlan(pre=pre, dups=dups_sql, bad=bad(True), bad_no_dups=bad(False), good=good,
+                     good_rowwise=good_rowwise, checks=checks, n_row=n_row)
 
 
 @dataclass
 class CheckPlan:
-    """SQL of a validated load, streaming over the source (nothing but the bad rows is materialised):
+    """SQL of a validated load, streaming over the source or over its typed copy ``__typed``
+    (nothing else but the rejected rows is materialised):
 
-    1. ``pre`` — statements to run first: the key hashes seen twice, into ``__duph``;
+    1. ``pre`` — statements to run first: typing the source once into ``__typed`` (text sources),
+       then the key hashes seen twice, into ``__duph``;
     2. ``dups`` — when ``__duph`` has rows: the duplicated keys and their first row, into ``__dups``;
     3. ``bad`` (or ``bad_no_dups`` when there are no duplicates) — SELECT of the rejected rows:
        ``__idx``, ``__check`` (1-based index into ``checks``), ``__got`` (the offending value),
        ``__raw`` (the row's raw values as JSON) — materialised as ``__bad``;
-    4. ``good`` — SELECT of the typed values ``v_<i>`` of every row not in ``__bad``, in file order.
+    4. ``good`` — SELECT of the typed values ``v_<i>`` of every row not in ``__bad``;
+       ``good_rowwise`` is the same when no row failed a cross-row check (``__check > n_row``).
     """
     pre: list[str]
     dups: str | None
     bad: str
     bad_no_dups: str
     good: str
+    good_rowwise: str
     checks: list[Check]
+    n_row: int = 0          # checks[:n_row] are per-row checks, the rest cross-row ones
 
 
 def infer_extra_types(con, src: Source, headers: list[str], options: ReadOptions, native_types: dict[str, str]) -> dict[str, str]:
