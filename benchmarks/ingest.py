@@ -26,7 +26,8 @@ def generate(path_csv: Path, path_parquet: Path, rows: int) -> None:
     import duckdb
     if path_csv.exists() and path_parquet.exists():
         return
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"""
         CREATE TABLE g AS SELECT
           'C' || lpad(CAST((i * 7919) % {max(rows // 20, 1)} AS VARCHAR), 8, '0') AS customer_id,
@@ -72,9 +73,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="alternating runs of each engine; the fastest is kept")
     ap.add_argument("--memory-limit", default="", help="cxvalue's load_memory_limit (default: the setting's)")
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    ap.add_argument("--generate", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         child(*a.child)
+        return
+    if a.generate:
+        generate(Path(a.generate[0]), Path(a.generate[1]), int(a.generate[2]))
         return
     d = Path(a.dir)
     d.mkdir(exist_ok=True)
@@ -82,9 +87,7 @@ def main() -> None:
     t0 = time.perf_counter()
     # generated in a subprocess: Linux keeps a process's peak RSS across fork + exec, so a big
     # generation here would show up as the children's peak memory
-    subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-                    f"import ingest; from pathlib import Path; ingest.generate(Path({str(csv)!r}), "
-                    f"Path({str(pq)!r}), {a.rows})"], check=True)
+    subprocess.run([sys.executable, __file__, "--generate", str(csv), str(pq), str(a.rows)], check=True)
     print(f"data: {a.rows:,} rows, CSV {csv.stat().st_size / 1e6:,.0f} MB, Parquet {pq.stat().st_size / 1e6:,.0f} MB "
           f"(generated in {time.perf_counter() - t0:.0f}s)")
     results = {}

@@ -44,6 +44,19 @@ def _y_grid(left: float, w: float, py, lo: float, span: float, ticks: int = 4) -
     return "".join(parts)
 
 
+def _axis_titles(x_label: str, y_label: str, *, left: float, w: float, top: float, h: float, x_y: float,
+                 y_x: float = 12, size: int = 11) -> str:
+    """SVG titles of the x axis (centred below the plot, at height ``x_y``) and the y axis
+    (rotated, centred beside it at ``y_x``); empty labels are left out."""
+    out = ""
+    if x_label:
+        out += f'<text x="{left + w / 2}" y="{x_y}" font-size="{size}" text-anchor="middle">{escape(x_label)}</text>'
+    if y_label:
+        out += (f'<text x="{y_x}" y="{top + h / 2}" font-size="{size}" transform="rotate(-90 {y_x} {top + h / 2})" '
+                f'text-anchor="middle">{escape(y_label)}</text>')
+    return out
+
+
 def line_chart(x: list, series: dict[str, list[float]], *, title: str = "", width: int = 720, height: int = 260,
                bands: dict[str, tuple[list[float], list[float]]] | None = None, y_label: str = "") -> str:
     """Lines (one per series) over categorical x labels, with optional shaded intervals."""
@@ -76,9 +89,7 @@ def line_chart(x: list, series: dict[str, list[float]], *, title: str = "", widt
         pts = " ".join(f"{px(i):.1f},{py(v):.1f}" for i, v in enumerate(ys) if v is not None)
         out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"/>')
         out.append(f'<text x="{left + 8 + 140 * j}" y="{top - 10}" font-size="12" fill="{color}">■ {escape(name)}</text>')
-    if y_label:
-        out.append(f'<text x="12" y="{top + h / 2}" font-size="11" transform="rotate(-90 12 {top + h / 2})" '
-                   f'text-anchor="middle">{escape(y_label)}</text>')
+    out.append(_axis_titles("", y_label, left=left, w=w, top=top, h=h, x_y=height - 6))
     out.append("</svg>")
     return "".join(out)
 
@@ -251,11 +262,7 @@ def quadrant_chart(labels: list[str], x: list[float], y: list[float], *, x_cut: 
         out.append(f'<circle cx="{px(a):.1f}" cy="{py(b):.1f}" r="5" fill="{color}"/>'
                    f'<text x="{px(a) + (-8 if flip else 8):.1f}" y="{py(b) + 4:.1f}" font-size="11" '
                    f'text-anchor="{"end" if flip else "start"}">{escape(str(lab))}</text>')
-    if x_label:
-        out.append(f'<text x="{left + w / 2}" y="{height - 8}" text-anchor="middle" font-size="12">{escape(x_label)}</text>')
-    if y_label:
-        out.append(f'<text x="14" y="{top + h / 2}" font-size="12" transform="rotate(-90 14 {top + h / 2})" '
-                   f'text-anchor="middle">{escape(y_label)}</text>')
+    out.append(_axis_titles(x_label, y_label, left=left, w=w, top=top, h=h, x_y=height - 8, y_x=14, size=12))
     out.append("</svg>")
     return "".join(out)
 
@@ -376,11 +383,7 @@ def step_chart(curves: dict[str, tuple[list[float], list[float]]], *, title: str
         pts = steps(xs, ys)
         out.append(f'<polyline points="{" ".join(pts)}" fill="none" stroke="{color}" stroke-width="2"/>')
         out.append(f'<text x="{left + 8 + 150 * j}" y="{top - 10}" font-size="12" fill="{color}">■ {escape(name)}</text>')
-    if x_label:
-        out.append(f'<text x="{left + w / 2}" y="{height - 6}" font-size="11" text-anchor="middle">{escape(x_label)}</text>')
-    if y_label:
-        out.append(f'<text x="12" y="{top + h / 2}" font-size="11" transform="rotate(-90 12 {top + h / 2})" '
-                   f'text-anchor="middle">{escape(y_label)}</text>')
+    out.append(_axis_titles(x_label, y_label, left=left, w=w, top=top, h=h, x_y=height - 6))
     out.append("</svg>")
     return "".join(out)
 
