@@ -1,3 +1,3 @@
-from .cli import main
+from .interfaces.cli.main import entry
 
-main()
+entry()

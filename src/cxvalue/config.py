@@ -25,11 +25,14 @@ class Setting:
     parse: Callable[[str], Any] = str
 
 
-def _parse_month(v: str) -> int:
-    m = int(v)
-    if not 1 <= m <= 12:
-        raise ValueError("expected a month number 1-12")
-    return m
+def _parse_as_of(v: str):
+    if v in ("", "auto"):
+        return None
+    import datetime as dt
+    try:
+        return dt.date.fromisoformat(v.strip())
+    except ValueError:
+        raise ValueError("expected a date YYYY-MM-DD (or empty: the last activity date in the store)") from None
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -41,8 +44,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("business_type", "transactional",
             "transactional (purchases, non-contractual) or subscription (renewals, contractual).",
             ("transactional", "subscription")),
-    Setting("timezone", "UTC", "Time zone of naive timestamps in source files (the engine works in UTC)."),
-    Setting("fiscal_year_start", 1, "Month (1-12) in which the fiscal year starts.", parse=_parse_month),
+    Setting("as_of", None, "The analysis date of value, loyalty, churn, lifecycle and experience value "
+            "(YYYY-MM-DD); empty = the last activity date in the store. Every output states it.",
+            parse=_parse_as_of),
     Setting("unknown_customer", "create",
             "What a load does with a row that references a customer not in the customers table: "
             "create a stub customer, or reject the row to quarantine.", ("create", "reject")),
@@ -86,11 +90,17 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
     return value
 
 
+def defaults() -> dict[str, Any]:
+    """Every setting at its default (no project file, no environment): what library code
+    falls back to when it is called without a resolved session."""
+    return {s.name: s.default for s in SETTINGS}
+
+
 def load_settings(overrides: dict[str, Any] | None = None, *, project_file: str | Path | None = None,
                   environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Resolve every setting; ``overrides`` (e.g. CLI options) win, ``None`` values are ignored."""
     environ = os.environ if environ is None else environ
-    values = {s.name: s.default for s in SETTINGS}
+    values = defaults()
     path = Path(project_file) if project_file else Path("cxvalue.toml")
     if path.exists():
         try:

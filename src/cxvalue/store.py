@@ -9,29 +9,28 @@ Default is an embedded DuckDB file (``cxvalue.duckdb`` in the working folder, se
 - ``pyspark://`` or ``pyspark://local[N]`` — a local Spark session (needs the ``spark`` extra)
 
 Ibis pins the session time zone to UTC on DuckDB and Spark; timestamps are stored as
-given (naive) and interpreted in the ``timezone`` setting.
+given (naive).
 Analyses read tables only through this module; nothing else in cxvalue is engine-specific
 except the DuckDB fast path of the loader (:mod:`cxvalue.io.load`).
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import ibis
 
-from .errors import StoreError
+from .errors import CxValueError, StoreError
 from .schema import TABLES
 
-META_TABLES = ("load_log", "quarantine")
+DEFAULT_STORE = "cxvalue.duckdb"
 
 
 def connect(url: str | Path | None = None, *, read_only: bool = False):
-    """Open the store at ``url`` (default: the ``store`` setting) and return an Ibis backend."""
-    if url is None:
-        from .config import load_settings
-        url = load_settings()["store"]
-    url = str(url)
+    """Open the store at ``url`` (default ``cxvalue.duckdb``; interfaces pass the ``store``
+    setting) and return an Ibis backend."""
+    url = str(DEFAULT_STORE if url is None else url)
     if url in ("duckdb://", ":memory:", "duckdb://:memory:"):
         return ibis.duckdb.connect()
     if url.startswith(("pyspark://", "spark://")):
@@ -94,15 +93,6 @@ def table(con, name: str):
     return con.table(name)
 
 
-@dataclass
-class TableStatus:
-    table: str
-    rows: int
-    customers: int | None
-    date_from: object
-    date_to: object
-
-
 def status(con) -> dict:
     """Tables, row counts, customer counts, date ranges and quarantined rows by reason (engine-side)."""
     present = set(con.list_tables())
@@ -148,9 +138,54 @@ def _iso(v):
     return v.isoformat() if hasattr(v, "isoformat") else v
 
 
-def write_result(con, name: str, frame, *, index: bool | None = None):
-    """Write an analysis result (a pandas DataFrame, one row per entity) to store table ``name``,
-    replacing the previous result. A named index (e.g. customer_id) becomes a column."""
+# --------------------------------------------------------------------------- result tables
+@dataclass(frozen=True)
+class ResultTable:
+    """A declared result table: ``snapshot`` (rewritten by each run) or ``ledger`` (appended,
+    never overwritten: cases, their events, the run log). ``key``: the columns identifying a
+    row; ``columns``: the columns readers rely on (checked on every write)."""
+    name: str
+    kind: str = "snapshot"
+    key: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    doc: str = ""
+
+
+RESULTS: dict[str, ResultTable] = {}
+KINDS = ("snapshot", "ledger")
+
+
+def declare(name: str, *, kind: str = "snapshot", key=(), columns=(), doc: str = "") -> ResultTable:
+    """Declare a result table (once; the same declaration again is a no-op)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind={kind!r} is not valid: expected one of {KINDS}")
+    if name in TABLES or name in ("load_log", "quarantine"):
+        raise ValueError(f"{name!r} is a data-contract table, not a result table")
+    spec = ResultTable(name, kind, tuple(key), tuple(dict.fromkeys((*key, *columns))), doc)
+    old = RESULTS.get(name)
+    if old is not None and old != spec:
+        raise ValueError(f"result table {name!r} is declared twice, differently")
+    RESULTS[name] = spec
+    return spec
+
+
+declare("run_log", kind="ledger", key=("run_id", "step"),
+        columns=("at", "as_of", "domain", "status", "reason", "warnings", "tables", "summary", "seconds"),
+        doc="One row per step of every `cxvalue run`: status (ok, skipped), the reason of a skip, "
+            "the typed warnings raised, the tables written with their row counts, seconds.")
+
+
+def result_spec(name: str) -> ResultTable:
+    """The declaration of result table ``name`` (the domains' steps are imported to find it)."""
+    if name not in RESULTS:
+        from .steps import import_steps
+        import_steps()
+    if name not in RESULTS:
+        raise StoreError(f"{name!r} is not a declared result table; declared: {', '.join(sorted(RESULTS))}")
+    return RESULTS[name]
+
+
+def _frame(frame, index):
     import pandas as pd
     df = frame
     if isinstance(df, pd.DataFrame):
@@ -158,10 +193,72 @@ def write_result(con, name: str, frame, *, index: bool | None = None):
             df = df.reset_index()
         df = df.copy()
         df.columns = [str(c) for c in df.columns]
+    return df
+
+
+def _check_columns(spec: ResultTable, df) -> None:
+    missing = [c for c in spec.columns if c not in df.columns]
+    if missing:
+        raise StoreError(f"result table {spec.name!r}: the frame lacks declared column(s) {', '.join(missing)}; "
+                         f"it has {', '.join(map(str, df.columns))}")
+
+
+def write_result(con, name: str, frame, *, index: bool | None = None):
+    """Write snapshot result ``name`` (a pandas DataFrame, one row per entity), replacing the
+    previous one. A named index (e.g. customer_id) becomes a column. Ledgers are refused."""
+    spec = result_spec(name)
+    if spec.kind == "ledger":
+        raise StoreError(f"{name!r} is a ledger: it is appended to (append_ledger), never overwritten")
+    df = _frame(frame, index)
+    _check_columns(spec, df)
     con.create_table(name, df, overwrite=True)
     return con.table(name)
+
+
+def append_ledger(con, name: str, frame, *, index: bool | None = None):
+    """Append rows to ledger ``name`` (created on first use); existing rows are never changed."""
+    spec = result_spec(name)
+    if spec.kind != "ledger":
+        raise StoreError(f"{name!r} is a snapshot result, not a ledger: use write_result")
+    df = _frame(frame, index)
+    _check_columns(spec, df)
+    if has_table(con, name):
+        con.insert(name, df)
+    else:
+        con.create_table(name, df)
+    return con.table(name)
+
+
+def drop_result(con, name: str) -> None:
+    """Drop a snapshot result table; a ledger is refused."""
+    if result_spec(name).kind == "ledger":
+        raise StoreError(f"{name!r} is a ledger and is never dropped by cxvalue")
+    if has_table(con, name):
+        con.drop_table(name)
 
 
 def read_result(con, name: str):
     """A result table as pandas, or None when the analysis has not run on this store."""
     return con.table(name).to_pandas() if has_table(con, name) else None
+
+
+# --------------------------------------------------------------------------- the analysis date
+ACTIVITY_DATES = (("transactions", "date"), ("subscriptions", "start_date"), ("responses", "date"),
+                  ("complaints", "opened"), ("churn_events", "date"))
+
+
+def last_activity_date(con) -> dt.date:
+    """The last date in the store's activity tables (transactions, subscriptions, responses,
+    complaints, churn events): the default ``as_of`` of every analysis."""
+    import pandas as pd
+    have = set(con.list_tables())
+    ends = []
+    for name, col in ACTIVITY_DATES:
+        if name in have and col in con.table(name).columns:
+            v = con.table(name)[col].cast("date").max().execute()
+            if v is not None and not pd.isna(v):
+                ends.append(pd.Timestamp(v).date())
+    if not ends:
+        raise CxValueError("the store holds no dated activity: load transactions or subscriptions first "
+                           "(`cxvalue load transactions FILE`)")
+    return max(ends)

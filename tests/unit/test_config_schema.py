@@ -17,14 +17,18 @@ def test_settings_precedence(tmp_path):
     s = load_settings({"store": "c.duckdb", "lang": None}, project_file=f, environ={})
     assert (s["store"], s["lang"]) == ("c.duckdb", "zh")
     assert load_settings(environ={}, project_file=tmp_path / "none.toml")["unknown_customer"] == "create"
-    assert {x.name for x in SETTINGS} >= {"store", "lang", "currency", "business_type", "timezone", "fiscal_year_start"}
+    assert {x.name for x in SETTINGS} >= {"store", "lang", "currency", "business_type", "as_of"}
+    assert "timezone" not in {x.name for x in SETTINGS}  # never implemented: removed
 
 
 def test_settings_errors(tmp_path):
     with pytest.raises(ConfigError, match="setting 'lang' from the command line: expected one of en, zh, got 'fr'"):
         load_settings({"lang": "fr"}, environ={})
-    with pytest.raises(ConfigError, match="fiscal_year_start.*CXVALUE_FISCAL_YEAR_START"):
-        load_settings(environ={"CXVALUE_FISCAL_YEAR_START": "13"})
+    with pytest.raises(ConfigError, match=r"setting 'as_of' from \$CXVALUE_AS_OF: expected a date YYYY-MM-DD.*got '2025-13-01'"):
+        load_settings(environ={"CXVALUE_AS_OF": "2025-13-01"})
+    import datetime as dt
+    assert load_settings(environ={"CXVALUE_AS_OF": "2025-06-30"})["as_of"] == dt.date(2025, 6, 30)
+    assert load_settings(environ={})["as_of"] is None
     f = tmp_path / "cxvalue.toml"
     f.write_text("colour = 1\n")
     with pytest.raises(ConfigError, match="unknown setting 'colour'"):

@@ -20,7 +20,10 @@ from cxvalue.value import (
     customer_lifetime_value,
     fit_model,
 )
+from cxvalue.timeutil import periods_per_month
 from cxvalue.value.simulate import simulate_bgbb, simulate_bgnbd, simulate_sbg, simulate_spend
+
+WEEKS_PER_MONTH = periods_per_month("week")     # 365.25 / 12 / 7
 
 ALL = [BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, BetaGeoBetaBinomModel, ShiftedBetaGeoModel,
        GammaGammaModel]
@@ -61,9 +64,9 @@ def test_contract_defaults_fit_returns_self_and_not_fitted_before(cls, small):
         warnings.simplefilter("error")
         assert model.fit(_data_for(cls, small)) is model
     assert isinstance(model.summary_, pd.DataFrame)
-    assert list(model.summary_.columns) == ["estimate", "se", "lower_95", "upper_95"]
+    assert list(model.summary_.columns) == ["estimate", "std_error", "ci_low", "ci_high"]
     s = model.summary_
-    assert (s["lower_95"] < s["estimate"]).all() and (s["estimate"] < s["upper_95"]).all() and (s["se"] > 0).all()
+    assert (s["ci_low"] < s["estimate"]).all() and (s["estimate"] < s["ci_high"]).all() and (s["std_error"] > 0).all()
     assert np.isfinite(model.loglik_) and model.aic_ > 0 and model.bic_ > model.aic_
     assert model.converged_ and model.fit_time_s_ >= 0
     out = getattr(model, method)(*args)
@@ -226,26 +229,26 @@ def test_purchase_probabilities_are_consistent_with_expectations(cdnow):
 def test_clv_formula_and_index(cdnow):
     bg = BetaGeoModel().fit(cdnow, customer_col="ID")
     gg = GammaGammaModel().fit(cdnow, customer_col="ID")
-    clv = customer_lifetime_value(bg, gg, horizon=12, period_length=52 / 12, discount_rate=0.01, margin=0.3)
+    clv = customer_lifetime_value(bg, gg, horizon=12, period_length=WEEKS_PER_MONTH, discount_rate=0.01, margin=0.3)
     assert list(clv.columns) == ["expected_purchases", "expected_spend", "discounted_purchases", "clv"]
     assert clv.index.equals(pd.Index(cdnow["ID"], name="ID"))
     # by hand for customer 1: Σ_k (E[X(kL)] - E[X((k-1)L)]) / 1.01^k · E[M] · margin
     one = cdnow.set_index("ID").loc[[1]]
-    cum = [0.0] + [bg.predict_purchases(k * 52 / 12, one)["expected_purchases"].iloc[0] for k in range(1, 13)]
+    cum = [0.0] + [bg.predict_purchases(k * WEEKS_PER_MONTH, one)["expected_purchases"].iloc[0] for k in range(1, 13)]
     det = sum((cum[k] - cum[k - 1]) / 1.01 ** k for k in range(1, 13))
     spend = gg.predict_spend(one)["expected_spend"].iloc[0]
     assert clv.loc[1, "discounted_purchases"] == pytest.approx(det, rel=1e-10)
     assert clv.loc[1, "clv"] == pytest.approx(0.3 * spend * det, rel=1e-10)
     assert clv.loc[1, "expected_purchases"] == pytest.approx(cum[-1], rel=1e-10)
     # no discounting: CLV = margin · spend · expected purchases over the horizon
-    flat = customer_lifetime_value(bg, gg, horizon=12, period_length=52 / 12, margin=0.3)
+    flat = customer_lifetime_value(bg, gg, horizon=12, period_length=WEEKS_PER_MONTH, margin=0.3)
     np.testing.assert_allclose(flat["clv"], 0.3 * flat["expected_spend"] * flat["expected_purchases"], rtol=1e-10)
     assert (clv["clv"] <= flat["clv"] + 1e-12).all()
     # the same with explicit data and a spend model fitted on repeat buyers only
     gg_repeat = GammaGammaModel().fit(cdnow[cdnow["frequency"] > 0], customer_col="ID")
-    again = customer_lifetime_value(bg, gg_repeat, horizon=12, period_length=52 / 12, discount_rate=0.01, margin=0.3)
+    again = customer_lifetime_value(bg, gg_repeat, horizon=12, period_length=WEEKS_PER_MONTH, discount_rate=0.01, margin=0.3)
     np.testing.assert_allclose(again["clv"], clv["clv"], rtol=1e-6)
-    explicit = customer_lifetime_value(bg, gg, cdnow.set_index("ID"), horizon=12, period_length=52 / 12,
+    explicit = customer_lifetime_value(bg, gg, cdnow.set_index("ID"), horizon=12, period_length=WEEKS_PER_MONTH,
                                        discount_rate=0.01, margin=0.3)
     np.testing.assert_allclose(explicit["clv"].to_numpy(), clv["clv"].to_numpy(), rtol=1e-12)
 

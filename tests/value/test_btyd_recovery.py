@@ -33,7 +33,7 @@ def _assert_recovered(model, truth, z=3.5):
     """Each estimate within z standard errors of the truth (and the 95% CI is sane)."""
     s = model.summary_
     for name, value in truth.items():
-        est, se = s.loc[name, "estimate"], s.loc[name, "se"]
+        est, se = s.loc[name, "estimate"], s.loc[name, "std_error"]
         assert np.isfinite(se) and se > 0, name
         assert abs(est - value) < z * se, (name, est, value, se)
 
@@ -100,8 +100,8 @@ def test_sbg_recovers_parameters_per_cohort():
     m = ShiftedBetaGeoModel().fit(data, cohort_col="cohort")
     for cohort, (al, be) in {"highend": (0.67, 3.8), "regular": (0.70, 1.18)}.items():
         s = m.summary_.loc[cohort]
-        assert abs(s.loc["alpha", "estimate"] - al) < 3.5 * s.loc["alpha", "se"]
-        assert abs(s.loc["beta", "estimate"] - be) < 3.5 * s.loc["beta", "se"]
+        assert abs(s.loc["alpha", "estimate"] - al) < 3.5 * s.loc["alpha", "std_error"]
+        assert abs(s.loc["beta", "estimate"] - be) < 3.5 * s.loc["beta", "std_error"]
     # the pooled log-likelihood is the sum of the per-cohort fits
     parts = [ShiftedBetaGeoModel().fit(data[data["cohort"] == c]).loglik_ for c in ("highend", "regular")]
     assert m.loglik_ == pytest.approx(sum(parts), rel=1e-10)

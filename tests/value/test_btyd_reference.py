@@ -61,7 +61,7 @@ def test_bgnbd_cdnow_parameters_and_loglik(bgnbd):
     assert [sig(p[k]) for k in ("r", "alpha", "a", "b")] == [0.2426, 4.414, 0.7929, 2.426]
     assert round(bgnbd.loglik_, 2) == -9582.43
     assert bgnbd.converged_ and bgnbd.n_customers_ == 2357
-    assert list(bgnbd.summary_.columns) == ["estimate", "se", "lower_95", "upper_95"]
+    assert list(bgnbd.summary_.columns) == ["estimate", "std_error", "ci_low", "ci_high"]
     assert list(bgnbd.summary_.index) == ["r", "alpha", "a", "b"]
 
 

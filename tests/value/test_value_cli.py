@@ -25,7 +25,7 @@ def test_clv_on_plain_csv_reproduces_fader_hardie_lee(shared_data, tmp_path):
     assert p == pytest.approx({"r": 0.2426, "alpha": 4.4136, "a": 0.7929, "b": 2.4259}, rel=2e-4)
     assert out["parameters"]["bgnbd"]["loglik"] == pytest.approx(-9582.43, abs=0.01)
     assert out["customers"] == 2357
-    lo, hi = out["parameters"]["bgnbd"]["parameters"]["r"]["lower_95"], out["parameters"]["bgnbd"]["parameters"]["r"]["upper_95"]
+    lo, hi = out["parameters"]["bgnbd"]["parameters"]["r"]["ci_low"], out["parameters"]["bgnbd"]["parameters"]["r"]["ci_high"]
     assert lo < 0.2426 < hi
     r = cx("clv", csv, "--model", "paretonbd", "--calibration-end", "1997-09-30", "--json")
     p = {k: v["estimate"] for k, v in json.loads(r.stdout)["parameters"]["paretonbd"]["parameters"].items()}

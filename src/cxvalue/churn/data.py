@@ -13,25 +13,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CxValueError
+from ..timeutil import as_date  # noqa: F401  (re-exported: the one date parser lives in timeutil)
 
 #: values read as "the event happened" / "it did not" (case-insensitive, also in Chinese)
 EVENT_TRUE = ("yes", "y", "true", "t", "1", "1.0", "churn", "churned", "left", "是", "流失")
 EVENT_FALSE = ("no", "n", "false", "f", "0", "0.0", "stay", "stayed", "retained", "active", "否", "未流失", "留存")
-
-
-def as_date(value, name: str = "date") -> dt.date:
-    """A ``datetime.date`` from a string, date or timestamp; a clear error otherwise."""
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, (str, np.str_)):
-        value = str(value)
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if ts is pd.NaT or pd.isna(ts):
-        raise CxValueError(f"{name}={value!r} is not a date: expected YYYY-MM-DD")
-    return ts.date()
 
 
 def days(d: dt.date, n: int) -> dt.date:
@@ -39,24 +25,9 @@ def days(d: dt.date, n: int) -> dt.date:
 
 
 def data_end(con) -> dt.date:
-    """The last date in the store's activity tables (transactions, subscriptions, responses,
-    complaints, churn events): the "today" of an analysis when no ``as_of`` is given."""
-    have = set(con.list_tables())
-    ends = []
-    for table, cols in (("transactions", ("date",)), ("subscriptions", ("start_date",)),
-                        ("responses", ("date",)), ("complaints", ("opened",)), ("churn_events", ("date",))):
-        if table not in have:
-            continue
-        t = con.table(table)
-        for c in cols:
-            if c in t.columns:
-                v = t[c].cast("date").max().execute()
-                if v is not None and not pd.isna(v):
-                    ends.append(pd.Timestamp(v).date())
-    if not ends:
-        raise CxValueError("the store holds no dated activity: load transactions or subscriptions first "
-                           "(`cxvalue load transactions FILE`)")
-    return max(ends)
+    """The store's last activity date (:func:`cxvalue.store.last_activity_date`), the default as-of date."""
+    from ..store import last_activity_date
+    return last_activity_date(con)
 
 
 def parse_event(values: pd.Series, name: str = "event") -> np.ndarray:

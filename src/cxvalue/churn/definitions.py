@@ -35,7 +35,8 @@ import pandas as pd
 
 from ..errors import CxValueError, DataQualityWarning, one_of
 from ..store import has_table
-from .data import as_date, data_end, days
+from ..timeutil import as_date
+from .data import data_end, days
 
 DEFINITIONS = ("auto", "inactivity", "contractual", "p_alive", "events")
 

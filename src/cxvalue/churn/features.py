@@ -39,7 +39,8 @@ import ibis
 
 from ..errors import CxValueError
 from ..store import has_table
-from .data import as_date, days
+from ..timeutil import as_date
+from .data import days
 
 #: customers columns never used as features (identifiers, free text, snapshots of later behaviour)
 EXCLUDED_PROFILE = ("customer_id", "name", "signup_date", "owner", "city", "member_tier", "category_spend")

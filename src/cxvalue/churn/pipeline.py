@@ -23,25 +23,27 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..config import defaults
 from ..errors import CxValueError, CxValueWarning
-from ..pipeline import analysis
-from ..store import has_table, read_result, write_result
-from .data import data_end, days
+from ..steps import Step, StepResult, StepSkipped, register
+from ..store import declare, has_table, read_result, write_result
+from .data import as_date, data_end, days
 
 COX_MAX_ROWS = 50_000
-DEFAULTS = {"churn_definition": "auto", "churn_horizon_days": 180, "churn_active_days": 365, "churn_cutoffs": 3,
-            "inactivity_days": 365, "churn_playbook": None}
 
 
 def options(settings: dict | None = None, **overrides) -> dict:
-    """Churn settings: defaults < settings < explicit (non-None) overrides."""
-    out = dict(DEFAULTS)
-    for k in DEFAULTS:
-        if settings and settings.get(k) is not None:
-            out[k] = settings[k]
-    out["business_type"] = (settings or {}).get("business_type")
+    """Churn settings: the settings' defaults (cxvalue.config) < ``settings`` < explicit
+    (non-None) overrides."""
+    out = defaults()
+    out.update({k: v for k, v in (settings or {}).items() if v is not None})
     out.update({k: v for k, v in overrides.items() if v is not None})
     return out
+
+
+def _end(con, o: dict):
+    """The analysis date: the ``as_of`` setting, else the store's last activity date."""
+    return as_date(o["as_of"], "as_of") if o.get("as_of") is not None else data_end(con)
 
 
 def analyse_churn(con, settings: dict | None = None, *, cutoffs=None, model=None, dataset=None,
@@ -56,7 +58,7 @@ def analyse_churn(con, settings: dict | None = None, *, cutoffs=None, model=None
     from .prediction import ChurnModel
     o = options(settings, **overrides)
     h = int(o["churn_horizon_days"])
-    end = data_end(con)
+    end = _end(con, o)
     definition = resolve_definition(con, o["churn_definition"], o["business_type"])
     cutoffs = sorted(cutoffs) if cutoffs is not None else default_cutoffs(end, h, int(o["churn_cutoffs"]))
     data = dataset or build_dataset(con, cutoffs, horizon_days=h, definition=definition,
@@ -128,7 +130,8 @@ def analyse_survival(con, settings: dict | None = None, *, by: str | None = "seg
     """Kaplan–Meier by ``by`` (months; Ŝ at ``times``), log-rank tests and a Cox model on profile covariates."""
     from .survival import CoxModel, SurvivalAnalysis, survival_frame
     o = options(settings, **overrides)
-    sf = survival_frame(con, inactivity_days=int(o["inactivity_days"]), business_type=o["business_type"])
+    sf = survival_frame(con, as_of=o.get("as_of"), inactivity_days=int(o["inactivity_days"]),
+                        business_type=o["business_type"])
     if by is not None and by not in sf.columns:
         by = None
     sa = SurvivalAnalysis(by=by, times=times).fit(sf, duration_col="duration", event_col="event")
@@ -140,9 +143,7 @@ def analyse_survival(con, settings: dict | None = None, *, by: str | None = "seg
     if covs and sf.event.sum() >= 10:
         # hazard ratios are estimated to ample precision on COX_MAX_ROWS customers (seeded sample)
         cox_data = sf.sample(COX_MAX_ROWS, random_state=0) if len(sf) > COX_MAX_ROWS else sf
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CxValueWarning)
-            cox = CoxModel(covariates=covs).fit(cox_data, duration_col="duration", event_col="event")
+        cox = CoxModel(covariates=covs).fit(cox_data, duration_col="duration", event_col="event")
         out["churn_cox"], out["churn_ph_test"] = cox.summary_, cox.ph_test_
     return out
 
@@ -153,10 +154,10 @@ def analyse_reasons(con, settings: dict | None = None, **overrides) -> dict[str,
     o = options(settings, **overrides)
     out = {}
     if has_table(con, "churn_events"):
-        r = churn_reasons(con)
+        r = churn_reasons(con, as_of=o.get("as_of"))
         out["churn_reasons"], out["churn_voluntary"] = r["reasons"], r["voluntary"]
     if has_table(con, "complaints") and has_table(con, "transactions"):
-        out["complaint_impact"] = complaint_impact(con, inactivity_days=int(o["inactivity_days"]))
+        out["complaint_impact"] = complaint_impact(con, as_of=o.get("as_of"), inactivity_days=int(o["inactivity_days"]))
     return out
 
 
@@ -189,51 +190,67 @@ def _write(con, results: dict[str, pd.DataFrame]) -> None:
         write_result(con, name, frame)
 
 
-@analysis(60, "churn prediction")
-def _churn(con, settings):
-    if not (has_table(con, "transactions") or has_table(con, "subscriptions")):
-        return None
-    try:
-        res = analyse_churn(con, settings)
-    except CxValueError as exc:
-        warnings.warn(f"churn prediction skipped: {exc}", CxValueWarning, stacklevel=2)
-        return None
-    _write(con, res)
+declare("churn_scores", key=("customer_id",), columns=("p_churn", "risk_decile", "main_reason", "as_of"),
+        doc="Churn probability, risk decile and top reasons per active customer at the as-of date.")
+declare("churn_metrics", key=("metric",), columns=("value",), doc="Definition, horizon, cut-offs and test metrics.")
+declare("churn_validation", doc="Out-of-time validation per test cut-off.")
+declare("churn_lift", doc="Lift by risk decile on the out-of-time test.")
+declare("churn_calibration", doc="Predicted vs observed churn on the out-of-time test.")
+declare("churn_drivers", doc="Mean |SHAP| per feature.")
+declare("churn_survival", doc="Kaplan–Meier curves (months) per group.")
+declare("churn_survival_summary", doc="Customers, events and survival at fixed times per group.")
+declare("churn_logrank", doc="Log-rank tests: overall and pairwise.")
+declare("churn_cox", doc="Cox model hazard ratios.")
+declare("churn_ph_test", doc="Proportional-hazards test of the Cox model.")
+declare("churn_reasons", doc="Churn reasons from churn events.")
+declare("churn_voluntary", doc="Voluntary vs involuntary churn share.")
+declare("complaint_impact", key=("status",), columns=("hazard_ratio",), doc="Churn hazard by complaint status.")
+declare("retention_list", key=("customer_id",), columns=("p_churn", "value_at_risk"),
+        doc="Customers ranked by value at risk with the playbook action.")
+declare("owner_risk", doc="Value at risk per salesperson (customer owner).")
+
+ACTIVITY = (("transactions", "subscriptions"),)
+
+
+def _churn(session) -> StepResult:
+    res = analyse_churn(session.con, session.settings)
     m = dict(zip(res["churn_metrics"].metric, res["churn_metrics"].value))
-    return {"customers_scored": f"{int(m['customers_scored']):,}", "test_auc": f"{float(m.get('test_roc_auc', 'nan')):.3f}",
-            "mean_p_churn": f"{float(m['mean_p_churn']):.3f}"}
+    return StepResult(res, {"customers_scored": int(m["customers_scored"]),
+                            "test_auc": float(m.get("test_roc_auc", "nan")), "mean_p_churn": float(m["mean_p_churn"])})
 
 
-@analysis(62, "survival")
-def _survival(con, settings):
-    if not (has_table(con, "transactions") or has_table(con, "subscriptions")):
-        return None
-    res = analyse_survival(con, settings)
-    _write(con, res)
+def _survival(session) -> StepResult:
+    res = analyse_survival(session.con, session.settings)
     s = res["churn_survival_summary"]
-    return {"groups": len(s), "customers": f"{int(s.customers.sum()):,}", "events": f"{int(s.events.sum()):,}"}
+    return StepResult(res, {"groups": int(len(s)), "customers": int(s.customers.sum()), "events": int(s.events.sum())})
 
 
-@analysis(64, "churn reasons")
-def _reasons(con, settings):
-    res = analyse_reasons(con, settings)
+def _reasons(session) -> StepResult:
+    res = analyse_reasons(session.con, session.settings)
     if not res:
-        return None
-    _write(con, res)
+        raise StepSkipped("needs churn_events, or complaints with transactions")
     out = {}
     if "churn_voluntary" in res:
-        out["voluntary_share"] = f"{res['churn_voluntary'].voluntary_share.iloc[0]:.2f}"
+        out["voluntary_share"] = float(res["churn_voluntary"].voluntary_share.iloc[0])
     if "complaint_impact" in res:
         ci = res["complaint_impact"].set_index("status")
-        out["hr_unresolved"] = f"{ci.hazard_ratio.get('unresolved', np.nan):.2f}"
-    return out
+        out["hr_unresolved"] = float(ci.hazard_ratio.get("unresolved", np.nan))
+    return StepResult(res, out)
 
 
-@analysis(66, "retention")
-def _retention(con, settings):
-    if not has_table(con, "churn_scores"):
-        return None
-    res = analyse_retention(con, settings)
-    _write(con, res)
+def _retention(session) -> StepResult:
+    res = analyse_retention(session.con, session.settings)
     rl = res["retention_list"]
-    return {"customers": f"{len(rl):,}", "value_at_risk": f"{rl.value_at_risk.sum():,.0f}"}
+    return StepResult(res, {"customers": int(len(rl)), "value_at_risk": float(rl.value_at_risk.sum())})
+
+
+register(Step("churn prediction", _churn, needs=ACTIVITY,
+              writes=("churn_scores", "churn_metrics", "churn_validation", "churn_lift", "churn_calibration",
+                      "churn_drivers"), domain="churn", doc="Leakage-free churn labels and a calibrated model."))
+register(Step("survival", _survival, needs=ACTIVITY,
+              writes=("churn_survival", "churn_survival_summary", "churn_logrank", "churn_cox", "churn_ph_test"),
+              domain="churn", doc="Kaplan–Meier, log-rank and Cox."))
+register(Step("churn reasons", _reasons, needs=(), writes=("churn_reasons", "churn_voluntary", "complaint_impact"),
+              domain="churn", doc="Churn reasons and complaint impact."))
+register(Step("retention", _retention, needs=("churn_scores",), writes=("retention_list", "owner_risk"),
+              uses=("customer_value",), domain="churn", doc="Retention list and value at risk per owner."))

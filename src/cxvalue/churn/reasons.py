@@ -24,7 +24,8 @@ import pandas as pd
 
 from ..errors import ConvergenceWarning, CxValueError
 from ..store import has_table
-from .data import as_date, data_end
+from ..timeutil import as_date
+from .data import data_end
 
 #: the reason distribution among voluntary leavers quoted in the seed (concepts.md F2)
 SEED_REASON_SHARE = {"death": .01, "moved": .03, "changed_preference": .04, "friend_recommendation": .05,

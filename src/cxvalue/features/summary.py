@@ -10,29 +10,20 @@
   ``monetary_value_holdout`` and ``duration_holdout`` for purchases after the cut-off.
 
 Purchases in the same ``merge`` period (a day by default) count once, their amounts summed.
-Times are measured in ``unit`` (day, week = 7 days, month = 365.25/12 days, year = 365.25 days)
-from calendar-day differences, the convention of Fader, Hardie & Lee (2005) and of
+Times are measured in ``unit`` (day, week = 7 days, month = 365.25/12 days, year = 365.25 days;
+:data:`cxvalue.timeutil.DAYS_PER`) from calendar-day differences, the convention of Fader, Hardie & Lee (2005) and of
 lifetimes' ``summary_data_from_transaction_data(freq="D", freq_multiplier=7)`` for weeks.
 Date arithmetic is done on DATEs (no timestamp deltas) so DuckDB and Spark agree.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis
 import pandas as pd
 
 from ..errors import CxValueError, one_of
+from ..timeutil import DAYS_PER, UNITS, as_date
 
-UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 MERGE = ("day", "week", "month")
-
-
-def _as_date(value, name: str) -> dt.date:
-    try:
-        return pd.Timestamp(value).date()
-    except (ValueError, TypeError):
-        raise CxValueError(f"{name}={value!r} is not a date: expected YYYY-MM-DD") from None
 
 
 def _period_start(d, merge: str):
@@ -66,12 +57,15 @@ def rfm_summary(transactions, *, customer_col: str = "customer_id", date_col: st
     day = t[date_col].cast("date")
     t = t.mutate(__cid=t[customer_col].cast("string"), __p=_period_start(day, merge),
                  __amt=(t[amount_col].cast("float64") if amount_col else ibis.literal(0.0)))
-    cal_end = _as_date(calibration_end, "calibration_end") if calibration_end is not None else None
+    cal_end = as_date(calibration_end, "calibration_end") if calibration_end is not None else None
     if cal_end is None:
         if observation_end is not None:
             raise CxValueError("observation_end needs calibration_end (the cut-off between calibration and holdout)")
-        cal_end = pd.Timestamp(t.__p.max().execute()).date()
-    obs_end = _as_date(observation_end, "observation_end") if observation_end is not None else None
+        last = t.__p.max().execute()
+        if last is None or pd.isna(last):
+            raise CxValueError("transactions has no dated purchase: nothing to summarise")
+        cal_end = as_date(last, "calibration_end")
+    obs_end = as_date(observation_end, "observation_end") if observation_end is not None else None
     if obs_end is not None and obs_end <= cal_end:
         raise CxValueError(f"observation_end {obs_end} must be after calibration_end {cal_end}")
     cal_lit = ibis.literal(cal_end, type="date")
@@ -80,7 +74,7 @@ def rfm_summary(transactions, *, customer_col: str = "customer_id", date_col: st
     agg = cal.group_by("__cid").aggregate(
         __first=cal.__p.min(), __last=cal.__p.max(), __n=cal.count(), __total=cal.__amt.sum(),
         __first_amt=cal.__amt.argmin(cal.__p))
-    u = UNITS[unit]
+    u = DAYS_PER[unit]
     out = agg.mutate(
         frequency=(agg.__n - 1).cast("int64"),
         recency=agg.__last.delta(agg.__first, unit="day").cast("float64") / u,

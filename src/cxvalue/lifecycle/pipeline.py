@@ -13,12 +13,23 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..pipeline import analysis
-from ..store import has_table, write_result
+from ..steps import Step, StepResult, register
+from ..store import declare, has_table
 from .characteristics import stage_characteristics
 from .patterns import lifecycle_patterns, pattern_summary
 from .stages import LifecycleRules, lifecycle_stages
 from .transitions import stage_flow, transition_matrix
+
+
+declare("lifecycle", key=("customer_id",), columns=("current_stage", "highest_stage", "pattern", "p_alive"),
+        doc="One row per customer: first/last purchase, stage now and highest, ended, pattern.")
+declare("lifecycle_periods", columns=("customer_id", "stage"), doc="Customer x period stages.")
+declare("lifecycle_transitions", doc="Stage transition counts and shares, overall and per year.")
+declare("lifecycle_characteristics", key=("stage",), doc="Volume, price, cost and profit per stage.")
+declare("lifecycle_patterns", columns=("pattern", "share"), doc="Lifecycle patterns (seed 004), overall and per segment.")
+declare("lifecycle_flow", columns=("period",), doc="Customers per stage and period.")
+WRITES = ("lifecycle", "lifecycle_periods", "lifecycle_transitions", "lifecycle_characteristics",
+          "lifecycle_patterns", "lifecycle_flow")
 
 
 def analyse_lifecycle(con, settings: dict | None = None, *, rules: LifecycleRules | dict | None = None,
@@ -26,6 +37,8 @@ def analyse_lifecycle(con, settings: dict | None = None, *, rules: LifecycleRule
     """Every lifecycle result as a dict of frames named after their store tables."""
     if rules is None:
         rules = (settings or {}).get("lifecycle_rules")
+    if as_of is None:
+        as_of = (settings or {}).get("as_of")
     rules = rules if isinstance(rules, LifecycleRules) else LifecycleRules.from_dict(rules)
     periods, rel = lifecycle_stages(con, rules=rules, as_of=as_of)
     rel["pattern"] = lifecycle_patterns(rel)
@@ -47,14 +60,13 @@ def analyse_lifecycle(con, settings: dict | None = None, *, rules: LifecycleRule
     return out
 
 
-@analysis(70, "lifecycle")
-def _lifecycle(con, settings):
-    if not has_table(con, "transactions"):
-        return None
-    res = analyse_lifecycle(con, settings)
-    for name, frame in res.items():
-        write_result(con, name, frame)
+def run_lifecycle(session) -> StepResult:
+    res = analyse_lifecycle(session.con, session.settings, as_of=session.as_of)
     rel = res["lifecycle"]
     shares = rel.pattern.value_counts(normalize=True)
-    return {"customers": f"{len(rel):,}", "long_term": f"{shares.get('long_term', 0):.2f}",
-            "early_abort": f"{shares.get('early_abort', 0):.2f}"}
+    return StepResult(res, {"customers": int(len(rel)), "long_term": float(shares.get("long_term", 0)),
+                            "early_abort": float(shares.get("early_abort", 0))})
+
+
+register(Step("lifecycle", run_lifecycle, needs=("transactions",), writes=WRITES, domain="lifecycle",
+              doc="Lifecycle stages, transitions, characteristics and patterns (seed 004)."))

@@ -38,6 +38,7 @@ import pandas as pd
 
 from ..errors import CxValueError, one_of
 from ..store import has_table
+from ..timeutil import as_date
 
 STAGES = ("exploration", "formation", "stability", "decline")
 PERIODS = ("month", "quarter")
@@ -172,7 +173,7 @@ def lifecycle_stages(con, *, rules: LifecycleRules | dict | None = None, as_of=N
     ``trailing_purchases``, ``days_since_purchase``); ``relationships`` is indexed by customer
     (``first_purchase``, ``last_purchase``, ``purchases``, ``ended``, ``end_date``, ``end_reason``,
     ``p_alive``, ``current_stage``, ``highest_stage``)."""
-    from ..churn.data import as_date, data_end
+    from ..churn.data import data_end
     rules = rules if isinstance(rules, LifecycleRules) else LifecycleRules.from_dict(rules)
     if not has_table(con, "transactions"):
         raise CxValueError("the lifecycle needs transactions: load them with `cxvalue load transactions FILE`")

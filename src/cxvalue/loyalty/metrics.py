@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import CxValueError
+from ..timeutil import DAYS_PER, as_date
 
 __all__ = ["MIN_N", "wilson_interval", "purchases", "as_of_date", "repeat_purchase_rate", "service_loyalty",
            "incentive_share"]
@@ -54,13 +55,6 @@ def wilson_interval(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndar
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
     lo, hi = np.where(n > 0, mid - half, np.nan), np.where(n > 0, mid + half, np.nan)
     return np.clip(lo, 0, 1), np.clip(hi, 0, 1)
-
-
-def _date(value, name: str) -> dt.date:
-    try:
-        return pd.Timestamp(value).date()
-    except (ValueError, TypeError):
-        raise CxValueError(f"{name}={value!r} is not a date: expected YYYY-MM-DD") from None
 
 
 def _table(con, name: str, needs=()):
@@ -87,23 +81,23 @@ def purchases(con, *, category=None, since=None, until=None):
         tx = tx.filter(tx.category.isin(cats))
     tx = tx.mutate(day=tx.date.cast("date"))
     if since is not None:
-        tx = tx.filter(tx.day >= ibis.literal(_date(since, "since"), type="date"))
+        tx = tx.filter(tx.day >= ibis.literal(as_date(since, "since"), type="date"))
     if until is not None:
-        tx = tx.filter(tx.day <= ibis.literal(_date(until, "until"), type="date"))
+        tx = tx.filter(tx.day <= ibis.literal(as_date(until, "until"), type="date"))
     return tx
 
 
 def as_of_date(con, as_of=None, *, until=None) -> dt.date:
     """The as-of date: ``as_of`` when given, else ``until``, else the last transaction day."""
     if as_of is not None:
-        return _date(as_of, "as_of")
+        return as_date(as_of, "as_of")
     if until is not None:
-        return _date(until, "until")
+        return as_date(until, "until")
     tx = _table(con, "transactions", ("date",))
     last = tx.date.max().execute()
     if last is None or pd.isna(last):
         raise CxValueError("transactions is empty: nothing to measure loyalty on")
-    return pd.Timestamp(last).date()
+    return as_date(last, "the last transaction date")
 
 
 def _check_by(t, by: str, table: str = "transactions"):
@@ -191,7 +185,7 @@ def service_loyalty(con, *, flag: str = "vip", window_days: int = 365, as_of=Non
     j = pc.join(c, "customer_id")
     w = int(window_days)
     j = j.mutate(__cohort=j.__first >= w, __active=j.__last < w,
-                 __tenure=ibis.greatest(j.__first, w / 4).cast("float64") / 365.25)
+                 __tenure=ibis.greatest(j.__first, w / 4).cast("float64") / DAYS_PER["year"])
     agg = j.group_by("__flag").aggregate(
         customers=j.count(), cohort=j.count(where=j.__cohort),
         retained=j.count(where=j.__cohort & j.__active), repeat_customers=j.count(where=j.__n >= 2),
@@ -252,7 +246,7 @@ def incentive_share(con, *, by: str | None = None, category=None, since=None, un
     t = tx.join(first, "customer_id")
     t = t.mutate(__rep=t.day > t.__first, __inc=t.incentive.fill_null(False))
     if since is not None:
-        t = t.filter(t.day >= ibis.literal(_date(since, "since"), type="date"))
+        t = t.filter(t.day >= ibis.literal(as_date(since, "since"), type="date"))
     gcol = "__g"
     if by is None:
         t = t.mutate(__g=ibis.literal("all"))

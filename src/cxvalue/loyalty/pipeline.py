@@ -13,11 +13,24 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..errors import CxValueError
-from ..pipeline import analysis
-from ..store import has_table, write_result
+from ..steps import Step, StepResult, StepSkipped, register
+from ..store import declare, has_table
 
 __all__ = ["loyalty_tables", "run_loyalty"]
+
+
+declare("loyalty_channel", key=("channel",), columns=("customers", "repeat_rate", "ci_low", "ci_high"),
+        doc="C1: repeat-purchase rate by channel.")
+declare("loyalty_product", key=("product",), columns=("repeat_rate",), doc="C2: repeat-purchase rate by product.")
+declare("loyalty_service", key=("group",), columns=("retention_rate", "spend_per_purchase", "churn_rate"),
+        doc="C3: retention and spend of VIP-service customers vs the others.")
+declare("loyalty_segments", key=("customer_id",), columns=("segment", "behavioural_high", "attitudinal_high"),
+        doc="C4: true / spurious / latent / no loyalty per surveyed customer.")
+declare("loyalty_segment_summary", key=("segment",), columns=("customers", "share"), doc="C4 per segment.")
+declare("loyalty_incentive", columns=("by", "group", "incentive_share", "incentive_share_first"),
+        doc="C5: share of purchases made with an incentive.")
+WRITES = ("loyalty_channel", "loyalty_product", "loyalty_service", "loyalty_segments", "loyalty_segment_summary",
+          "loyalty_incentive")
 
 
 def loyalty_tables(con, *, cutoffs=None, flag: str = "vip", category=None, since=None, until=None) -> dict:
@@ -50,23 +63,22 @@ def loyalty_tables(con, *, cutoffs=None, flag: str = "vip", category=None, since
     return out
 
 
-@analysis(48, "loyalty")
-def run_loyalty(con, settings):
-    if not has_table(con, "transactions"):
-        return None
-    try:
-        tabs = loyalty_tables(con)
-    except CxValueError:
-        return None
-    for name, frame in tabs.items():
-        write_result(con, name, frame)
+def run_loyalty(session) -> StepResult:
+    tabs = loyalty_tables(session.con, until=session.as_of)
+    if not tabs:
+        raise StepSkipped("transactions has no channel, product or incentive column, and no VIP flag or "
+                          "attitude answers are loaded")
     res = {}
     if "loyalty_incentive" in tabs:
-        res["incentive_share"] = round(float(tabs["loyalty_incentive"]["incentive_share"].iloc[0]), 3)
+        res["incentive_share"] = float(tabs["loyalty_incentive"]["incentive_share"].iloc[0])
     if "loyalty_segment_summary" in tabs:
         s = tabs["loyalty_segment_summary"].set_index("segment")["share"]
-        res["true_loyal_share"] = round(float(s.get("true", 0.0)), 3)
+        res["true_loyal_share"] = float(s.get("true", 0.0))
     if "loyalty_service" in tabs:
         sv = tabs["loyalty_service"].set_index("group")["retention_rate"]
         res["retention_vip_vs_other"] = " vs ".join(f"{v:.2f}" for v in sv.to_numpy())
-    return res or None
+    return StepResult(tabs, res)
+
+
+register(Step("loyalty", run_loyalty, needs=("transactions",), writes=WRITES, domain="loyalty",
+              doc="Loyalty C1–C5: repeat purchase, service loyalty, loyalty segments, incentives."))

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CxValueError, one_of
+from ..timeutil import DAYS_PER
 from .metrics import _table, as_of_date, purchases
 
 __all__ = ["SEGMENTS", "LoyaltyCutoffs", "loyalty_segments", "segment_summary"]
@@ -104,7 +105,7 @@ def loyalty_segments_expr(con, cutoffs: LoyaltyCutoffs | None = None, *, as_of=N
     j = att.left_join(pc, att.customer_id == pc.__key).drop("__key")
     j = j.mutate(occasions=j.occasions.fill_null(0), repeat_purchases=j.repeat_purchases.fill_null(0),
                  incentive_repeats=j.incentive_repeats.fill_null(0))
-    years = ibis.greatest(j.tenure_days.fill_null(0), 1).cast("float64") / 365.25
+    years = ibis.greatest(j.tenure_days.fill_null(0), 1).cast("float64") / DAYS_PER["year"]
     j = j.mutate(repeats_per_year=j.repeat_purchases.cast("float64") / years)
     beh = ((j.tenure_days.fill_null(-1) >= cut.min_tenure_days) & (j.repeats_per_year >= cut.repeats_per_year)
            & (j.days_since_last.fill_null(10 ** 9) <= cut.active_days))

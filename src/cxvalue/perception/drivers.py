@@ -40,7 +40,8 @@ from math import factorial
 import numpy as np
 import pandas as pd
 
-from ..errors import CxValueError, check_is_fitted, one_of
+from ..errors import CxValueError, one_of
+from ..estimator import Estimator, summary_table
 
 __all__ = [
     "METHODS", "QUADRANTS", "QUADRANT_LABELS",
@@ -197,7 +198,7 @@ def _decompose(corr: np.ndarray, methods, max_exact, n_permutations, rng) -> dic
 
 
 # --------------------------------------------------------------------------- estimator
-class KeyDriverAnalysis:
+class KeyDriverAnalysis(Estimator):
     """Relative weights and Shapley value regression of an outcome on driver ratings.
 
     Parameters
@@ -216,7 +217,8 @@ class KeyDriverAnalysis:
     ``driver``, ``importance`` (R² units), ``share`` (of R²), ``ci_low``/``ci_high``
     (of importance), ``share_ci_low``/``share_ci_high``, ``rank`` (1 = most
     important), ``performance`` (mean rating), ``n`` (valid ratings)), ``summary_``
-    (R², rows used), ``r2_``, ``n_``, ``corr_`` (outcome first), ``drivers_``.
+    (column ``parameter`` = r_squared, n_used, n_drivers, n_boot, then estimate, std_error,
+    ci_low, ci_high; the interval of R² needs ``n_boot`` > 0), ``r2_``, ``n_``, ``corr_`` (outcome first), ``drivers_``.
     """
 
     def __init__(self, *, methods=METHODS, missing: str = "listwise", na_values=None, n_boot: int = 0,
@@ -291,8 +293,7 @@ class KeyDriverAnalysis:
         for m in methods:
             one_of("methods", m, METHODS)
         one_of("missing", self.missing, MISSING)
-        if not 0 < self.confidence < 1:
-            raise CxValueError(f"confidence={self.confidence!r} is not valid: expected a number between 0 and 1")
+        a = self._tail()
         if int(self.n_boot) < 0:
             raise CxValueError(f"n_boot={self.n_boot!r} is not valid: expected 0 or more replicates")
         M, drivers = self._prepare(data, outcome, drivers, positive)
@@ -342,7 +343,6 @@ class KeyDriverAnalysis:
                 for m in methods:
                     boots[m].append(eb[m])
                 r2_boot.append(r2b)
-        a = (1.0 - self.confidence) / 2.0
 
         n_valid = (~np.isnan(X)).sum(axis=0)
         perf = np.where(n_valid > 0, np.nansum(X, axis=0) / np.maximum(n_valid, 1), np.nan)
@@ -369,13 +369,9 @@ class KeyDriverAnalysis:
             r2se = float(np.std(r2_boot, ddof=1)) if len(r2_boot) > 1 else np.nan
         else:
             r2lo = r2hi = r2se = np.nan
-        self.summary_ = pd.DataFrame({
-            "parameter": ["r_squared", "n_used", "n_drivers", "n_boot"],
-            "estimate": [r2, n_used, len(drivers), len(r2_boot)],
-            "std_error": [r2se, np.nan, np.nan, np.nan],
-            "ci_low": [r2lo, np.nan, np.nan, np.nan],
-            "ci_high": [r2hi, np.nan, np.nan, np.nan],
-        })
+        self.summary_ = summary_table([r2, n_used, len(drivers), len(r2_boot)], [r2se, np.nan, np.nan, np.nan],
+                                      [r2lo, np.nan, np.nan, np.nan], [r2hi, np.nan, np.nan, np.nan],
+                                      leading={"parameter": ["r_squared", "n_used", "n_drivers", "n_boot"]})
         self.r2_ = r2
         self.n_ = n_used
         self.outcome_ = outcome
@@ -386,7 +382,7 @@ class KeyDriverAnalysis:
 
     def table(self, method: str = "relative_weights") -> pd.DataFrame:
         """The rows of ``importance_`` for one method, most important first."""
-        check_is_fitted(self, ("importance_",))
+        self._check_fitted()
         one_of("method", method, self.methods_)
         t = self.importance_[self.importance_["method"] == method]
         return t.sort_values(["rank", "driver"]).reset_index(drop=True)

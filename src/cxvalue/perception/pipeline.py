@@ -22,9 +22,9 @@ import warnings
 
 import pandas as pd
 
-from ..errors import CxValueError
-from ..pipeline import analysis
-from ..store import has_table, write_result
+from ..errors import CxValueError, CxValueWarning
+from ..steps import Step, StepResult, StepSkipped, register
+from ..store import declare, has_table
 
 __all__ = ["run_drivers", "run_cem", "run_csi", "run_experience_value", "driver_tables", "cem_tables"]
 
@@ -89,105 +89,118 @@ def cem_tables(df: pd.DataFrame, *, wave_col: str = "wave", before=None, after=N
     return out
 
 
-@analysis(42, "drivers")
-def run_drivers(con, settings):
-    df = _responses(con, ("rating_", "experience_"), ("nps", "satisfaction"))
+declare("driver_importance", key=("method", "driver"),
+        columns=("importance", "share", "share_ci_low", "share_ci_high", "rank", "performance", "quadrant", "outcome"),
+        doc="Key driver importance (relative weights, Shapley) with bootstrap intervals and IPA quadrants.")
+declare("driver_summary", columns=("parameter", "estimate", "outcome"), doc="R² of the driver model and its interval.")
+declare("cem_gaps", key=("dimension",), columns=("experience", "gap", "key_rank", "requirement_rank"),
+        doc="CEM experience, expectation and gaps per dimension.")
+declare("cem_compare", columns=("before_wave", "after_wave", "dimension", "measure", "change", "p_value"),
+        doc="CEM measures of the last two survey waves compared.")
+declare("csi_scores", columns=("model", "lv", "segment", "index", "r_squared", "gof"),
+        doc="Satisfaction index (PLS-PM) scores per latent variable and segment.")
+declare("csi_paths", columns=("relationship", "from", "to", "estimate", "ci_low", "ci_high"),
+        doc="Path coefficients of the satisfaction index model.")
+declare("experience_value", columns=("segment", "group", "metric", "estimate", "ci_low", "ci_high", "n", "measure"),
+        doc="E1: spend and retention of customers per satisfaction group after the survey.")
+declare("experience_value_comparison", columns=("metric", "kind", "estimate", "ci_low", "ci_high", "as_of"),
+        doc="E1: high vs low satisfaction groups compared.")
+declare("experience_roi", key=("kind", "item"), columns=("coefficient", "mean_gap", "nps_change", "value", "rank"),
+        doc="E2: value of closing each experience gap.")
+
+
+def _outcome(cols) -> str | None:
+    return "nps" if "nps" in cols else ("satisfaction" if "satisfaction" in cols else None)
+
+
+def run_drivers(session) -> StepResult:
+    df = _responses(session.con, ("rating_", "experience_"), ("nps", "satisfaction"))
     if df is None:
-        return None
-    outcome = "nps" if "nps" in df.columns else ("satisfaction" if "satisfaction" in df.columns else None)
+        raise StepSkipped("responses has no rating_* or experience_* columns")
+    outcome = _outcome(df.columns)
     if outcome is None or sum(str(c).startswith(("rating_", "experience_")) for c in df.columns) < 2:
-        return None
-    try:
-        tabs = driver_tables(df, outcome=outcome)
-    except CxValueError:
-        return None
-    for name, frame in tabs.items():
-        write_result(con, name, frame)
+        raise StepSkipped("drivers need an nps or satisfaction column and at least two rating_* / experience_* columns")
+    tabs = driver_tables(df, outcome=outcome)
     top = tabs["driver_importance"]
     top = top[(top["method"] == "relative_weights") & (top["rank"] == 1)]["driver"].iloc[0]
-    return {"outcome": outcome, "r2": round(float(tabs["driver_summary"]["estimate"].iloc[0]), 3), "top": top}
+    return StepResult(tabs, {"outcome": outcome, "r2": float(tabs["driver_summary"]["estimate"].iloc[0]), "top": top})
 
 
-@analysis(44, "cem")
-def run_cem(con, settings):
-    df = _responses(con, ("experience_", "expectation_", "importance_", "ideal_"), ("wave",))
+def run_cem(session) -> StepResult:
+    df = _responses(session.con, ("experience_", "expectation_", "importance_", "ideal_"), ("wave",))
     if df is None or not any(str(c).startswith("experience_") for c in df.columns):
-        return None
+        raise StepSkipped("responses has no experience_* columns (CEM needs experience and expectation ratings)")
     tabs = cem_tables(df)
-    for name, frame in tabs.items():
-        write_result(con, name, frame)
     g = tabs["cem_gaps"]
     key = g.loc[g["key_rank"] == 1, "dimension"]
     req = g.loc[g["requirement_rank"] == 1, "dimension"]
-    return {"key": key.iloc[0] if len(key) else None, "requirement": req.iloc[0] if len(req) else None}
+    return StepResult(tabs, {"key": key.iloc[0] if len(key) else None, "requirement": req.iloc[0] if len(req) else None})
 
 
-@analysis(46, "csi")
-def run_csi(con, settings):
+def run_csi(session) -> StepResult:
     from .csi import csi_tables, fit_csi
-    if not has_table(con, "responses"):
-        return None
     from .plspm import TEMPLATES
-    r = con.table("responses")
+    r = session.con.table("responses")
     items = {str(i).lower() for tpl in TEMPLATES.values() for b in tpl["blocks"].values() for i in b}
     items |= {f"rating_{i}" for i in items}
     cols = [c for c in r.columns if str(c).lower() in items or c == "touchpoint"]
     if not cols:
-        return None
+        raise StepSkipped("responses has none of the items of a satisfaction index template (docs/perception.md)")
     df = r.select(*cols).to_pandas()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pls, spec = fit_csi(df, None, n_boot=BOOT_CSI if len(df) <= 20_000 else 0, random_state=0)
-    except CxValueError:
-        return None
+    pls, spec = fit_csi(df, None, n_boot=BOOT_CSI if len(df) <= 20_000 else 0, random_state=0)
     by = "touchpoint" if "touchpoint" in df.columns else None
     tabs = csi_tables(pls, spec, df, by=by)
-    for name, frame in tabs.items():
-        write_result(con, name, frame)
     sc = tabs["csi_scores"]
     sat = sc[(sc["lv"] == "SAT") & (sc["segment"] == "all")]
-    return {"model": spec["name"], "gof": round(float(pls.gof_), 3),
-            "satisfaction_index": round(float(sat["index"].iloc[0]), 1) if len(sat) else None}
+    return StepResult(tabs, {"model": spec["name"], "gof": float(pls.gof_),
+                             "satisfaction_index": float(sat["index"].iloc[0]) if len(sat) else None})
 
 
-@analysis(50, "experience_value")
-def run_experience_value(con, settings):
+def run_experience_value(session) -> StepResult:
     from .experience_value import ExperienceValue, experience_roi
-    if not (has_table(con, "responses") and has_table(con, "transactions")):
-        return None
+    con = session.con
     cols = con.table("responses").columns
     measure = "satisfaction" if "satisfaction" in cols else ("nps" if "nps" in cols else None)
     if measure is None or "customer_id" not in cols:
-        return None
-    out = {}
+        raise StepSkipped("responses needs customer_id and a satisfaction or nps column")
+    out, summary = {}, {}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ev = ExperienceValue(measure=measure, n_boot=BOOT_E1, random_state=0).fit(con)
-    except CxValueError:
+        ev = ExperienceValue(measure=measure, n_boot=BOOT_E1, random_state=0).fit(con, as_of=session.as_of)
+    except CxValueError as exc:
+        warnings.warn(f"experience value (E1) not computed: {exc}", CxValueWarning, stacklevel=2)
         ev = None
     if ev is not None:
-        g = ev.groups_.assign(measure=measure, window_days=ev.window_days, confidence=ev.confidence)
-        c = ev.comparison_.assign(measure=measure, window_days=ev.window_days, confidence=ev.confidence,
-                                  as_of=ev.as_of_)
-        write_result(con, "experience_value", g)
-        write_result(con, "experience_value_comparison", c)
+        out["experience_value"] = ev.groups_.assign(measure=measure, window_days=ev.window_days,
+                                                    confidence=ev.confidence)
+        out["experience_value_comparison"] = ev.comparison_.assign(
+            measure=measure, window_days=ev.window_days, confidence=ev.confidence, as_of=ev.as_of_)
         sp = ev.comparison_[(ev.comparison_["segment"] == "all") & (ev.comparison_["metric"] == "spend")]
         if len(sp):
-            out["spend_uplift_pct"] = round(100 * float(sp["estimate"].iloc[0]), 1)
-        out["customers"] = len(ev.customers_)
+            summary["spend_uplift_pct"] = 100 * float(sp["estimate"].iloc[0])
+        summary["customers"] = len(ev.customers_)
     outcome = "nps" if "nps" in cols else "satisfaction"
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            roi = experience_roi(con, outcome=outcome, n_boot=BOOT_E2, random_state=0)
-    except CxValueError:
+        roi = experience_roi(con, outcome=outcome, n_boot=BOOT_E2, random_state=0, as_of=session.as_of)
+    except CxValueError as exc:
+        warnings.warn(f"value of closing the gaps (E2) not computed: {exc}", CxValueWarning, stacklevel=2)
         roi = None
     if roi is not None:
-        roi = roi.assign(outcome=outcome, surveyed=roi.attrs["surveyed"], base_customers=roi.attrs["base_customers"])
-        write_result(con, "experience_roi", roi)
+        out["experience_roi"] = roi.assign(outcome=outcome, surveyed=roi.attrs["surveyed"],
+                                           base_customers=roi.attrs["base_customers"])
         drv = roi[roi["kind"] == "driver"]
         if len(drv):
-            out["top_driver"] = str(drv.sort_values("rank")["item"].iloc[0])
-    return out or None
+            summary["top_driver"] = str(drv.sort_values("rank")["item"].iloc[0])
+    if not out:
+        raise StepSkipped("neither E1 nor E2 could be computed (see the warnings)")
+    return StepResult(out, summary)
+
+
+register(Step("drivers", run_drivers, needs=("responses",), writes=("driver_importance", "driver_summary"),
+              domain="perception", doc="Key driver analysis (relative weights, Shapley) and IPA quadrants."))
+register(Step("cem", run_cem, needs=("responses",), writes=("cem_gaps", "cem_compare"), domain="perception",
+              doc="CEM experience gaps and wave comparison."))
+register(Step("csi", run_csi, needs=("responses",), writes=("csi_scores", "csi_paths"), domain="perception",
+              doc="Satisfaction index (PLS path model)."))
+register(Step("experience value", run_experience_value, needs=("responses", "transactions"),
+              writes=("experience_value", "experience_value_comparison", "experience_roi"),
+              uses=("customer_value",), domain="perception", doc="E1 and E2: the value of experience."))

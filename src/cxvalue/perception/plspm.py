@@ -48,7 +48,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import CxValueError, CxValueWarning, ConvergenceWarning, check_is_fitted, one_of
+from ..errors import CxValueError, CxValueWarning, ConvergenceWarning, one_of
+from ..estimator import Estimator, summary_table
 
 __all__ = ["SCHEMES", "MODES", "PLSPM", "ECSI_MODEL", "ACSI_MODEL", "CONTRACT_MODEL", "TEMPLATES", "model_template"]
 
@@ -294,8 +295,117 @@ def _unidim(MV: np.ndarray, blockinds: np.ndarray, modes, lv_names, sizes):
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- specification
+def _block_lists(data: pd.DataFrame, blocks) -> dict[str, list[str]]:
+    """``blocks`` as {LV name: [indicator columns]}, checked against the data."""
+    if not isinstance(data, pd.DataFrame):
+        raise CxValueError(f"expected a pandas DataFrame of indicators, got {type(data).__name__}")
+    if not isinstance(blocks, dict) or not blocks:
+        raise CxValueError("blocks must be a non-empty dict {latent variable: [indicator columns]}")
+    if len(blocks) < 2:
+        raise CxValueError("a path model needs at least 2 latent variables in blocks")
+    out: dict[str, list[str]] = {}
+    for lv, cols in blocks.items():
+        cols = [cols] if isinstance(cols, str) else list(cols)
+        if not cols:
+            raise CxValueError(f"block {lv!r} has no indicators")
+        missing = [c for c in cols if c not in data.columns]
+        if missing:
+            raise CxValueError(f"block {lv!r}: column(s) {missing} not in the data")
+        out[str(lv)] = cols
+    mvs = [c for cols in out.values() for c in cols]
+    dup = sorted({c for c in mvs if mvs.count(c) > 1})
+    if dup:
+        raise CxValueError(f"indicator(s) {dup} are used in more than one block")
+    return out
+
+
+def _edges(paths, names: list[str]) -> list[tuple[str, str]]:
+    """``paths`` ({to: [from, ...]} or (from, to) pairs) as a list of (from, to), checked."""
+    if isinstance(paths, dict):
+        edges = []
+        for to, frm in paths.items():
+            frm = [frm] if isinstance(frm, str) else list(frm)
+            edges.extend((str(f), str(to)) for f in frm)
+    else:
+        try:
+            edges = [(str(a), str(b)) for a, b in paths]
+        except (TypeError, ValueError):
+            raise CxValueError("paths must be a dict {to: [from, ...]} or a list of (from, to) pairs") from None
+    if not edges:
+        raise CxValueError("paths is empty: give the inner model, e.g. {'SAT': ['IMAG', 'VAL']}")
+    for a, b in edges:
+        for v in (a, b):
+            if v not in names:
+                raise CxValueError(f"path {a} -> {b}: {v!r} is not a latent variable in blocks "
+                                   f"({', '.join(names)})")
+        if a == b:
+            raise CxValueError(f"path {a} -> {b}: a latent variable cannot affect itself")
+    return edges
+
+
+def _topological_order(names: list[str], edges) -> list[str]:
+    """LVs ordered so that every predecessor comes first, stable with respect to ``names``."""
+    order, remaining = [], list(names)
+    while remaining:
+        for v in remaining:
+            if all(a in order for a, b in edges if b == v):
+                order.append(v)
+                remaining.remove(v)
+                break
+        else:
+            raise CxValueError(f"the inner model has a cycle among {remaining}: PLS-PM needs a recursive "
+                               "(acyclic) path model")
+    return order
+
+
+def _path_matrix(order: list[str], edges) -> np.ndarray:
+    """Inner design matrix P (row = to, column = from); every LV must be connected."""
+    pos = {v: i for i, v in enumerate(order)}
+    P = np.zeros((len(order), len(order)))
+    for a, b in edges:
+        P[pos[b], pos[a]] = 1.0
+    isolated = [v for v in order if P[pos[v]].sum() == 0 and P[:, pos[v]].sum() == 0]
+    if isolated:
+        raise CxValueError(f"latent variable(s) {isolated} have no path: connect them or drop them")
+    return P
+
+
+def _mode_list(modes, order: list[str]) -> list[str]:
+    if isinstance(modes, str):
+        mode_list = [modes] * len(order)
+    elif isinstance(modes, dict):
+        mode_list = [modes.get(v, "A") for v in order]
+    else:
+        raise CxValueError("modes must be 'A', 'B' or a dict {latent variable: 'A' | 'B'}")
+    for m in mode_list:
+        one_of("modes", m, MODES)
+    return mode_list
+
+
+def _inner_summary(order, endo, blockinds, modes_l, res, communality, redundancy) -> pd.DataFrame:
+    rows = []
+    for j, lv in enumerate(order):
+        sel = blockinds == j
+        com = communality[sel]
+        ave = float(com.sum() / (com.sum() + np.sum(1 - com))) if modes_l[j] == "A" else np.nan
+        rows.append({"lv": lv, "type": "Endogenous" if endo[j] else "Exogenous", "r_squared": res["R2"][j],
+                     "r_squared_adj": res["R2a"][j], "block_communality": com.mean(),
+                     "mean_redundancy": redundancy[sel].mean(), "ave": ave})
+    return pd.DataFrame(rows)
+
+
+def _effects_frame(order, B: np.ndarray, T: np.ndarray) -> pd.DataFrame:
+    rows = []
+    for j in range(len(order)):
+        for i in range(j + 1, len(order)):
+            rows.append({"relationship": f"{order[j]} -> {order[i]}", "from": order[j], "to": order[i],
+                         "direct": B[i, j], "indirect": T[i, j] - B[i, j], "total": T[i, j]})
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- estimator
-class PLSPM:
+class PLSPM(Estimator):
     """Partial least squares path model (R ``plspm`` compatible; see the module doc).
 
     Parameters
@@ -303,7 +413,9 @@ class PLSPM:
     scheme : inner weighting, ``"centroid"`` (default), ``"factorial"`` or ``"path"``.
     scaled : standardise indicators (divisor n) before estimation (R's default, True).
     tol, max_iter : convergence rule of R (Σ(|w_old| − |w_new|)² < tol).
-    n_boot : bootstrap resamples (0 = none); ``confidence`` their percentile level.
+    n_boot : bootstrap resamples (0 = none).
+    confidence : level of the intervals: the t intervals of the paths in ``summary_`` and the
+        bootstrap percentile intervals.
     random_state : seed of ``numpy.random.default_rng`` for the bootstrap.
     missing : ``"raise"`` (default) on missing indicator values, or ``"listwise"``.
 
@@ -313,7 +425,9 @@ class PLSPM:
     ``"A"``/``"B"`` for all or a dict per LV. LVs are ordered as in ``blocks``
     (topologically sorted if needed); the inner model must be acyclic.
 
-    Fitted attributes (tidy frames): ``outer_model_`` (name, block, weight, loading,
+    Fitted attributes (tidy frames): ``summary_`` (one row per path: relationship, estimate,
+    std_error, ci_low, ci_high (t interval of the OLS fit), p, from, to, t_value),
+    ``outer_model_`` (name, block, weight, loading,
     communality, redundancy), ``crossloadings_``, ``paths_`` (from, to, estimate,
     std_error, t_value, p_value), ``inner_model_`` (to, term incl. Intercept, ...),
     ``path_coefs_`` (matrix, row = to, column = from), ``inner_summary_`` (lv, type,
@@ -337,72 +451,12 @@ class PLSPM:
     # ----------------------------------------------------------------- specification
     @staticmethod
     def _spec(data, blocks, paths, modes):
-        if not isinstance(data, pd.DataFrame):
-            raise CxValueError(f"expected a pandas DataFrame of indicators, got {type(data).__name__}")
-        if not isinstance(blocks, dict) or not blocks:
-            raise CxValueError("blocks must be a non-empty dict {latent variable: [indicator columns]}")
-        names = [str(k) for k in blocks]
-        if len(names) < 2:
-            raise CxValueError("a path model needs at least 2 latent variables in blocks")
-        mvs: list[str] = []
-        for lv, cols in blocks.items():
-            cols = [cols] if isinstance(cols, str) else list(cols)
-            if not cols:
-                raise CxValueError(f"block {lv!r} has no indicators")
-            missing = [c for c in cols if c not in data.columns]
-            if missing:
-                raise CxValueError(f"block {lv!r}: column(s) {missing} not in the data")
-            mvs.extend(cols)
-        dup = sorted({c for c in mvs if mvs.count(c) > 1})
-        if dup:
-            raise CxValueError(f"indicator(s) {dup} are used in more than one block")
-        # paths → list of (from, to)
-        if isinstance(paths, dict):
-            edges = []
-            for to, frm in paths.items():
-                frm = [frm] if isinstance(frm, str) else list(frm)
-                edges.extend((str(f), str(to)) for f in frm)
-        else:
-            try:
-                edges = [(str(a), str(b)) for a, b in paths]
-            except (TypeError, ValueError):
-                raise CxValueError("paths must be a dict {to: [from, ...]} or a list of (from, to) pairs") from None
-        if not edges:
-            raise CxValueError("paths is empty: give the inner model, e.g. {'SAT': ['IMAG', 'VAL']}")
-        for a, b in edges:
-            for v in (a, b):
-                if v not in names:
-                    raise CxValueError(f"path {a} -> {b}: {v!r} is not a latent variable in blocks "
-                                       f"({', '.join(names)})")
-            if a == b:
-                raise CxValueError(f"path {a} -> {b}: a latent variable cannot affect itself")
-        # topological order, stable with respect to the blocks order
-        order, remaining = [], list(names)
-        while remaining:
-            for v in remaining:
-                if all(a in order for a, b in edges if b == v):
-                    order.append(v)
-                    remaining.remove(v)
-                    break
-            else:
-                raise CxValueError(f"the inner model has a cycle among {remaining}: PLS-PM needs a recursive "
-                                   "(acyclic) path model")
-        pos = {v: i for i, v in enumerate(order)}
-        P = np.zeros((len(order), len(order)))
-        for a, b in edges:
-            P[pos[b], pos[a]] = 1.0
-        isolated = [v for v in order if P[pos[v]].sum() == 0 and P[:, pos[v]].sum() == 0]
-        if isolated:
-            raise CxValueError(f"latent variable(s) {isolated} have no path: connect them or drop them")
-        if isinstance(modes, str):
-            mode_list = [modes] * len(order)
-        elif isinstance(modes, dict):
-            mode_list = [modes.get(v, "A") for v in order]
-        else:
-            raise CxValueError("modes must be 'A', 'B' or a dict {latent variable: 'A' | 'B'}")
-        for m in mode_list:
-            one_of("modes", m, MODES)
-        blk = {str(k): ([v] if isinstance(v, str) else list(v)) for k, v in blocks.items()}
+        """(LV order, inner matrix P, indicator columns, block index per column, mode per LV)."""
+        blk = _block_lists(data, blocks)
+        edges = _edges(paths, list(blk))
+        order = _topological_order(list(blk), edges)
+        P = _path_matrix(order, edges)
+        mode_list = _mode_list(modes, order)
         cols = [c for v in order for c in blk[v]]
         blockinds = np.concatenate([[i] * len(blk[v]) for i, v in enumerate(order)])
         return order, P, cols, blockinds, mode_list
@@ -431,15 +485,18 @@ class PLSPM:
         return X, np.ones(MV.shape[1])
 
     # ----------------------------------------------------------------- fit
-    def fit(self, data: pd.DataFrame, *, blocks: dict, paths, modes="A") -> "PLSPM":
+    def _check_options(self) -> None:
         one_of("scheme", self.scheme, SCHEMES)
         one_of("missing", self.missing, MISSING)
         if not 0 < self.tol < 1:
             raise CxValueError(f"tol={self.tol!r} is not valid: expected a small positive number like 1e-6")
         if int(self.max_iter) < 1:
             raise CxValueError(f"max_iter={self.max_iter!r} is not valid: expected a positive integer")
-        if not 0 < self.confidence < 1:
-            raise CxValueError(f"confidence={self.confidence!r} is not valid: expected a number between 0 and 1")
+        self._confidence()
+
+    def fit(self, data: pd.DataFrame, *, blocks: dict, paths, modes="A") -> "PLSPM":
+        """Estimate the model on a frame of indicators; returns ``self`` (see the class doc)."""
+        self._check_options()
         order, P, cols, blockinds, modes_l = self._spec(data, blocks, paths, modes)
         MVf = self._matrix(data, cols)
         n = len(MVf)
@@ -458,59 +515,16 @@ class PLSPM:
         if not res["converged"]:
             warnings.warn(f"PLS-PM did not converge in max_iter={self.max_iter} iterations (tol={self.tol}); "
                           "results are from the last iteration", ConvergenceWarning, stacklevel=2)
-        B, R2, R2a = res["B"], res["R2"], res["R2a"]
+        communality, redundancy = self._store_outer(res, order, cols, blockinds)
+        self._store_inner(res, order, n)
         endo = P.sum(axis=1) > 0
-        loadings = res["loadings"]
-        communality = loadings ** 2
-        redundancy = communality * R2[blockinds]
-        block_names = [order[i] for i in blockinds]
-
-        self.outer_model_ = pd.DataFrame({"name": cols, "block": block_names, "weight": res["weights"],
-                                          "loading": loadings, "communality": communality,
-                                          "redundancy": redundancy})
-        cl = pd.DataFrame(res["cxy"], columns=order)
-        cl.insert(0, "block", block_names)
-        cl.insert(0, "name", cols)
-        self.crossloadings_ = cl
-        self.path_coefs_ = pd.DataFrame(B, index=pd.Index(order, name="to"), columns=pd.Index(order, name="from"))
-
-        prow, irow = [], []
-        for k, (pred, fit) in res["fits"].items():
-            coef, se, t, p, *_ = fit
-            terms = ["Intercept"] + [order[i] for i in pred]
-            for term, c, s, tt, pp in zip(terms, coef, se, t, p):
-                irow.append({"to": order[k], "term": term, "estimate": c, "std_error": s, "t_value": tt,
-                             "p_value": pp})
-                if term != "Intercept":
-                    prow.append({"from": term, "to": order[k], "estimate": c, "std_error": s, "t_value": tt,
-                                 "p_value": pp})
-        self.inner_model_ = pd.DataFrame(irow)
-        pos = {v: i for i, v in enumerate(order)}
-        self.paths_ = (pd.DataFrame(prow).assign(_o=lambda d: [(pos[a], pos[b]) for a, b in zip(d["from"], d["to"])])
-                       .sort_values("_o").drop(columns="_o").reset_index(drop=True))
-        self.paths_.insert(0, "relationship", self.paths_["from"] + " -> " + self.paths_["to"])
-
-        isum = []
-        for j, lv in enumerate(order):
-            sel = blockinds == j
-            com = communality[sel]
-            ave = float(com.sum() / (com.sum() + np.sum(1 - com))) if modes_l[j] == "A" else np.nan
-            isum.append({"lv": lv, "type": "Endogenous" if endo[j] else "Exogenous", "r_squared": R2[j],
-                         "r_squared_adj": R2a[j], "block_communality": com.mean(),
-                         "mean_redundancy": redundancy[sel].mean(), "ave": ave})
-        self.inner_summary_ = pd.DataFrame(isum)
-
-        T = _total_effects(B)
-        erow = []
-        for j in range(lvs):
-            for i in range(j + 1, lvs):
-                erow.append({"relationship": f"{order[j]} -> {order[i]}", "from": order[j], "to": order[i],
-                             "direct": B[i, j], "indirect": T[i, j] - B[i, j], "total": T[i, j]})
-        self.effects_ = pd.DataFrame(erow)
-
+        self.inner_summary_ = _inner_summary(order, endo, blockinds, modes_l, res, communality, redundancy)
+        T = _total_effects(res["B"])
+        self.effects_ = _effects_frame(order, res["B"], T)
         self.unidimensionality_ = _unidim(MV, blockinds, modes_l, order, np.bincount(blockinds, minlength=lvs))
         multi = np.bincount(blockinds, minlength=lvs)[blockinds] > 1
-        self.gof_ = float(np.sqrt(communality[multi].mean() * R2[endo].mean())) if multi.any() else np.nan
+        self.gof_ = (float(np.sqrt(communality[multi].mean() * res["R2"][endo].mean())) if multi.any()
+                     else np.nan)
         self.scores_ = pd.DataFrame(res["LV"], index=MVf.index, columns=order)
         self.iterations_ = res["it"]
         self.converged_ = res["converged"]
@@ -522,6 +536,46 @@ class PLSPM:
         if int(self.n_boot) > 0:
             self.bootstrap_ = self._bootstrap(MV, P, ODM, blockinds, modes_l, order, cols, res, T)
         return self
+
+    def _store_outer(self, res, order, cols, blockinds):
+        """``outer_model_`` and ``crossloadings_``; returns (communality, redundancy) per indicator."""
+        loadings = res["loadings"]
+        communality = loadings ** 2
+        redundancy = communality * res["R2"][blockinds]
+        block_names = [order[i] for i in blockinds]
+        self.outer_model_ = pd.DataFrame({"name": cols, "block": block_names, "weight": res["weights"],
+                                          "loading": loadings, "communality": communality,
+                                          "redundancy": redundancy})
+        cl = pd.DataFrame(res["cxy"], columns=order)
+        cl.insert(0, "block", block_names)
+        cl.insert(0, "name", cols)
+        self.crossloadings_ = cl
+        return communality, redundancy
+
+    def _store_inner(self, res, order, n: int) -> None:
+        """``path_coefs_``, ``inner_model_``, ``paths_`` and ``summary_`` from the inner regressions."""
+        self.path_coefs_ = pd.DataFrame(res["B"], index=pd.Index(order, name="to"),
+                                        columns=pd.Index(order, name="from"))
+        prow, irow = [], []
+        for k, (pred, fit) in res["fits"].items():
+            coef, se, t, p, *_ = fit
+            terms = ["Intercept"] + [order[i] for i in pred]
+            for term, c, s, tt, pp in zip(terms, coef, se, t, p):
+                row = {"to": order[k], "term": term, "estimate": c, "std_error": s, "t_value": tt, "p_value": pp}
+                irow.append(row)
+                if term != "Intercept":
+                    prow.append({"from": term, **row, "df": n - len(pred) - 1})
+        self.inner_model_ = pd.DataFrame(irow)
+        pos = {v: i for i, v in enumerate(order)}
+        paths = (pd.DataFrame(prow).assign(_o=lambda d: [(pos[a], pos[b]) for a, b in zip(d["from"], d["to"])])
+                 .sort_values("_o").drop(columns="_o").reset_index(drop=True))
+        paths.insert(0, "relationship", paths["from"] + " -> " + paths["to"])
+        half = stats.t.ppf(1 - self._tail(), paths["df"]) * paths["std_error"]
+        self.summary_ = summary_table(paths["estimate"], paths["std_error"], paths["estimate"] - half,
+                                      paths["estimate"] + half, p=paths["p_value"],
+                                      leading={"relationship": paths["relationship"]},
+                                      extra={"from": paths["from"], "to": paths["to"], "t_value": paths["t_value"]})
+        self.paths_ = paths[["relationship", "from", "to", "estimate", "std_error", "t_value", "p_value"]]
 
     # ----------------------------------------------------------------- bootstrap
     def _bootstrap(self, MV, P, ODM, blockinds, modes_l, order, cols, res, T) -> pd.DataFrame:
@@ -562,7 +616,7 @@ class PLSPM:
             "weight": res["weights"], "loading": res["loadings"], "path": res["B"].T[pidx],
             "r_squared": res["R2"][endo], "total_effect": np.array([T[i, j] for j, i in pairs]),
         }
-        a = (1 - self.confidence) / 2
+        a = self._tail()
         frames = []
         for kind in rec:
             A = np.asarray(rec[kind])
@@ -613,7 +667,7 @@ class PLSPM:
 
     def index_scores(self, item_range=(0, 10)) -> pd.DataFrame:
         """Each respondent's 0-100 index per LV (ACSI-style rescaling; see the module doc)."""
-        check_is_fitted(self, ("outer_model_",))
+        self._check_fitted()
         lo, hi = self._ranges(item_range)
         w = self._index_weights()
         M = self.manifests_.to_numpy()
@@ -626,7 +680,7 @@ class PLSPM:
 
     def indices(self, item_range=(0, 10)) -> pd.DataFrame:
         """The 0-100 index of each LV (index of the mean answers), with the raw-scale score."""
-        check_is_fitted(self, ("outer_model_",))
+        self._check_fitted()
         lo, hi = self._ranges(item_range)
         w = self._index_weights()
         m = self.manifests_.to_numpy().mean(axis=0)

@@ -9,8 +9,9 @@ Parameters are optimised on the log scale (all are positive) with L-BFGS-B, usin
 model's analytic gradient when it has one and central differences otherwise. Standard
 errors come from the inverse Hessian of the negative log-likelihood at the optimum
 (differences of the analytic gradient, or second differences of the likelihood), mapped
-back to the natural scale by the delta method; 95% intervals are Wald intervals on the
-log scale, ``θ·exp(±1.96·se/θ)``, so they never cross zero.
+back to the natural scale by the delta method; intervals (level ``confidence``, default 0.95)
+are Wald intervals on the log scale, ``θ·exp(±z·se/θ)`` (z = 1.96 at 0.95), so they never
+cross zero.
 """
 from __future__ import annotations
 
@@ -22,11 +23,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from ..errors import ConvergenceWarning, CxValueError, DataContractError, NotFittedError, check_is_fitted
+from ..errors import ConvergenceWarning, CxValueError, DataContractError, check_is_fitted
+from ..estimator import Estimator, summary_table
 
 __all__ = ["BaseBTYDModel", "add_lookups", "by_value", "group_rows", "log1mexp"]
-
-_Z95 = 1.959963984540054
 
 
 # --------------------------------------------------------------------------- numerics
@@ -76,7 +76,7 @@ def by_value(g: dict, key: str, fn):
 
 
 # --------------------------------------------------------------------------- the base
-class BaseBTYDModel:
+class BaseBTYDModel(Estimator):
     """Base class: maximum-likelihood fit on grouped sufficient statistics.
 
     Subclasses define
@@ -90,8 +90,11 @@ class BaseBTYDModel:
     - ``_starts()``: starting points on the natural scale, tried in order;
     - ``_validate_stats(stats, index)``: raise on impossible values.
 
+    Parameters: ``n_starts`` (starting points tried), ``maxiter``, ``tol`` (optimizer) and
+    ``confidence`` (level of the intervals in ``summary_``).
+
     Learned state (after ``fit``): ``params_`` (Series), ``summary_`` (one row per
-    parameter: estimate, se, lower_95, upper_95), ``covariance_``, ``loglik_``, ``aic_``,
+    parameter: estimate, std_error, ci_low, ci_high), ``covariance_``, ``loglik_``, ``aic_``,
     ``bic_``, ``n_customers_``, ``n_groups_``, ``converged_``, ``n_iter_``,
     ``optimizer_message_``, ``fit_time_s_``, ``columns_``.
     """
@@ -101,21 +104,16 @@ class BaseBTYDModel:
     _integer_roles: tuple[str, ...] = ()
     model_name = "model"
 
-    def __init__(self, *, n_starts: int = 3, maxiter: int = 2000, tol: float = 1e-10):
+    def __init__(self, *, n_starts: int = 3, maxiter: int = 2000, tol: float = 1e-10, confidence: float = 0.95):
         self.n_starts = n_starts
         self.maxiter = maxiter
         self.tol = tol
-
-    def __getattr__(self, name: str):
-        # only called when normal lookup fails: learned attributes before fit -> NotFittedError
-        if name.endswith("_") and not name.startswith("__") and "params_" not in self.__dict__:
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(...) before using it")
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.confidence = confidence
 
     # ------------------------------------------------------------------ repr / summary
     def __repr__(self) -> str:
         if not hasattr(self, "params_") or not isinstance(self.params_, pd.Series):
-            return f"{type(self).__name__}()"
+            return super().__repr__()
         p = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
         return f"{type(self).__name__}({p}; loglik={self.loglik_:.2f}, n={self.n_customers_:g})"
 
@@ -136,6 +134,7 @@ class BaseBTYDModel:
             raise CxValueError(f"maxiter must be a whole number >= 1, got {self.maxiter!r}")
         if not np.isfinite(self.tol) or self.tol <= 0:
             raise CxValueError(f"tol must be a positive number, got {self.tol!r}")
+        self._confidence()
 
     def _columns(self, overrides: Mapping[str, str | None]) -> dict[str, str]:
         cols = dict(self._roles)
@@ -352,10 +351,9 @@ class BaseBTYDModel:
     def _summary_frame(self, theta, cov) -> pd.DataFrame:
         se = np.sqrt(np.diag(cov))
         with np.errstate(all="ignore"):
-            half = _Z95 * se / theta
+            half = self._z() * se / theta
             lower, upper = theta * np.exp(-half), theta * np.exp(half)
-        return pd.DataFrame({"estimate": theta, "se": se, "lower_95": lower, "upper_95": upper},
-                            index=pd.Index(self._param_names, name="parameter"))
+        return summary_table(theta, se, lower, upper, index=pd.Index(self._param_names, name="parameter"))
 
     def _warn_convergence(self, res: dict, label: str = "") -> None:
         if not res["converged"]:

@@ -90,7 +90,7 @@ class BetaGeoModel(TransactionModel):
     """BG/NBD model (Fader, Hardie & Lee 2005) — parameters ``r, alpha, a, b``.
 
     >>> model = BetaGeoModel().fit(summary)            # frequency, recency, T columns
-    >>> model.summary_                                    # estimates, se, 95% intervals
+    >>> model.summary_                                    # estimate, std_error, ci_low, ci_high
     >>> model.predict_purchases(39)                       # expected purchases next 39 units
     >>> model.predict_p_alive()
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CxValueError, DataContractError, check_is_fitted
+from ..timeutil import DAYS_PER, as_date
 from .base import check_horizon, group_rows
 
 __all__ = ["calibration_vs_holdout", "cumulative_tracking", "compare_models"]
@@ -92,10 +93,10 @@ def cumulative_tracking(model, transactions: pd.DataFrame, *, customer_col: str,
         raise CxValueError("periods must be a non-empty increasing sequence of period end times")
     t = transactions[time_col]
     if pd.api.types.is_datetime64_any_dtype(t):
-        unit = {"D": 1.0, "W": 7.0}
+        unit = {"D": DAYS_PER["day"], "W": DAYS_PER["week"]}
         if time_unit not in unit:
             raise CxValueError(f"time_unit={time_unit!r} is not valid: expected one of 'D', 'W'")
-        origin = t.min() if origin is None else pd.Timestamp(origin)
+        origin = t.min() if origin is None else pd.Timestamp(as_date(origin, "origin"))
         t = (t - origin) / pd.Timedelta(days=unit[time_unit])
     times = pd.to_numeric(t).to_numpy(dtype=float)
     cust = transactions[customer_col].to_numpy()

@@ -40,7 +40,8 @@ def customer_lifetime_value(transaction_model, spend_model=None, data=None, *, h
         monetary value); None uses each model's training data, matched on the customer
         index (customers the spend model has not seen get its population mean spend).
     horizon : number of periods K; period_length : L, in the data's time unit (e.g.
-        52/12 for months when the data are in weeks); discount_rate : d per period;
+        ``timeutil.periods_per_month("week")`` = 365.25/12/7 for months when the data are
+        in weeks); discount_rate : d per period;
     margin : profit fraction of spend.
 
     Returns a frame indexed by customer with columns ``expected_purchases`` (undiscounted,

@@ -24,6 +24,7 @@ import pandas as pd
 from ..errors import CxValueError, SmallSampleWarning
 from ..features.summary import summary_frame
 from ..store import has_table
+from ..timeutil import DAYS_PER, periods_per_month, periods_per_year
 from .bgnbd import BetaGeoModel
 from .checking import calibration_vs_holdout, cumulative_tracking
 from .clv import customer_lifetime_value
@@ -33,7 +34,6 @@ from .gammagamma import GammaGammaModel
 from .multiplication import multiplication_table, value_multiplication
 from .segments import matrix_summary, rfm_scores, rfm_table, value_matrix
 
-WEEKS_PER_MONTH = 52.0 / 12
 MIN_REPEAT_BUYERS = 30
 
 
@@ -45,9 +45,6 @@ def _margin(tx, margin: float) -> float:
         if agg.rev and agg.cost:
             return float(min(max(1 - agg.cost / agg.rev, 0.0), 1.0))
     return 1.0
-
-
-PERIODS_PER_MONTH = {"day": 365.25 / 12, "week": WEEKS_PER_MONTH, "month": 1.0, "year": 1 / 12}
 
 
 def fit_clv(summary: pd.DataFrame, *, model: str = "bgnbd", unit: str = "week", horizon_months: int = 12,
@@ -76,7 +73,7 @@ def fit_clv(summary: pd.DataFrame, *, model: str = "bgnbd", unit: str = "week", 
         spend = pd.Series(float(pos.mean()) if len(pos) else 0.0, index=summary.index)
     monthly_d = (1 + discount_rate) ** (1 / 12) - 1
     per_purchase = customer_lifetime_value(tm, data=summary, horizon=horizon_months,
-                                           period_length=PERIODS_PER_MONTH[unit], discount_rate=monthly_d,
+                                           period_length=periods_per_month(unit), discount_rate=monthly_d,
                                            margin=margin, spend=1.0)
     out = pd.DataFrame(index=summary.index)
     out["p_alive"] = tm.predict_p_alive(summary).iloc[:, 0].to_numpy()
@@ -135,21 +132,25 @@ def model_check(tx, as_of, *, holdout_weeks: int = 26, max_customers: int = 100_
     return table.reset_index(), track
 
 
-def analyse_store(con, settings: dict | None = None, *, progress=None) -> dict[str, pd.DataFrame]:
-    """Run every customer-value analysis on the store (see the module docstring)."""
-    settings = settings or {}
+def analyse_store(con, settings: dict | None = None, *, as_of=None, progress=None) -> dict[str, pd.DataFrame]:
+    """Run every customer-value analysis on the store (see the module docstring) as of
+    ``as_of`` (default: the last transaction date; later transactions are left out)."""
+    from ..config import defaults
+    settings = {**defaults(), **{k: v for k, v in (settings or {}).items() if v is not None}}
     step = progress or (lambda msg: None)
     if not has_table(con, "transactions"):
         raise CxValueError("the store has no transactions: load them with `cxvalue load transactions FILE`")
     tx = con.table("transactions")
-    horizon = int(settings.get("clv_horizon_months", 12))
-    d = float(settings.get("discount_rate", 0.10))
+    if as_of is not None:
+        tx = tx.filter(tx.date.cast("date") <= ibis.literal(pd.Timestamp(as_of).date(), type="date"))
+    horizon = int(settings["clv_horizon_months"])
+    d = float(settings["discount_rate"])
     acquisition = con.table("acquisition") if has_table(con, "acquisition") else None
     referrals = con.table("referrals") if has_table(con, "referrals") else None
-    as_of = pd.Timestamp(tx.date.max().execute())
+    as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(tx.date.max().execute())
     step("summary")
     summary = summary_frame(tx, unit="week", calibration_end=as_of.date())
-    margin = _margin(tx, float(settings.get("margin", 0.0)))
+    margin = _margin(tx, float(settings["margin"]))
     step("CLV models")
     pred, models = fit_clv(summary, horizon_months=horizon, discount_rate=d, margin=margin)
     cv = summary.join(pred)
@@ -166,7 +167,7 @@ def analyse_store(con, settings: dict | None = None, *, progress=None) -> dict[s
     disc = discounted_clv(prof, discount_rate=d, horizon=5, observed_years=observed)
     cv["clv_discounted_5y"] = disc.clv_discounted
     step("seed CLV")
-    lifetime = cv.frequency + 1 + models["bgnbd"].predict_purchases(5 * 52, summary).iloc[:, 0]  # 5-year lifetime
+    lifetime = cv.frequency + 1 + models["bgnbd"].predict_purchases(5 * periods_per_year("week"), summary).iloc[:, 0]  # 5-year lifetime
     acq = acquisition.group_by("customer_id").aggregate(c=acquisition.cost.sum()).to_pandas().set_index("customer_id").c if acquisition is not None else None
     refs = referrals.to_pandas() if referrals is not None else None
     net_revenue = cv.historical_revenue - cv.historical_serve_cost  # what a referred customer brought in
@@ -189,7 +190,7 @@ def analyse_store(con, settings: dict | None = None, *, progress=None) -> dict[s
     step("value multiplication")
     vm = value_multiplication(tx, referrals, acquisition).to_pandas()
     starts = tx.group_by("customer_id").aggregate(f=tx.date.min()).to_pandas()
-    age_years = (as_of - pd.to_datetime(starts.f)).dt.days / 365.25
+    age_years = (as_of - pd.to_datetime(starts.f)).dt.days / DAYS_PER["year"]
     vm.attrs["eligible_by_year"] = pd.Series({y: int((age_years > y - 1).sum()) for y in range(1, 6)})
     results["value_multiplication"] = vm
     results["value_multiplication_summary"] = multiplication_table(vm)

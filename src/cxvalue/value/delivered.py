@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import CxValueError
+from ..timeutil import as_date
 
 
 def _items(df: pd.DataFrame, prefix: str, weights: dict | None) -> tuple[list[str], np.ndarray]:
@@ -82,7 +83,7 @@ def share_of_wallet(transactions, customers, *, as_of=None):
     if "category_spend" not in c.columns:
         raise CxValueError("share of wallet needs customers.category_spend (the customer's yearly category spend)")
     d = t.date.cast("date")
-    end = (ibis.literal(pd.Timestamp(as_of).date(), type="date") if as_of is not None else d.max().as_scalar())
+    end = (ibis.literal(as_date(as_of, "as_of"), type="date") if as_of is not None else d.max().as_scalar())
     recent = t.filter((d > end - ibis.interval(days=365)) & (d <= end))
     spend = recent.group_by("customer_id").aggregate(spend_12m=recent.amount.cast("float64").sum())
     cc = c.filter(c.category_spend.notnull() & (c.category_spend > 0)).select("customer_id", "category_spend")

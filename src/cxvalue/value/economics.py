@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CxValueError, one_of
+from ..timeutil import DAYS_PER
 
 PERIODS = ("year", "month", "relationship_year")
 
@@ -40,7 +41,7 @@ def relationship_profitability(transactions, acquisition=None, *, period: str = 
     first = t.group_by("customer_id").aggregate(__first=t.__day.min())
     t = t.join(first, "customer_id")
     if period == "relationship_year":
-        key = ((t.__day.delta(t.__first, unit="day").cast("float64") / 365.25).floor() + 1).cast("int64")
+        key = ((t.__day.delta(t.__first, unit="day").cast("float64") / DAYS_PER["year"]).floor() + 1).cast("int64")
     elif period == "year":
         key = t.__day.year().cast("int64")
     else:

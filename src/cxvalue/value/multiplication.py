@@ -19,6 +19,7 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
+from ..timeutil import DAYS_PER
 from .economics import _tx
 
 COMPONENTS = ("base_revenue", "upbuying_revenue", "crossbuying_revenue", "referral_revenue")
@@ -37,7 +38,7 @@ def value_multiplication(transactions, referrals=None, acquisition=None, *, upbu
     t = t.mutate(__cat=t[cat_col].cast("string").fill_null("") if cat_col else ibis.literal(""))
     f = _first_day(t)
     t = t.join(f, "customer_id")
-    ry = ((t.__day.delta(t.__first, unit="day").cast("float64") / 365.25).floor() + 1).cast("int64")
+    ry = ((t.__day.delta(t.__first, unit="day").cast("float64") / DAYS_PER["year"]).floor() + 1).cast("int64")
     up = t.__cat.isin(list(upbuy_categories)) if upbuy_categories else ibis.literal(False)
     t = t.mutate(relationship_year=ry, cohort=t.__first.year().cast("int64"),
                  __kind=ibis.cases((up, "up"), (t.__cat == t.__first_cat, "base"), else_="cross"))
@@ -59,7 +60,7 @@ def value_multiplication(transactions, referrals=None, acquisition=None, *, upbu
         chains = chains.filter(chains.root != chains.node).distinct()
         rt = t.select("customer_id", "__day", "__amt")
         rev = chains.join(rt, chains.node == rt.customer_id).join(f, chains.root == f.customer_id)
-        rev = rev.mutate(relationship_year=((rev.__day.delta(rev.__first, unit="day").cast("float64") / 365.25)
+        rev = rev.mutate(relationship_year=((rev.__day.delta(rev.__first, unit="day").cast("float64") / DAYS_PER["year"])
                                             .floor() + 1).cast("int64"),
                          cohort=rev.__first.year().cast("int64"))
         rev = rev.filter(rev.relationship_year >= 1)

@@ -96,7 +96,7 @@ class ShiftedBetaGeoModel(BaseBTYDModel):
 
     def __repr__(self) -> str:
         if not hasattr(self, "params_"):
-            return "ShiftedBetaGeoModel()"
+            return super().__repr__()
         p = "; ".join(f"{c}: alpha={r.alpha:.4g}, beta={r.beta:.4g}" for c, r in self.params_.iterrows())
         return f"ShiftedBetaGeoModel({p}; loglik={self.loglik_:.2f})"
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CxValueError
+from ..timeutil import as_date
 
 TIERS = {("high", "high"): "platinum", ("low", "high"): "gold", ("high", "low"): "iron", ("low", "low"): "lead"}
 STRATEGIES = {"platinum": "pursue", "gold": "target", "iron": "maintain", "lead": "deprioritise"}
@@ -74,7 +75,7 @@ def rfm_table(transactions, *, as_of=None):
     """Ibis expression: customer_id, last_purchase, recency_days, frequency (purchases), monetary (spend)."""
     t = ibis.memtable(transactions) if isinstance(transactions, pd.DataFrame) else transactions
     d = t.date.cast("date")
-    as_of_lit = ibis.literal(pd.Timestamp(as_of).date(), type="date") if as_of is not None else None
+    as_of_lit = ibis.literal(as_date(as_of, "as_of"), type="date") if as_of is not None else None
     if as_of_lit is not None:
         t = t.filter(d <= as_of_lit)
         d = t.date.cast("date")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import CxValueError
 from ..schema import get_table, normalize_name
+from ..timeutil import as_date
 
 __all__ = ["read_any", "is_contract_file", "survey_frame", "filter_period", "parse_list", "parse_pair",
            "frames_to_json"]
@@ -108,20 +109,19 @@ def is_contract_file(path, table: str = "responses") -> bool:
     return True
 
 
-def survey_frame(file: Path | None, store: str | None, *, columns=None, options: dict | None = None) -> pd.DataFrame:
-    """Survey answers as pandas: the store's ``responses`` table (``file`` None), a contract
-    file loaded through the validating loader, or any other file read as it is."""
-    from ..cli import _connect, open_input
+def survey_frame(file: Path | None, con=None, *, columns=None, options: dict | None = None) -> pd.DataFrame:
+    """Survey answers as pandas: the ``responses`` table of store ``con`` (``file`` None), a
+    contract file loaded through the validating loader, or any other file read as it is."""
     if file is None:
-        con = _connect(store)
         from ..store import table
         t = table(con, "responses")
         if columns:
             t = t.select(*[c for c in columns if c in t.columns])
         return t.to_pandas()
     if is_contract_file(file, "responses"):
-        con = open_input("responses", file, store, options=options)
-        return con.table("responses").to_pandas()
+        from ..io.memory import load_into_memory
+        mem, _ = load_into_memory("responses", file, options=options)
+        return mem.table("responses").to_pandas()
     return read_any(file)
 
 
@@ -134,13 +134,10 @@ def filter_period(df: pd.DataFrame, since=None, until=None, date_col: str = "dat
                            f"{', '.join(map(str, df.columns[:15]))}")
     d = pd.to_datetime(df[date_col], errors="coerce")
     keep = pd.Series(True, index=df.index)
-    try:
-        if since is not None:
-            keep &= d >= pd.Timestamp(since)
-        if until is not None:
-            keep &= d < pd.Timestamp(until) + pd.Timedelta(days=1)
-    except (ValueError, TypeError):
-        raise CxValueError(f"--since/--until: expected dates YYYY-MM-DD, got {since!r} / {until!r}") from None
+    if since is not None:
+        keep &= d >= pd.Timestamp(as_date(since, "since"))
+    if until is not None:
+        keep &= d < pd.Timestamp(as_date(until, "until")) + pd.Timedelta(days=1)
     out = df[keep.to_numpy()]
     if out.empty:
         raise CxValueError(f"no answers dated between {since or 'the start'} and {until or 'the end'}")

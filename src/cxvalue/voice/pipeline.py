@@ -13,18 +13,24 @@
 """
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 
-from ..pipeline import analysis
-from ..store import has_table, write_result
+from ..steps import Step, StepResult, StepSkipped, register
+from ..store import declare, has_table
 
 __all__ = ["BREAKDOWNS", "nps_frame", "nps_tables", "run_nps"]
 
 #: response columns NPS is broken down by (when present), then customer attributes
 BREAKDOWNS = ("touchpoint", "channel", "product", "wave")
 CUSTOMER_BREAKDOWNS = ("member_tier", "segment")
+
+
+declare("nps_summary", key=("method",), columns=("n", "nps", "ci_low", "ci_high", "promoters_pct", "detractors_pct"),
+        doc="NPS with Wald and adjusted-Wald intervals.")
+declare("nps_trend", key=("freq", "period"), columns=("nps", "ci_low", "ci_high", "nps_change", "p_value_change"),
+        doc="NPS per month (M) and quarter (Q).")
+declare("nps_segments", key=("by", "segment"), columns=("nps", "ci_low", "ci_high", "n", "small_sample"),
+        doc="NPS per segment of each breakdown (touchpoint, channel, value tier, ...).")
 
 
 def nps_frame(con, *, value_tier: bool = True) -> pd.DataFrame | None:
@@ -59,42 +65,40 @@ def nps_tables(df: pd.DataFrame, *, confidence: float = 0.95, min_n: int = 30,
     """The three NPS result tables from a frame of answers (see the module docstring)."""
     from .nps import nps_by, nps_score, nps_trend
     rows = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for method in ("wald", "adjusted_wald"):
-            e = nps_score(df["nps"], method=method, confidence=confidence, min_n=min_n)
-            rows.append(e.to_dict())
-        summary = pd.DataFrame(rows)
-        summary = summary[["method", "n", "promoters", "passives", "detractors", "promoters_pct", "passives_pct",
-                           "detractors_pct", "nps", "center", "std_error", "ci_low", "ci_high", "confidence"]]
-        trend = []
-        if "date" in df.columns:
-            for freq in ("M", "Q"):
-                tr = nps_trend(df, "date", freq, confidence=confidence, min_n=min_n)
-                tr.insert(0, "freq", freq)
-                trend.append(tr)
-        trend = pd.concat(trend, ignore_index=True) if trend else pd.DataFrame()
-        segs = []
-        for by in breakdowns or (*BREAKDOWNS, "value_tier", *CUSTOMER_BREAKDOWNS):
-            if by not in df.columns or df[by].notna().sum() == 0:
-                continue
-            tab = nps_by(df, by, confidence=confidence, min_n=min_n).rename(columns={by: "segment"})
-            tab["segment"] = tab["segment"].astype(str)
-            tab.insert(0, "by", by)
-            segs.append(tab)
-        segments = pd.concat(segs, ignore_index=True) if segs else pd.DataFrame()
+    for method in ("wald", "adjusted_wald"):
+        e = nps_score(df["nps"], method=method, confidence=confidence, min_n=min_n)
+        rows.append(e.to_dict())
+    summary = pd.DataFrame(rows)
+    summary = summary[["method", "n", "promoters", "passives", "detractors", "promoters_pct", "passives_pct",
+                       "detractors_pct", "nps", "center", "std_error", "ci_low", "ci_high", "confidence"]]
+    trend = []
+    if "date" in df.columns:
+        for freq in ("M", "Q"):
+            tr = nps_trend(df, "date", freq, confidence=confidence, min_n=min_n)
+            tr.insert(0, "freq", freq)
+            trend.append(tr)
+    trend = pd.concat(trend, ignore_index=True) if trend else pd.DataFrame()
+    segs = []
+    for by in breakdowns or (*BREAKDOWNS, "value_tier", *CUSTOMER_BREAKDOWNS):
+        if by not in df.columns or df[by].notna().sum() == 0:
+            continue
+        tab = nps_by(df, by, confidence=confidence, min_n=min_n).rename(columns={by: "segment"})
+        tab["segment"] = tab["segment"].astype(str)
+        tab.insert(0, "by", by)
+        segs.append(tab)
+    segments = pd.concat(segs, ignore_index=True) if segs else pd.DataFrame()
     return {"nps_summary": summary, "nps_trend": trend, "nps_segments": segments}
 
 
-@analysis(40, "nps")
-def run_nps(con, settings):
-    df = nps_frame(con)
+def run_nps(session) -> StepResult:
+    df = nps_frame(session.con)
     if df is None:
-        return None
-    tables = nps_tables(df)
-    for name, frame in tables.items():
-        if not frame.empty:
-            write_result(con, name, frame)
+        raise StepSkipped("responses has no NPS answers (column nps)")
+    tables = {k: v for k, v in nps_tables(df).items() if not v.empty}
     s = tables["nps_summary"].iloc[0]
-    return {"nps": round(float(s["nps"]), 1), "answers": int(s["n"]),
-            "segments": int(tables["nps_segments"]["by"].nunique()) if not tables["nps_segments"].empty else 0}
+    return StepResult(tables, {"nps": float(s["nps"]), "answers": int(s["n"]),
+                               "segments": int(tables["nps_segments"]["by"].nunique()) if "nps_segments" in tables else 0})
+
+
+register(Step("nps", run_nps, needs=("responses",), writes=("nps_summary", "nps_trend", "nps_segments"),
+              uses=("customer_value",), domain="voice", doc="NPS with intervals, trend and segments (C-level voice of the customer)."))

@@ -13,8 +13,10 @@ from typing import Optional
 
 import typer
 
-from ..cli import JsonOpt, LangOpt, StoreOpt, _connect, _settings, app, console, err_console, print_frame
-from ..errors import CxValueError
+from ..main import app
+from ..options import JsonOpt, LangOpt, StoreOpt, session
+from ..render import console, err_console, print_frame
+from ....errors import CxValueError
 
 
 def _records(df) -> list:
@@ -56,7 +58,8 @@ def churn(file: Optional[Path] = typer.Argument(None, help="Customer-level file 
     On a file: `cxvalue churn telco.csv --target Churn --drop TotalCharges`. On the store: builds
     leakage-free features at cut-offs, validates out of time and scores every active customer
     (writes churn_scores, churn_metrics, churn_lift, churn_calibration, churn_drivers)."""
-    s = _settings(store=store, lang=lang)
+    sess = session(store, lang)
+    s = sess.settings
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if file is not None:
@@ -64,9 +67,9 @@ def churn(file: Optional[Path] = typer.Argument(None, help="Customer-level file 
         else:
             if target or id_col:
                 raise CxValueError("--target and --id apply to a FILE; on the store the outcome comes from the churn definition")
-            from .pipeline import _write, analyse_churn
-            from .prediction import ChurnModel
-            con = _connect(s["store"])
+            from ....churn.pipeline import _write, analyse_churn
+            from ....churn.prediction import ChurnModel
+            con = sess.con
             r = analyse_churn(con, s, cutoffs=_split(cutoffs) or None, model=ChurnModel(cv=folds or None),
                               churn_horizon_days=horizon, churn_definition=definition)
             _write(con, r)
@@ -77,7 +80,7 @@ def churn(file: Optional[Path] = typer.Argument(None, help="Customer-level file 
     msgs = _show_warnings([w for w in caught if issubclass(w.category, UserWarning)], as_json)
     scores = res["scores"]
     if out is not None:
-        from .retention import export_retention
+        from ....churn.retention import export_retention
         export_retention(scores.rename_axis("customer_id"), out, lang=s["lang"])
     if as_json:
         payload = {k: (_records(v) if hasattr(v, "to_json") else v) for k, v in res.items() if k != "scores"}
@@ -98,8 +101,8 @@ def churn(file: Optional[Path] = typer.Argument(None, help="Customer-level file 
 
 def _churn_file(file: Path, target: str | None, id_col: str | None, drop: list[str], folds: int) -> dict:
     from .data import column, id_column, parse_event, read_flat_file
-    from .evaluation import calibration_table, lift_table
-    from .prediction import ChurnModel
+    from ....churn.evaluation import calibration_table, lift_table
+    from ....churn.prediction import ChurnModel
     if not target:
         raise CxValueError(f"`cxvalue churn {file.name}` needs --target COLUMN: the outcome (Yes/No, 1/0, true/false)")
     if folds < 2:
@@ -138,8 +141,9 @@ def survival(file: Optional[Path] = typer.Argument(None, help="Customer-level fi
 
     On a file: `cxvalue survival telco.csv --duration tenure --event Churn --by Contract`.
     On the store: tenure in months from subscriptions or purchases (writes churn_survival ...)."""
-    from .survival import CoxModel, SurvivalAnalysis
-    s = _settings(store=store, lang=lang)
+    from ....churn.survival import CoxModel, SurvivalAnalysis
+    sess = session(store, lang)
+    s = sess.settings
     tl = [float(x) for x in _split(times)] if times else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -160,8 +164,8 @@ def survival(file: Optional[Path] = typer.Argument(None, help="Customer-level fi
         else:
             if duration or event:
                 raise CxValueError("--duration and --event apply to a FILE; on the store durations come from the data")
-            from .pipeline import _write, analyse_survival
-            con = _connect(s["store"])
+            from ....churn.pipeline import _write, analyse_survival
+            con = sess.con
             r = analyse_survival(con, s, by=by or "segment", times=tl or (6, 12, 24, 36))
             _write(con, r)
             res = {"source": "store", "unit": "month", "summary": r["churn_survival_summary"],
@@ -199,9 +203,10 @@ def retention(file: Optional[Path] = typer.Argument(None, help="File of scores (
               store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt):
     """Ranked retention list: value at risk = P(churn) × value, recommended action per reason and value tier,
     and the value at risk per salesperson. Writes retention_list and owner_risk on the store."""
-    from ..i18n import t
-    from .retention import export_retention, retention_list
-    s = _settings(store=store, lang=lang)
+    from ....i18n import t
+    from ....churn.retention import export_retention, retention_list
+    sess = session(store, lang)
+    s = sess.settings
     owners_tab = None
     if file is not None:
         from .data import column, id_column, read_flat_file
@@ -220,8 +225,8 @@ def retention(file: Optional[Path] = typer.Argument(None, help="File of scores (
         owners = df["owner"] if "owner" in df.columns else None
         rl = retention_list(scores, values, playbook=playbook, owners=owners)
     else:
-        from .pipeline import _write, analyse_retention
-        con = _connect(s["store"])
+        from ....churn.pipeline import _write, analyse_retention
+        con = sess.con
         r = analyse_retention(con, s, playbook=playbook, follow_probability=follow)
         _write(con, r)
         rl, owners_tab = r["retention_list"], r.get("owner_risk")

@@ -6,8 +6,11 @@ from typing import Optional
 
 import typer
 
-from ..cli import JsonOpt, LangOpt, StoreOpt, _settings, app, console, open_input, print_frame, print_json
-from ..errors import CxValueError
+from ..main import app
+from ..options import JsonOpt, LangOpt, StoreOpt, session
+from ..render import console, print_frame, print_json
+from .data import open_input
+from ....errors import CxValueError
 
 MODEL_CHOICES = ("bgnbd", "mbgnbd", "paretonbd")
 
@@ -38,20 +41,21 @@ def clv(file: Optional[Path] = typer.Argument(None, help="Transactions file (CSV
     """
     import pandas as pd
 
-    from ..features.summary import summary_frame
-    from ..io.mapping import Mapping, load_mapping
-    from .customer_value import _margin, fit_clv
+    from ....features.summary import summary_frame
+    from ....io.mapping import Mapping, load_mapping
+    from ....value.customer_value import _margin, fit_clv
 
     if model not in MODEL_CHOICES:
         raise CxValueError(f"--model {model!r} is not valid: expected one of {', '.join(MODEL_CHOICES)}")
-    s = _settings(store=store)
+    sess = session(store)
+    s = sess.settings
     horizon = horizon or int(s["clv_horizon_months"])
     d = float(s["discount_rate"] if discount_rate is None else discount_rate)
     mp = None
     if file is not None and (customer_col or date_col or amount_col or map):
         mp = load_mapping(map) if map else Mapping()
         mp.columns.update({k: v for k, v in ((customer_col, "customer_id"), (date_col, "date"), (amount_col, "amount")) if k})
-    con = open_input("transactions", file, s["store"], mapping=mp, quiet=as_json,
+    con = open_input("transactions", file, sess, mapping=mp,
                      options={"format": format, "delimiter": delimiter})
     tx = con.table("transactions")
     summ = summary_frame(tx, unit=unit, calibration_end=calibration_end)
@@ -91,15 +95,16 @@ def value(store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Option
     """Compute customer value on the store (B1–B8): CLV, profitability, discounted and seed CLV,
     value matrix and RFM, value multiplication, share of wallet, delivered value; write the
     result tables (customer_value, value_matrix, value_multiplication_summary, …)."""
-    from ..i18n import t
-    from .pipeline import run_value
-    s = _settings(store=store, lang=lang)
-    con = open_input("transactions", None, s["store"])
+    from ....i18n import t
+    from ....value.pipeline import run_value
+    sess = session(store, lang)
+    s = sess.settings
+    con = open_input("transactions", None, sess)
     with console.status("customer value…") as st:
         summary = run_value(con, s, progress=lambda m: st.update(f"customer value: {m}…"))
     if summary is None:
         raise CxValueError("the store has no transactions: load them with `cxvalue load transactions FILE`")
-    from ..store import read_result
+    from ....store import read_result
     m = read_result(con, "value_matrix")
     if as_json:
         print_json({"summary": summary, "value_matrix": m.to_dict(orient="records")})

@@ -9,9 +9,11 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from ..cli import JsonOpt, LangOpt, StoreOpt, _settings, app, console, print_frame, print_json
-from ..errors import CxValueError, one_of
-from .inputs import filter_period, frames_to_json, parse_list, parse_pair, survey_frame
+from ..main import app
+from ..options import JsonOpt, LangOpt, StoreOpt, session
+from ..render import console, print_frame, print_json
+from ....errors import CxValueError, one_of
+from ....voice.inputs import filter_period, frames_to_json, parse_list, parse_pair, survey_frame
 
 FileArg = typer.Argument(None, help="Survey file (CSV, Excel, Parquet); default: the store's responses table.")
 
@@ -38,22 +40,22 @@ def nps_command(
     Examples: `cxvalue nps --by touchpoint,value_tier --trend Q`,
     `cxvalue nps answers.csv --score recommend --by channel --compare app,web --json`.
     """
-    from ..i18n import t
-    from .nps import FREQS, METHODS, nps_by, nps_difference, nps_score, nps_trend
-    s = _settings(store=store, lang=lang)
+    from ....i18n import t
+    from ....voice.nps import FREQS, METHODS, nps_by, nps_difference, nps_score, nps_trend
+    sess = session(store, lang)
+    s = sess.settings
     L = s["lang"]
     one_of("method", method, METHODS)
     if trend is not None:
         one_of("trend", trend, FREQS)
     byl = parse_list(by) or []
-    df = survey_frame(file, s["store"], columns=["customer_id", score, date_col, *byl])
+    df = survey_frame(file, sess.con if file is None else None, columns=["customer_id", score, date_col, *byl])
     if score not in df.columns:
         raise CxValueError(f"--score {score!r} is not a column of the survey data; columns: "
                            f"{', '.join(map(str, df.columns[:20]))}")
     if file is None and ("value_tier" in byl or any(b in ("member_tier", "segment") for b in byl)):
-        from ..cli import _connect
-        from .pipeline import nps_frame
-        full = nps_frame(_connect(s["store"]), value_tier="value_tier" in byl)
+        from ....voice.pipeline import nps_frame
+        full = nps_frame(sess.con, value_tier="value_tier" in byl)
         df = full if full is not None else df
     df = filter_period(df, since, until, date_col)
     if "period" in byl:

@@ -9,9 +9,12 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from ..cli import JsonOpt, LangOpt, StoreOpt, _connect, _settings, app, console, print_frame, print_json
-from ..errors import CxValueError, one_of
-from ..voice.inputs import filter_period, frames_to_json, parse_list, parse_pair, read_any, survey_frame
+from ..main import app
+from ..options import JsonOpt, LangOpt, StoreOpt, session
+from ..render import console, print_frame, print_json
+from .data import open_input
+from ....errors import CxValueError, one_of
+from ....voice.inputs import filter_period, frames_to_json, parse_list, parse_pair, read_any, survey_frame
 
 FileArg = typer.Argument(None, help="Survey file (CSV, Excel, Parquet); default: the store's responses table.")
 ByOpt = typer.Option(None, "--by", help="Segment column: repeat the analysis for each of its values.")
@@ -80,13 +83,14 @@ def drivers_command(
 
     Example: `cxvalue drivers Invistico_Airline.csv --outcome satisfaction --positive satisfied --na 0`.
     """
-    from ..i18n import t
-    from .pipeline import driver_tables
-    s = _settings(store=store, lang=lang)
+    from ....i18n import t
+    from ....perception.pipeline import driver_tables
+    sess = session(store, lang)
+    s = sess.settings
     L = s["lang"]
     one_of("method", method, ("relative_weights", "shapley", "both"))
     methods = ("relative_weights", "shapley") if method == "both" else (method,)
-    df = survey_frame(file, s["store"])
+    df = survey_frame(file, sess.con if file is None else None)
     df = filter_period(df, since, until)
     if outcome is None:
         outcome = "nps" if "nps" in df.columns else ("satisfaction" if "satisfaction" in df.columns else None)
@@ -100,7 +104,7 @@ def drivers_command(
     drv = parse_list(drivers)
     exclude = [by] if by else []
     if drv is None:
-        from .drivers import detect_drivers
+        from ....perception.drivers import detect_drivers
         drv = detect_drivers(df, outcome, exclude=exclude)
     imp, summ = [], []
     for seg, part in _segments(df, by, len(drv) + 30):
@@ -144,11 +148,12 @@ def gaps_command(
 
     Example: `cxvalue gaps --compare`, `cxvalue gaps survey.csv --before 2024H2 --after 2025H2 --json`.
     """
-    from ..i18n import t
-    from .cem import cem_compare, cem_summary
-    s = _settings(store=store, lang=lang)
+    from ....i18n import t
+    from ....perception.cem import cem_compare, cem_summary
+    sess = session(store, lang)
+    s = sess.settings
     L = s["lang"]
-    df = survey_frame(file, s["store"])
+    df = survey_frame(file, sess.con if file is None else None)
     if since or until:
         df = filter_period(df, since, until)
     dims = parse_list(dimensions)
@@ -210,11 +215,12 @@ def csi_command(
 
     Example: `cxvalue csi satisfaction.csv --model ecsi --boot 200 --by gender`.
     """
-    from ..i18n import t
-    from .csi import csi_tables, fit_csi
-    s = _settings(store=store, lang=lang)
+    from ....i18n import t
+    from ....perception.csi import csi_tables, fit_csi
+    sess = session(store, lang)
+    s = sess.settings
     L = s["lang"]
-    df = survey_frame(file, s["store"])
+    df = survey_frame(file, sess.con if file is None else None)
     if since or until:
         df = filter_period(df, since, until)
     with warnings.catch_warnings(record=True) as caught:
@@ -274,9 +280,10 @@ def experience_value_command(
     Examples: `cxvalue experience-value --roi`, `cxvalue experience-value responses.csv
     --transactions tx.csv --measure nps --json`.
     """
-    from ..i18n import t
-    from .experience_value import ExperienceValue, experience_roi
-    s = _settings(store=store, lang=lang)
+    from ....i18n import t
+    from ....perception.experience_value import ExperienceValue, experience_roi
+    sess = session(store, lang)
+    s = sess.settings
     L = s["lang"]
     one_of("measure", measure, ("satisfaction", "nps"))
     cut = parse_pair(cuts, "--cuts")
@@ -285,11 +292,10 @@ def experience_value_command(
     if file is None:
         if transactions is not None or subscriptions is not None:
             raise CxValueError("--transactions/--subscriptions link a survey FILE: give the responses file too")
-        con = _connect(s["store"])
+        con = sess.con
     elif transactions is not None:
-        from ..cli import open_input
-        from ..io.load import load_file
-        con = open_input("responses", file, s["store"])
+        from ....io.load import load_file
+        con = open_input("responses", file, sess)
         load_file(con, "transactions", transactions, unknown_customer="create")
         if subscriptions is not None:
             load_file(con, "subscriptions", subscriptions, unknown_customer="create")

@@ -8,7 +8,10 @@ from typing import Optional
 
 import typer
 
-from ..cli import JsonOpt, LangOpt, StoreOpt, _settings, app, console, open_input, print_frame
+from ..main import app
+from ..options import JsonOpt, LangOpt, StoreOpt, session
+from ..render import console, print_frame
+from .data import open_input
 
 
 def _records(df) -> list:
@@ -27,18 +30,19 @@ def lifecycle(file: Optional[Path] = typer.Argument(None, help="Transactions fil
     """Relationship lifecycle: stage per customer and period (exploration, formation, stability, decline),
     stage transitions, stage characteristics and patterns (early abort, mid-way abort, early exit,
     long-term retention). On the store it writes the lifecycle tables."""
-    from ..i18n import t
-    from ..store import write_result
-    from .pipeline import analyse_lifecycle
-    from .transitions import matrix_wide
-    s = _settings(store=store, lang=lang)
+    from ....i18n import t
+    from ....store import write_result
+    from ....lifecycle.pipeline import analyse_lifecycle
+    from ....lifecycle.transitions import matrix_wide
+    sess = session(store, lang)
+    s = sess.settings
     r = {}
     if rules is not None:
-        from ..io.mapping import read_yaml_file
+        from ....io.mapping import read_yaml_file
         r = read_yaml_file(rules, "rules file", "rule names and values")
     r.update({k: v for k, v in (("period", period), ("end_rule", end_rule), ("inactive_days", inactive_days))
               if v is not None})
-    con = open_input("transactions", file, s["store"], quiet=as_json)
+    con = open_input("transactions", file, sess)
     res = analyse_lifecycle(con, s, rules=r or None, as_of=as_of)
     if file is None:
         for name, frame in res.items():

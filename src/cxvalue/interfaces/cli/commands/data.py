@@ -1,105 +1,30 @@
-"""Command line: ``cxvalue COMMAND``. Thin: parses options, calls the library, renders with Rich.
-
-Bad input ends with exit code 1 and a one-line error on stderr (no traceback).
-"""
+"""Data commands: ``cxvalue load``, ``status``, ``quarantine``."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table as RichTable
 
-from . import __version__
-from .errors import CxValueError
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
-                  help="cxvalue — customer value & experience analytics (客户价值与体验分析).")
-console = Console()
-err_console = Console(stderr=True)
-
-StoreOpt = typer.Option(None, "--store", "-s", help="Store URL or DuckDB file (setting 'store'; default cxvalue.duckdb).")
-JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
-LangOpt = typer.Option(None, "--lang", help="Language: en or zh (setting 'lang').")
+from ....errors import CxValueError
+from ..main import app
+from ..options import JsonOpt, LangOpt, StoreOpt, session
+from ..render import console
 
 
-def _settings(**overrides):
-    from .config import load_settings
-    return load_settings(overrides)
+def _table(**kw):
+    from rich.table import Table
+    return Table(**kw)
 
 
-def _connect(store: str | None):
-    from .store import connect
-    return connect(_settings(store=store)["store"])
-
-
-def open_input(table: str, file: Path | None, store: str | None, *, mapping: Path | None = None,
-               options: dict | None = None, quiet: bool = False):
-    """The data a command works on: ``file`` loaded (validated, with quarantine) into an in-memory
-    store when given, else the store. Commands use this so that each works directly on a file
-    (``cxvalue clv tx.csv``) as well as on the store. Returns an Ibis backend."""
+def open_input(table: str, file: Path | None, sess, *, mapping=None, options: dict | None = None):
+    """The data a command works on: ``file`` loaded (validated, with quarantine) into an
+    in-memory store when given, else the session's store. Returns an Ibis backend."""
     if file is None:
-        return _connect(store)
-    from .io.load import load_file
-    from .store import connect
-    con = connect("duckdb://")
-    rep = load_file(con, table, file, mapping=mapping, options=options, unknown_customer="create")
-    if rep.rows_rejected and not quiet:
-        err_console.print(f"[yellow]{file}: {rep.rows_rejected:,} of {rep.rows_read:,} rows rejected "
-                          f"({', '.join(f'{k}: {v}' for k, v in rep.rejected_by_reason.items())}); first: "
-                          f"row {rep.examples[0]['row']} {rep.examples[0]['column']}: {rep.examples[0]['reason']}")
-    return con
-
-
-def print_frame(df, title: str | None = None, *, max_rows: int = 30, floatfmt: str = "{:,.4g}"):
-    """Render a DataFrame as a Rich table (the first ``max_rows`` rows)."""
-    tb = RichTable(title=title)
-    cols = list(df.columns)
-    for c in cols:
-        tb.add_column(str(c), justify="right" if str(df[c].dtype).startswith(("int", "float")) else "left")
-    for row in df.head(max_rows).itertuples(index=False):
-        tb.add_row(*[(floatfmt.format(v) if isinstance(v, float) else str(v)) for v in row])
-    console.print(tb)
-    if len(df) > max_rows:
-        console.print(f"[dim]… {len(df) - max_rows:,} more rows (use --json for all)")
-
-
-def print_json(obj) -> None:
-    """Machine-readable output: JSON on stdout (frames as records)."""
-    import pandas as pd
-    if isinstance(obj, pd.DataFrame):
-        obj = json.loads(obj.to_json(orient="records", force_ascii=False, date_format="iso"))
-    print(json.dumps(obj, ensure_ascii=False, default=str, indent=2))
-
-
-def _print_settings(value: bool):
-    if not value:
-        return
-    from .config import SETTINGS
-    t = RichTable(title="cxvalue settings (cxvalue.toml, CXVALUE_<NAME> env vars, CLI options)")
-    for col in ("name", "default", "env", "help"):
-        t.add_column(col)
-    for s in SETTINGS:
-        t.add_row(s.name, str(s.default), f"CXVALUE_{s.name.upper()}",
-                  s.help + (f" One of: {', '.join(s.choices)}." if s.choices else ""))
-    console.print(t)
-    raise typer.Exit()
-
-
-def _version(value: bool):
-    if value:
-        console.print(f"cxvalue {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(help_settings: bool = typer.Option(False, "--help-settings", callback=_print_settings, is_eager=True,
-                                             help="List every setting with its default and exit."),
-          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version.")):
-    """Customer value and experience analytics. Start with `cxvalue demo` or `cxvalue load`."""
+        return sess.con
+    from ....io.memory import load_into_memory
+    return load_into_memory(table, file, mapping=mapping, options=options)[0]
 
 
 def _load_progress(quiet: bool):
@@ -119,7 +44,7 @@ def _load_progress(quiet: bool):
 
 
 def _print_report(rep, lang: str):
-    from .i18n import t
+    from ....i18n import t
     if rep.skipped:
         console.print(f"[yellow]{rep.message}")
         return
@@ -137,7 +62,7 @@ def _print_report(rep, lang: str):
     if rep.customers_created:
         console.print(f"  {rep.customers_created:,} customers not in the customers table were created as stubs")
     if rep.rows_rejected:
-        tb = RichTable(title=f"{rep.rows_rejected:,} rows quarantined (first {len(rep.examples)}; see `cxvalue quarantine`)")
+        tb = _table(title=f"{rep.rows_rejected:,} rows quarantined (first {len(rep.examples)}; see `cxvalue quarantine`)")
         for c in ("row", "column", "reason", "expected", "got"):
             tb.add_column(c)
         for ex in rep.examples[:10]:
@@ -177,15 +102,16 @@ def load(
     Rejected rows go to the quarantine table with row, column, reason, expected and got;
     rows read = loaded + rejected. Loading the same file twice does not duplicate rows.
     """
-    from .io.load import load_dir, load_file
-    from .io.readers import ReadOptions
-    s = _settings(store=store, lang=lang, unknown_customer=unknown_customer, load_memory_limit=memory_limit)
+    from ....io.load import load_dir, load_file
+    from ....io.readers import ReadOptions
+    sess = session(store, lang, unknown_customer=unknown_customer, load_memory_limit=memory_limit)
+    s = sess.settings
     opts = ReadOptions.from_dict({
         "format": format, "encoding": encoding, "delimiter": delimiter, "decimal": decimal, "header": header,
         "names": names.split(",") if names else None,
         "widths": [int(w) for w in widths.split(",")] if widths else None,
         "skip_rows": skip_rows, "sheet": sheet, "date_format": date_format})
-    con = _connect(s["store"])
+    con = sess.con
     with _load_progress(as_json) as step:
         if dir is not None:
             if table or file:
@@ -217,19 +143,20 @@ def load(
 @app.command()
 def status(store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt):
     """Show what is in the store: tables, row counts, date ranges, quarantined rows by reason."""
-    from .i18n import t
-    from .store import status as store_status
-    s = _settings(store=store, lang=lang)
-    info = store_status(_connect(s["store"]))
+    from ....i18n import t
+    from ....store import status as store_status
+    sess = session(store, lang)
+    info = store_status(sess.con)
+    info["as_of"] = str(sess.as_of) if sess.as_of else None
     if as_json:
         print(json.dumps(info, ensure_ascii=False, default=str, indent=2))
         return
-    L = s["lang"]
-    console.print(f"store: {info['store']}")
+    L = sess.lang
+    console.print(f"store: {info['store']}" + (f"  ({t('as_of_note', L, as_of=sess.as_of)})" if sess.as_of else ""))
     if not info["tables"]:
         console.print(t("empty_store", L))
         return
-    tb = RichTable(title=t("data_overview", L))
+    tb = _table(title=t("data_overview", L))
     for c in ("table", "rows", "customers_n", "date_from", "date_to"):
         tb.add_column(t(c, L), justify="right" if c in ("rows", "customers_n") else "left")
     for r in info["tables"]:
@@ -237,7 +164,7 @@ def status(store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optio
                    "" if r["customers"] is None else f"{r['customers']:,}", str(r["date_from"] or ""), str(r["date_to"] or ""))
     console.print(tb)
     if info["quarantine"]:
-        qb = RichTable(title=t("load_quality", L) + " — quarantine")
+        qb = _table(title=t("load_quality", L) + " — quarantine")
         for c in ("table", "reason", "column", "count"):
             qb.add_column(t(c, L))
         for r in info["quarantine"]:
@@ -253,8 +180,8 @@ def quarantine(table: Optional[str] = typer.Option(None, "--table", help="Only r
                out: Optional[Path] = typer.Option(None, "--out", help="Write all matching rows to this CSV file."),
                store: Optional[str] = StoreOpt, as_json: bool = JsonOpt):
     """List quarantined (rejected) rows with file, row, column, reason, expected and got."""
-    from .store import table as store_table
-    con = _connect(_settings(store=store)["store"])
+    from ....store import table as store_table
+    con = session(store).con
     q = store_table(con, "quarantine")
     if table:
         q = q.filter(q.table_name == table)
@@ -267,7 +194,7 @@ def quarantine(table: Optional[str] = typer.Option(None, "--table", help="Only r
     if as_json:
         print(df.to_json(orient="records", force_ascii=False, date_format="iso"))
         return
-    tb = RichTable()
+    tb = _table()
     for c in ("table_name", "source", "row", "column_name", "reason", "expected", "got"):
         tb.add_column(c)
     for r in df.itertuples():
@@ -276,63 +203,3 @@ def quarantine(table: Optional[str] = typer.Option(None, "--table", help="Only r
     console.print(tb)
 
 
-@app.command()
-def report(out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file to write (setting 'report')."),
-           lang: Optional[str] = LangOpt, store: Optional[str] = StoreOpt):
-    """Write the self-contained HTML report (works offline) from the store."""
-    from .i18n import t
-    from .report import build_report
-    s = _settings(store=store, lang=lang, report=str(out) if out else None)
-    with console.status("building report…"):
-        path = build_report(_connect(s["store"]), s["report"], lang=s["lang"], settings=s)
-    console.print(t("report_written", s["lang"], path=path.resolve()))
-
-
-@app.command()
-def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number of simulated customers."),
-         seed: int = typer.Option(0, "--seed", help="Random seed."),
-         folder: Path = typer.Option(Path("demo/data"), "--data", help="Folder for the generated files."),
-         report_path: Path = typer.Option(Path("demo/cxvalue-report.html"), "--report", help="Report to write."),
-         store: Optional[str] = typer.Option("demo/cxvalue.duckdb", "--store", "-s", help="Store to build."),
-         lang: Optional[str] = LangOpt):
-    """Generate the demo company, load it, run every analysis and write the report."""
-    from .pipeline import run_demo
-    s = _settings(store=store, lang=lang)
-    run_demo(customers=customers, seed=seed, folder=folder, store=s["store"], report=report_path,
-             lang=s["lang"], console=console)
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    from .errors import CxValueWarning
-    if issubclass(category, CxValueWarning):
-        err_console.print(f"[yellow]warning ({category.__name__}):[/] {message}", highlight=False, soft_wrap=True)
-
-
-def main():
-    import warnings
-    from .plugins import import_all
-    warnings.showwarning = _show_warning
-    import_all("commands")
-    try:
-        app(standalone_mode=False)
-    except CxValueError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(1)
-    except Exception as exc:
-        # usage errors (click's, or typer's vendored copy) come through here with standalone_mode=False
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
-            exc.show()
-            sys.exit(exc.exit_code or 2)
-        raise
-
-
-if __name__ == "__main__":
-    main()

@@ -8,8 +8,11 @@ from typing import Optional
 
 import typer
 
-from ..cli import JsonOpt, LangOpt, StoreOpt, _connect, _settings, app, console, print_frame, print_json
-from ..errors import CxValueError, one_of
+from ..main import app
+from ..options import JsonOpt, LangOpt, StoreOpt, session
+from ..render import console, print_frame, print_json
+from .data import open_input
+from ....errors import CxValueError, one_of
 
 WHAT = ("channel", "product", "service", "segments", "incentive", "all")
 
@@ -46,21 +49,21 @@ def loyalty_command(
     Examples: `cxvalue loyalty --what segments --attitude-min 8 --attitude satisfaction`,
     `cxvalue loyalty tx.csv --what incentive --by channel --json`.
     """
-    from ..i18n import t
-    from ..voice.inputs import frames_to_json, parse_list
-    from .metrics import incentive_share, repeat_purchase_rate, service_loyalty
-    from .segments import LoyaltyCutoffs, loyalty_segments, segment_summary
-    s = _settings(store=store, lang=lang)
+    from ....i18n import t
+    from ....voice.inputs import frames_to_json, parse_list
+    from ....loyalty.metrics import incentive_share, repeat_purchase_rate, service_loyalty
+    from ....loyalty.segments import LoyaltyCutoffs, loyalty_segments, segment_summary
+    sess = session(store, lang)
+    s = sess.settings
     L = s["lang"]
     one_of("what", what, WHAT)
     if file is None:
         if customers is not None or responses is not None:
             raise CxValueError("--customers/--responses go with a transactions FILE")
-        con = _connect(s["store"])
+        con = sess.con
     else:
-        from ..cli import open_input
-        from ..io.load import load_file
-        con = open_input("transactions", file, s["store"])
+        from ....io.load import load_file
+        con = open_input("transactions", file, sess)
         if customers is not None:
             load_file(con, "customers", customers, replace=True)
         if responses is not None:

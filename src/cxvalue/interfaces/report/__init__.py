@@ -1,0 +1,1 @@
+"""The static HTML report: renders the views (see :mod:`.build`)."""

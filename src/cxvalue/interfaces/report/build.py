@@ -1,0 +1,122 @@
+"""The self-contained HTML report (inline CSS and SVG: works offline, no CDN).
+
+It renders the views (:mod:`cxvalue.interfaces.views`) — the same data the terminal and
+``--json`` show — one ``<section>`` per view, one ``<div id=block>`` per block; it computes
+nothing itself. ``write_views_json`` writes the same views as JSON.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from html import escape
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ...store import describe
+from ..views import Chart, Kpis, Table, Text, View, build_views, fmt
+from . import charts as C
+
+
+def render_block(block, lang: str) -> str:
+    """One block as HTML (escaped; charts as inline SVG)."""
+    head = f"<h3>{escape(block.title)}</h3>" if block.title and not isinstance(block, Kpis) else ""
+    warn = "".join(f'<div class="warn">{escape(w.message)}</div>' for w in block.warnings)
+    if isinstance(block, Kpis):
+        body = '<div class="kpis">' + "".join(
+            f'<div class="kpi">{escape(k.label)}<b>{escape(fmt(k.value, k.format, lang=lang, unit=k.unit))}</b></div>'
+            for k in block.items) + "</div>"
+    elif isinstance(block, Table):
+        body = table_html(block, lang)
+    elif isinstance(block, Chart):
+        body = chart_svg(block)
+    elif isinstance(block, Text):
+        body = f'<p class="{escape(block.tone)}">{escape(block.text)}</p>'
+    else:
+        body = ""
+    return f'<div class="block" id="{escape(block.id)}">{head}{warn}{body}</div>'
+
+
+def table_html(block: Table, lang: str) -> str:
+    nums = {c.key for c in block.columns if c.format not in ("text", "date")}
+    th = "".join(f'<th class="{"num" if c.key in nums else ""}">{escape(c.label)}</th>' for c in block.columns)
+    body = "".join("<tr>" + "".join(
+        f'<td class="{"num" if c.key in nums else ""}">{escape(fmt(r.get(c.key), c.format, lang=lang))}</td>'
+        for c in block.columns) + "</tr>" for r in block.rows)
+    note = f'<p class="muted">{escape(block.note)}</p>' if block.note else ""
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>{note}"
+
+
+def chart_svg(block: Chart) -> str:
+    d, kind = dict(block.data), block.chart
+    value_fmt = (lambda v: fmt(v, block.value_format)) if block.value_format not in ("number", "money") else None
+    if kind == "line":
+        bands = {k: tuple(v) for k, v in (d.get("bands") or {}).items()} or None
+        return C.line_chart(d["x"], d["series"], bands=bands, y_label=d.get("y_label", ""), title=block.title)
+    if kind == "bar":
+        return C.bar_chart(d["labels"], d["values"], title=block.title, value_fmt=value_fmt)
+    if kind == "stacked_bar":
+        return C.stacked_bar_chart(d["labels"], d["series"], line=d.get("line"), title=block.title)
+    if kind == "histogram":
+        labels = [C._fmt(e) for e in d["edges"][:-1]]
+        return C.stacked_bar_chart(labels, {block.title or "count": [float(c) for c in d["counts"]]}, title=block.title)
+    if kind == "interval_bar":
+        return C.interval_bar_chart(d["labels"], d["values"], d.get("lows"), d.get("highs"), title=block.title,
+                                    marks=d.get("marks"), value_fmt=value_fmt)
+    if kind == "quadrant":
+        return C.quadrant_chart(d["labels"], d["x"], d["y"], x_cut=d["x_cut"], y_cut=d["y_cut"],
+                                quadrant_names=d.get("quadrant_names"), x_label=d.get("x_label", ""),
+                                y_label=d.get("y_label", ""), title=block.title)
+    if kind == "path":
+        return C.path_diagram([tuple(n) for n in d["nodes"]], [tuple(e) for e in d["edges"]], title=block.title)
+    if kind == "step":
+        curves = {k: tuple(v) for k, v in d["curves"].items()}
+        bands = {k: tuple(v) for k, v in (d.get("bands") or {}).items()} or None
+        return C.step_chart(curves, bands=bands, x_label=d.get("x_label", ""), y_label=d.get("y_label", ""),
+                            y_max=d.get("y_max", 1.0), marks=d.get("marks"), title=block.title)
+    if kind == "stacked_area":
+        return C.stacked_area_chart(d["x"], d["series"], share=d.get("share", False), title=block.title)
+    raise ValueError(f"chart {kind!r} is not a known chart type")
+
+
+def render_view(view: View, lang: str, t) -> str:
+    parts = [f'<div class="warn">{escape(w.message)}</div>' for w in view.warnings]
+    parts += [f'<div class="warn">{escape(t("step_skipped", step=s["step"], reason=s["reason"]))}</div>'
+              for s in view.skipped]
+    parts += [render_block(b, lang) for b in view.blocks]
+    return "".join(parts)
+
+
+def build_report(session, out: str | Path, views: list[View] | None = None) -> Path:
+    """Render every view of the session's store (or ``views``) into one HTML file at ``out``."""
+    views = build_views(session) if views is None else views
+    html = render_html(session, views)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
+
+
+def render_html(session, views: list[View]) -> str:
+    t = session.t
+    env = Environment(loader=PackageLoader("cxvalue", "interfaces/report/templates"),
+                      autoescape=select_autoescape(["html", "j2"]))
+    sections = [{"id": v.id, "title": v.title, "html": render_view(v, session.lang, t)} for v in views]
+    as_of = t("as_of_note", as_of=session.as_of) if session.as_of else ""
+    return env.get_template("report.html.j2").render(
+        lang=session.lang, t=t, sections=sections, as_of=as_of,
+        generated=t("generated_at", when=datetime.now().strftime("%Y-%m-%d %H:%M"), store=describe(session.con)))
+
+
+def views_json(session, views: list[View] | None = None) -> dict:
+    """Every view as one JSON-ready document."""
+    views = build_views(session) if views is None else views
+    return {"as_of": str(session.as_of) if session.as_of else None, "as_of_source": session.as_of_source,
+            "lang": session.lang, "store": describe(session.con), "views": [v.to_dict() for v in views]}
+
+
+def write_views_json(session, out: str | Path, views: list[View] | None = None) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(views_json(session, views), ensure_ascii=False, indent=2), encoding="utf-8")
+    return out

@@ -1,0 +1,113 @@
+"""Customer value view (B1–B8): CLV totals and distribution, the fitted models' parameters
+with intervals, the model check on a holdout, the value matrix and value multiplication.
+It reads the result tables written by the ``customer value`` step."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...store import read_result
+from . import Chart, Column, Kpi, Kpis, Table, Text, View, records, step_notes, view
+
+STEP = "customer value"
+TIERS = ("platinum", "gold", "iron", "lead")
+
+
+@view("value", 30)
+def build(session) -> View | None:
+    con, t, cur = session.con, session.t, session.currency
+    cv = read_result(con, "customer_value")
+    if cv is None or len(cv) == 0:
+        return None
+    v = View("value", t("customer_value"))
+    months = int(session.settings.get("clv_horizon_months") or 12)
+    params = read_result(con, "clv_parameters")
+    kp = Kpis("customer-value", t("customer_value"), warnings=step_notes(session, STEP), items=[
+        Kpi("customers", t("kpi_customers"), int(len(cv)), "int"),
+        Kpi("total_clv", t("kpi_total_clv"), float(cv.clv.sum()), "money", cur),
+        Kpi("mean_clv", t("kpi_mean_clv"), float(cv.clv.mean()), "money", cur),
+        Kpi("mean_p_alive", t("kpi_p_alive"), float(cv.p_alive.mean()), "float2")])
+    v.blocks.append(kp)
+    if params is not None and len(params):
+        p0 = params.iloc[0]
+        kp.items.append(Kpi("margin", t("kpi_margin"), float(p0.margin), "pct"))
+        v.blocks.append(Text("value-note", text=t("value_note", as_of=p0.as_of, d=float(p0.discount_rate))))
+    clip = cv.clv.clip(upper=cv.clv.quantile(0.99)).to_numpy(dtype=float)
+    clip = clip[np.isfinite(clip)]
+    if clip.size:
+        counts, edges = np.histogram(clip, bins=24)
+        v.blocks.append(Chart("clv-distribution", t("clv_distribution", months=months, currency=cur),
+                              chart="histogram", value_format="money",
+                              data={"edges": edges.tolist(), "counts": counts.tolist()}))
+    if params is not None and len(params):
+        v.blocks.append(_parameters(t, params))
+    track = read_result(con, "clv_tracking")
+    if track is not None and len(track):
+        cut = str(track.calibration_end.iloc[0])[:10]
+        v.blocks.append(Chart("clv-tracking", t("clv_tracking", cut=cut), chart="line", value_format="number",
+                              data={"x": [str(d)[:10] for d in track.date],
+                                    "series": {t("actual"): track.actual_cumulative.astype(float).tolist(),
+                                               t("predicted"): track.expected_cumulative.astype(float).tolist()}}))
+    hold = read_result(con, "clv_holdout")
+    if hold is not None and len(hold):
+        v.blocks.append(Table("clv-holdout", t("clv_holdout_table"),
+                              columns=[Column(c, c, "text" if i == 0 else "number") for i, c in enumerate(hold.columns)],
+                              rows=records(hold)))
+    m = read_result(con, "value_matrix")
+    if m is not None and len(m):
+        v.blocks += _matrix(t, m)
+    s = read_result(con, "value_multiplication_summary")
+    if s is not None and len(s):
+        v.blocks += _multiplication(t, s)
+    return v
+
+
+def _parameters(t, params) -> Table:
+    se = "std_error" if "std_error" in params.columns else "se"
+    lo = "ci_low" if "ci_low" in params.columns else "lower_95"
+    hi = "ci_high" if "ci_high" in params.columns else "upper_95"
+    ll = params.groupby("model", sort=False).loglik.first()
+    return Table("clv-parameters", t("clv_parameters"), columns=[
+        Column("model", t("model")), Column("parameter", t("parameter")), Column("estimate", t("estimate"), "float3"),
+        Column("std_error", t("std_error"), "float3"), Column("ci_low", t("ci_low"), "float3"),
+        Column("ci_high", t("ci_high"), "float3")],
+        rows=[{"model": r["model"], "parameter": r["parameter"], "estimate": r["estimate"], "std_error": r[se],
+               "ci_low": r[lo], "ci_high": r[hi]} for r in records(params)],
+        note=", ".join(f"{mdl}: log-likelihood {val:,.2f}" for mdl, val in ll.items()))
+
+
+def _matrix(t, m) -> list:
+    by = m.set_index("value_tier")
+    cells = []
+    for tier in TIERS:
+        if tier in by.index:
+            r = by.loc[tier]
+            cells.append({"value_tier": tier, "label": t("tier_" + tier), "customers": int(r.customers),
+                          "customer_share": float(r.customer_share), "strategy": r.strategy,
+                          "strategy_label": t("strategy_" + r.strategy)})
+    grid = Table("value-matrix-grid", t("value_matrix"), columns=[
+        Column("current", t("current_value")), Column("potential", t("potential_value")),
+        Column("label", t("value_tier")), Column("customers", t("kpi_customers"), "int"),
+        Column("customer_share", t("share"), "pct"), Column("strategy_label", t("strategy"))],
+        rows=[{"current": t("high") if c["value_tier"] in ("platinum", "iron") else t("low"),
+               "potential": t("high") if c["value_tier"] in ("platinum", "gold") else t("low"), **c} for c in cells])
+    table = Table("value-matrix", t("value_matrix"), columns=[
+        Column("label", t("value_tier")), Column("customers", t("kpi_customers"), "int"),
+        Column("customer_share", t("share"), "pct1"), Column("current_value", t("current_value"), "money"),
+        Column("current_value_share", t("share"), "pct1"), Column("potential_value", t("potential_value"), "money"),
+        Column("potential_value_share", t("share"), "pct1"), Column("strategy_label", t("strategy"))],
+        rows=[{**r, "label": t("tier_" + r["value_tier"]), "strategy_label": t("strategy_" + r["strategy"])}
+              for r in records(m)])
+    return [grid, table]
+
+
+def _multiplication(t, s) -> list:
+    comps = ("base_revenue", "upbuying_revenue", "crossbuying_revenue", "referral_revenue")
+    chart = Chart("value-multiplication", t("value_multiplication"), chart="stacked_bar", value_format="money",
+                  data={"labels": [str(int(y)) for y in s.relationship_year],
+                        "series": {t(c): s[c].astype(float).tolist() for c in comps},
+                        "line": {t("cost_per_customer"): s.cost_per_customer.astype(float).tolist()}})
+    cols = ["relationship_year", "customers", *comps, "cost_per_customer", "profit", "cumulative_profit"]
+    table = Table("value-multiplication-table", "", columns=[
+        Column(c, t(c) if c != "customers" else t("kpi_customers"), "int" if i < 2 else "money")
+        for i, c in enumerate(cols)], rows=records(s, cols))
+    return [chart, table]

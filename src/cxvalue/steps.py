@@ -1,0 +1,248 @@
+"""The analysis run: declared steps, ordered by the tables they need and write.
+
+Each domain declares its steps in ``cxvalue.<domain>.pipeline`` with :func:`register`::
+
+    register(Step("customer value", needs=("transactions",), writes=("customer_value", ...),
+                  run=run_value, domain="value"))
+
+``run(session)`` receives the resolved session (``.con``, ``.settings``, ``.as_of``) and
+returns a :class:`StepResult` (frames named after declared result tables, and a short
+summary of numbers) or raises :class:`StepSkipped` / :class:`~cxvalue.errors.CxValueError`
+with the reason. :func:`run_steps` orders the steps by their dependencies, skips a step
+whose input tables are missing (saying which), writes each step's tables, records every
+typed warning it raised, and appends one row per step to the ``run_log`` ledger, which the
+views read to show why an analysis is missing. No terminal UI here: callers pass a
+``progress`` callback.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from .errors import CxValueError, CxValueWarning
+
+DOMAINS = ("value", "voice", "perception", "loyalty", "churn", "lifecycle")
+
+Need = str | tuple[str, ...]   # a table name, or a tuple of names of which any one suffices
+
+
+class StepSkipped(CxValueError):
+    """A step cannot run on this store; the message says why (shown to the user)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One analysis of the run: ``needs`` tables (a tuple entry = any one of them), ``writes``
+    declared result tables, ``run(session) -> StepResult``."""
+    name: str
+    run: Callable[[Any], "StepResult"]
+    needs: tuple[Need, ...] = ()
+    writes: tuple[str, ...] = ()
+    domain: str = ""
+    doc: str = ""
+    uses: tuple[str, ...] = ()      # optional inputs: read when present, so run after their writers
+
+
+@dataclass
+class StepResult:
+    tables: dict = field(default_factory=dict)        # name -> pandas DataFrame
+    summary: dict = field(default_factory=dict)       # name -> number or short text
+
+
+@dataclass
+class StepOutcome:
+    step: str
+    domain: str
+    status: str                  # ok | skipped | failed
+    reason: str = ""
+    warnings: list = field(default_factory=list)      # [{"category": ..., "message": ...}]
+    tables: dict = field(default_factory=dict)        # written table -> rows
+    summary: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"step": self.step, "domain": self.domain, "status": self.status, "reason": self.reason,
+                "warnings": self.warnings, "tables": self.tables, "summary": self.summary,
+                "seconds": round(self.seconds, 3)}
+
+
+STEPS: dict[str, Step] = {}
+
+
+def register(step: Step) -> Step:
+    """Add ``step`` to the run (its name must be new)."""
+    if step.name in STEPS and STEPS[step.name] is not step:
+        raise ValueError(f"step {step.name!r} is declared twice")
+    STEPS[step.name] = step
+    return step
+
+
+def import_steps() -> dict[str, Step]:
+    """Import every domain's ``pipeline`` module (each registers its steps) and return the steps."""
+    for d in DOMAINS:
+        importlib.import_module(f"cxvalue.{d}.pipeline")
+    return STEPS
+
+
+def ordered(steps: dict[str, Step] | None = None) -> list[Step]:
+    """The steps in dependency order (a step after every step writing a table it needs);
+    declaration order breaks ties. A cycle is an error naming the steps."""
+    steps = import_steps() if steps is None else steps
+    writer = {t: s.name for s in steps.values() for t in s.writes}
+    deps = {s.name: {writer[t] for need in (*s.needs, *s.uses) for t in _names(need)
+                     if t in writer and writer[t] != s.name}
+            for s in steps.values()}
+    out, done = [], set()
+    pending = list(steps)
+    while pending:
+        n = next((n for n in pending if deps[n] <= done), None)
+        if n is None:
+            raise CxValueError(f"the steps {', '.join(pending)} depend on each other in a cycle")
+        out.append(steps[n])
+        done.add(n)
+        pending.remove(n)
+    return out
+
+
+def _names(need: Need) -> tuple[str, ...]:
+    return (need,) if isinstance(need, str) else tuple(need)
+
+
+def select(only=None, steps: dict[str, Step] | None = None) -> list[Step]:
+    """The ordered steps named in ``only`` (all when empty); an unknown name is an error."""
+    all_steps = ordered(steps)
+    if not only:
+        return all_steps
+    names = {s.name for s in all_steps}
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise CxValueError(f"unknown step {', '.join(map(repr, unknown))}: expected one of "
+                           f"{', '.join(s.name for s in all_steps)}")
+    return [s for s in all_steps if s.name in set(only)]
+
+
+def run_steps(session, *, only=None, progress: Callable[[str, int, int], None] | None = None) -> list[StepOutcome]:
+    """Run the steps (all, or ``only`` these plus the upstream steps whose output is missing)
+    on ``session``'s store; write their tables; record each outcome in ``run_log``."""
+    from .store import append_ledger, has_table, write_result
+    all_steps = ordered()
+    chosen = select(only)
+    if only:
+        chosen = _with_missing_upstream(session.con, chosen, all_steps)
+    run_id = uuid.uuid4().hex[:12]
+    _ = session.as_of  # fix the analysis date (and put it in session.settings) before any step
+    outcomes: list[StepOutcome] = []
+    produced: set[str] = set()
+    for i, step in enumerate(chosen):
+        if progress:
+            progress(step.name, i, len(chosen))
+        t0 = time.perf_counter()
+        missing = [need for need in step.needs
+                   if not any(has_table(session.con, n) or n in produced for n in _names(need))]
+        if missing:
+            outcomes.append(StepOutcome(step.name, step.domain, "skipped", _missing_reason(missing, all_steps)))
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CxValueWarning)
+            try:
+                res = step.run(session)
+            except CxValueError as exc:
+                outcomes.append(StepOutcome(step.name, step.domain, "skipped", str(exc),
+                                            _typed(caught), seconds=time.perf_counter() - t0))
+                continue
+        res = res or StepResult()
+        written = {}
+        for name, frame in res.tables.items():
+            if name not in step.writes:
+                raise CxValueError(f"step {step.name!r} wrote {name!r}, which it does not declare in writes=")
+            write_result(session.con, name, frame)
+            written[name] = int(len(frame))
+            produced.add(name)
+        outcomes.append(StepOutcome(step.name, step.domain, "ok", "", _typed(caught), written,
+                                    _plain(res.summary), time.perf_counter() - t0))
+    if progress:
+        progress("", len(chosen), len(chosen))
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    import pandas as pd
+    log = pd.DataFrame([{"run_id": run_id, "at": now, "as_of": str(session.as_of) if session.as_of else None,
+                         "step": o.step, "domain": o.domain, "status": o.status, "reason": o.reason,
+                         "warnings": json.dumps(o.warnings, ensure_ascii=False),
+                         "tables": json.dumps(o.tables), "summary": json.dumps(o.summary, ensure_ascii=False),
+                         "seconds": float(o.seconds)} for o in outcomes])
+    if len(log):
+        append_ledger(session.con, "run_log", log)
+    return outcomes
+
+
+def _with_missing_upstream(con, chosen: list[Step], all_steps: list[Step]) -> list[Step]:
+    from .store import has_table
+    writer = {t: s for s in all_steps for t in s.writes}
+    names = {s.name for s in chosen}
+    stack = list(chosen)
+    while stack:
+        s = stack.pop()
+        for need in s.needs:
+            ns = _names(need)
+            if any(has_table(con, n) for n in ns):
+                continue
+            up = next((writer[n] for n in ns if n in writer), None)
+            if up is not None and up.name not in names:
+                names.add(up.name)
+                stack.append(up)
+    return [s for s in all_steps if s.name in names]
+
+
+def _missing_reason(missing, all_steps) -> str:
+    writer = {t: s.name for s in all_steps for t in s.writes}
+    parts = []
+    for need in missing:
+        ns = _names(need)
+        made = [n for n in ns if n in writer]
+        if made:
+            parts.append(f"needs {' or '.join(ns)} (written by step {writer[made[0]]!r}, which did not write it)")
+        else:
+            parts.append(f"needs table {' or '.join(ns)}: load it with `cxvalue load {ns[0]} FILE`")
+    return "; ".join(parts)
+
+
+def _typed(caught) -> list[dict]:
+    out, seen = [], set()
+    for w in caught:
+        if not issubclass(w.category, CxValueWarning):
+            continue
+        key = (w.category.__name__, str(w.message))
+        if key not in seen:
+            seen.add(key)
+            out.append({"category": key[0], "message": key[1]})
+    return out
+
+
+def _plain(d: dict) -> dict:
+    out = {}
+    for k, v in (d or {}).items():
+        if hasattr(v, "item"):
+            v = v.item()
+        out[k] = v if isinstance(v, (int, float, str, bool)) or v is None else str(v)
+    return out
+
+
+def last_outcomes(con) -> dict[str, dict]:
+    """The latest logged outcome of every step (from ``run_log``): step -> row dict with
+    ``status``, ``reason``, ``warnings`` (list), ``summary`` (dict), ``at``, ``as_of``."""
+    from .store import has_table
+    if not has_table(con, "run_log"):
+        return {}
+    log = con.table("run_log").to_pandas().sort_values("at")
+    out = {}
+    for r in log.to_dict("records"):
+        r["warnings"] = json.loads(r["warnings"] or "[]")
+        r["summary"] = json.loads(r["summary"] or "{}")
+        r["tables"] = json.loads(r["tables"] or "{}")
+        out[r["step"]] = r
+    return out
