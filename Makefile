@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 DEMO_CUSTOMERS ?= 20000
 
-.PHONY: demo test install install-dev clean bench
+.PHONY: demo test lint install install-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,11 @@ demo: install
 	$(BIN)/cxvalue demo --customers $(DEMO_CUSTOMERS) --store demo/cxvalue.duckdb --report demo/cxvalue-report.html
 
 test: install-dev
+	$(BIN)/ruff check src tests benchmarks
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
+
+lint: install-dev
+	$(BIN)/ruff check src tests benchmarks
 
 bench: install-dev
 	@echo "see benchmarks/README.md"

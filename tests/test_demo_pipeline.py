@@ -1,20 +1,41 @@
-"""`cxvalue demo`: generate, load, analyse and report end to end (small size)."""
+"""`cxvalue demo`: generate, load, run every step and report, end to end (small size, in-process),
+then `cxvalue report --json`: every view and block of the JSON is in both HTML reports."""
 from __future__ import annotations
 
-import subprocess
-import sys
+import json
+
+from cli_runner import cx
+
+VIEWS = ("overview", "value", "voice", "perception", "loyalty", "churn", "lifecycle")
+VALUE_BLOCKS = ("customer-value", "clv-distribution", "clv-parameters", "clv-fit", "value-matrix-grid", "value-matrix",
+                "value-multiplication", "value-multiplication-table")
 
 
 def test_demo_end_to_end(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "cxvalue", "demo", "--customers", "2000", "--seed", "5", "--data",
-                        tmp_path / "data", "--store", tmp_path / "demo.duckdb", "--report", tmp_path / "report.html"],
-                       capture_output=True, text=True, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+    store = tmp_path / "demo.duckdb"
+    r = cx("demo", "--customers", "2000", "--seed", "5", "--data", tmp_path / "data", "--store", store,
+           "--report", tmp_path / "report.html")
     assert r.returncode == 0, r.stderr + r.stdout
     assert "report.html" in r.stdout.replace("\n", "")
+    assert "skipped" not in r.stdout  # the demo company has every table: no step is skipped
     en = (tmp_path / "report.html").read_text(encoding="utf-8")
     zh = (tmp_path / "report.zh.html").read_text(encoding="utf-8")
-    for section in ('id="overview"', 'id="load-quality"', 'id="customer-value"', 'id="value-matrix"',
-                    'id="value-multiplication"'):
-        assert section in en and section in zh
-    assert "客户价值矩阵" in zh and "Value matrix" in en
+    r = cx("report", "--store", store, "--out", tmp_path / "again.html", "--json", tmp_path / "views.json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "views.json").read_text(encoding="utf-8"))
+    assert doc["as_of"] == "2025-12-31" and doc["as_of_source"] == "store"
+    views = {v["id"]: v for v in doc["views"]}
+    assert tuple(views) == VIEWS
+    for v in views.values():
+        assert v["blocks"], v["id"]
+        assert v["skipped"] == [], (v["id"], v["skipped"])
+        assert f'id="{v["id"]}"' in en and f'id="{v["id"]}"' in zh
+        for b in v["blocks"]:
+            assert f'id="{b["id"]}"' in en and f'id="{b["id"]}"' in zh, (v["id"], b["id"])
+    ids = [b["id"] for v in views.values() for b in v["blocks"]]
+    assert len(ids) == len(set(ids)), "block ids are unique in the report"
+    assert tuple(b["id"] for b in views["value"]["blocks"])[:len(VALUE_BLOCKS)] == VALUE_BLOCKS
+    kpis = {k["key"]: k["value"] for k in views["value"]["blocks"][0]["items"]}
+    assert kpis["customers"] == 2000 and isinstance(kpis["total_clv"], float) and 0 < kpis["mean_p_alive"] < 1
+    assert "客户价值矩阵" in zh and "Value matrix" in en and "分析日期 2025-12-31" in zh
     assert "<script src" not in en and "https://" not in en

@@ -106,9 +106,9 @@ class Estimator:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(...) before using it")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def _check_fitted(self) -> None:
-        """Raise NotFittedError unless ``fit`` has run."""
-        check_is_fitted(self)
+    def _check_fitted(self, *attributes: str) -> None:
+        """Raise NotFittedError unless ``fit`` has run (has set ``attributes``, when named)."""
+        check_is_fitted(self, attributes or None)
 
     # ------------------------------------------------------------------ confidence
     def _confidence(self) -> float:

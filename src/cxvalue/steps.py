@@ -127,12 +127,14 @@ def select(only=None, steps: dict[str, Step] | None = None) -> list[Step]:
     return [s for s in all_steps if s.name in set(only)]
 
 
-def run_steps(session, *, only=None, progress: Callable[[str, int, int], None] | None = None) -> list[StepOutcome]:
+def run_steps(session, *, only=None, progress: Callable[[str, int, int], None] | None = None,
+              steps: dict[str, Step] | None = None) -> list[StepOutcome]:
     """Run the steps (all, or ``only`` these plus the upstream steps whose output is missing)
-    on ``session``'s store; write their tables; record each outcome in ``run_log``."""
+    on ``session``'s store; write their tables; record each outcome in ``run_log``.
+    ``steps``: another set of steps than the registered ones (tests)."""
     from .store import append_ledger, has_table, write_result
-    all_steps = ordered()
-    chosen = select(only)
+    all_steps = ordered(steps)
+    chosen = select(only, steps)
     if only:
         chosen = _with_missing_upstream(session.con, chosen, all_steps)
     run_id = uuid.uuid4().hex[:12]
@@ -176,6 +178,8 @@ def run_steps(session, *, only=None, progress: Callable[[str, int, int], None] |
                          "tables": json.dumps(o.tables), "summary": json.dumps(o.summary, ensure_ascii=False),
                          "seconds": float(o.seconds)} for o in outcomes])
     if len(log):
+        text = ["run_id", "as_of", "step", "domain", "status", "reason", "warnings", "tables", "summary"]
+        log[text] = log[text].astype("string")  # typed even when all missing (an empty store has no as-of date)
         append_ledger(session.con, "run_log", log)
     return outcomes
 

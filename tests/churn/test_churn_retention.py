@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxvalue.churn import (DEFAULT_PLAYBOOK, export_retention, load_playbook, owner_concentration, retention_list,
-                           value_tiers)
+from cxvalue.churn import DEFAULT_PLAYBOOK, export_retention, load_playbook, owner_concentration, retention_list
 from cxvalue.errors import CxValueError
+from cxvalue.value.segments import value_tiers
 
 
 @pytest.fixture()

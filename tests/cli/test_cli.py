@@ -62,3 +62,55 @@ def test_help_and_settings():
 def test_usage_error_exits_2_without_traceback():
     r = cx("load", "--no-such-flag")
     assert r.returncode == 2 and "Traceback" not in r.stderr and "No such option" in r.stderr
+
+
+def test_run_on_own_store_skips_with_reasons_and_logs(files):
+    """`cxvalue run` on a store with only transactions: value-type steps run, survey steps are
+    skipped with the table they need; the run_log ledger grows by one row per step and run."""
+    import duckdb
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    n = 400
+    tx = pd.DataFrame({"customer_id": [f"c{i % 120}" for i in range(n)],
+                       "date": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+                       "amount": rng.gamma(2, 30, n).round(2)})
+    tx.to_csv(files / "orders.csv", index=False)
+    store = files / "own.duckdb"
+    assert cx("load", "transactions", files / "orders.csv", "--store", store).returncode == 0
+    r = cx("run", "--store", store, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["as_of"] == str(tx.date.max().date())
+    steps = {s["step"]: s for s in out["steps"]}
+    assert steps["customer value"]["status"] == "ok" and steps["customer value"]["tables"]["customer_value"] == 120
+    assert steps["nps"]["status"] == "skipped"
+    assert steps["nps"]["reason"] == "needs table responses: load it with `cxvalue load responses FILE`"
+    assert steps["retention"]["status"] in ("ok", "skipped")
+    r = cx("run", "--store", store, "--only", "lifecycle", "--json")
+    assert [s["step"] for s in json.loads(r.stdout)["steps"]] == ["lifecycle"]
+    con = duckdb.connect(str(store), read_only=True)
+    log = con.execute("select run_id, step, status from run_log").df()
+    con.close()
+    assert log.run_id.nunique() == 2 and len(log) == len(steps) + 1
+    # the report says why a domain is missing
+    html = files / "own.html"
+    jf = files / "own.json"
+    assert cx("report", "--store", store, "--out", html, "--json", jf).returncode == 0
+    views = {v["id"]: v for v in json.loads(jf.read_text(encoding="utf-8"))["views"]}
+    assert {"overview", "value", "voice"} <= set(views)
+    assert views["voice"]["blocks"] == [] and views["voice"]["skipped"][0]["step"] == "nps"
+    assert "needs table responses" in html.read_text(encoding="utf-8")
+    r = cx("run", "--store", store, "--only", "nosuch")
+    assert r.returncode == 1 and "unknown step 'nosuch': expected one of customer value" in r.stderr
+    r = cx("run", "--list")
+    assert r.returncode == 0 and "retention (churn) needs churn_scores" in r.stdout
+
+
+def test_entry_point_smoke_subprocess(files):
+    """The installed entry point (`python -m cxvalue`) in a real process: help and a one-line error."""
+    from cli_runner import cx_subprocess
+    r = cx_subprocess("--help")
+    assert r.returncode == 0 and "run" in r.stdout and "demo" in r.stdout
+    r = cx_subprocess("load", "transactions", files / "bad.csv", "--store", files / "s.duckdb")
+    assert r.returncode == 1 and r.stderr.startswith("error: bad.csv: missing required column 'date'")

@@ -13,8 +13,8 @@ from cxvalue.datasets import demo
 from cxvalue.errors import CxValueError, NotFittedError, SmallSampleWarning
 from cxvalue.perception.cem import cem_summary
 from cxvalue.perception.drivers import KeyDriverAnalysis
-from cxvalue.perception.experience_value import (ExperienceValue, assign_groups, customer_values, experience_roi,
-                                                 followup_frame, value_sentence, value_tiers)
+from cxvalue.perception.experience_value import ExperienceValue, assign_groups, followup_frame, value_sentence
+from cxvalue.perception.roi import experience_roi
 from cxvalue.store import connect
 
 _spec = importlib.util.spec_from_file_location("cx_tiny_data", Path(__file__).parents[1] / "loyalty" / "tiny_data.py")
@@ -88,7 +88,11 @@ def test_experience_value_on_a_frame_point_estimates_and_intervals():
     assert not np.allclose(other["ci_low"], ev.comparison_["ci_low"])
     g = ev.table()
     assert set(g["group"]) == {"dissatisfied", "neutral", "satisfied"}
-    assert ev.summary_.set_index("group").loc["satisfied", "purchases"] == pytest.approx(sat.purchases.mean())
+    assert g.set_index(["group", "metric"]).loc[("satisfied", "purchases"), "estimate"] == \
+        pytest.approx(sat.purchases.mean())
+    s = ev.summary_.set_index("metric")
+    assert list(ev.summary_.columns[:7]) == ["segment", "metric", "estimate", "std_error", "ci_low", "ci_high", "p"]
+    assert s.loc["spend", "estimate"] == c.loc["spend", "estimate"] and s.loc["spend", "std_error"] > 0
 
 
 def test_sentence_en_and_zh():
@@ -123,17 +127,6 @@ def test_errors_and_contract():
         assert ev.fit(con) is ev
 
 
-def test_value_tiers_and_customer_values():
-    v = pd.DataFrame({"value": np.arange(10, 0, -1, dtype=float)}, index=list("abcdefghij"))
-    assert value_tiers(v).tolist() == ["high"] * 2 + ["medium"] * 3 + ["low"] * 5
-    con = tiny_data.make_store()
-    cv = customer_values(con)
-    assert cv.attrs["source"] == "spend_12m"
-    # last 365 days up to 2024-12-31: c1 80, c3 30, c4 300 + 100, c2 nothing
-    assert cv["value"].to_dict() == {"c1": 80.0, "c2": 0.0, "c3": 30.0, "c4": 400.0}
-    con.create_table("customer_value", pd.DataFrame({"customer_id": ["c1", "c2"], "clv": [5.0, 7.0]}))
-    cv = customer_values(con)
-    assert cv.attrs["source"] == "clv" and cv["value"].to_dict() == {"c1": 5.0, "c2": 7.0}
 
 
 def test_experience_roi_exact_on_a_frame():

@@ -9,6 +9,12 @@ import pytest
 from cli_runner import cx
 
 
+def block(view: dict, id: str) -> dict:
+    return next(b for b in view["blocks"] if b["id"] == id)
+
+
+def params_of(view: dict, model: str) -> dict:
+    return {r["parameter"]: r for r in block(view, "clv-parameters")["rows"] if r["model"] == model}
 
 
 def test_clv_on_plain_csv_reproduces_fader_hardie_lee(shared_data, tmp_path):
@@ -20,15 +26,19 @@ def test_clv_on_plain_csv_reproduces_fader_hardie_lee(shared_data, tmp_path):
     r = cx("clv", csv, "--calibration-end", "1997-09-30", "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    p = {k: v["estimate"] for k, v in out["parameters"]["bgnbd"]["parameters"].items()}
+    assert out["id"] == "clv" and [b["id"] for b in out["blocks"]] == ["clv-kpis", "clv-parameters", "clv-fit", "clv-top"]
+    bg = params_of(out, "bgnbd")
+    p = {k: v["estimate"] for k, v in bg.items()}
     # Fader, Hardie & Lee (2005): r = 0.2426, alpha = 4.4136, a = 0.7929, b = 2.4259; LL -9582.43
     assert p == pytest.approx({"r": 0.2426, "alpha": 4.4136, "a": 0.7929, "b": 2.4259}, rel=2e-4)
-    assert out["parameters"]["bgnbd"]["loglik"] == pytest.approx(-9582.43, abs=0.01)
-    assert out["customers"] == 2357
-    lo, hi = out["parameters"]["bgnbd"]["parameters"]["r"]["ci_low"], out["parameters"]["bgnbd"]["parameters"]["r"]["ci_high"]
-    assert lo < 0.2426 < hi
+    fit = {r["model"]: r for r in block(out, "clv-fit")["rows"]}
+    assert fit["bgnbd"]["loglik"] == pytest.approx(-9582.43, abs=0.01)
+    assert out["meta"]["customers"] == 2357
+    kpis = {k["key"]: k["value"] for k in block(out, "clv-kpis")["items"]}
+    assert kpis["customers"] == 2357 and isinstance(kpis["total_clv"], float)  # numbers, not "20,000"
+    assert bg["r"]["ci_low"] < 0.2426 < bg["r"]["ci_high"]
     r = cx("clv", csv, "--model", "paretonbd", "--calibration-end", "1997-09-30", "--json")
-    p = {k: v["estimate"] for k, v in json.loads(r.stdout)["parameters"]["paretonbd"]["parameters"].items()}
+    p = {k: v["estimate"] for k, v in params_of(json.loads(r.stdout), "paretonbd").items()}
     assert p == pytest.approx({"r": 0.5533, "alpha": 10.576, "s": 0.6062, "beta": 11.672}, rel=1e-3)
 
 
@@ -37,7 +47,7 @@ def test_clv_errors_are_one_line(tmp_path):
     r = cx("clv", tmp_path / "t.csv")
     assert r.returncode == 1 and r.stderr.startswith("error: only 1 customers") and "Traceback" not in r.stderr
     r = cx("clv", tmp_path / "t.csv", "--model", "xyz")
-    assert r.returncode == 1 and "--model 'xyz' is not valid: expected one of bgnbd, mbgnbd, paretonbd" in r.stderr
+    assert r.returncode == 1 and "--model='xyz' is not valid: expected one of 'bgnbd', 'mbgnbd', 'paretonbd'" in r.stderr
 
 
 def test_value_command_on_demo_store(tmp_path):
@@ -48,7 +58,8 @@ def test_value_command_on_demo_store(tmp_path):
     r = cx("value", "--store", store, "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    tiers = {row["value_tier"]: row for row in out["value_matrix"]}
+    assert out["id"] == "value" and out["as_of"] == "2025-12-31"
+    tiers = {row["value_tier"]: row for row in block(out, "value-matrix")["rows"]}
     assert set(tiers) == {"platinum", "gold", "iron", "lead"}
     assert sum(t["customers"] for t in tiers.values()) == 3000
     import duckdb

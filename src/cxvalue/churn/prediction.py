@@ -20,10 +20,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import CxValueError, check_is_fitted, one_of
+from ..errors import CxValueError, one_of
+from ..estimator import Estimator, summary_table
 from .evaluation import classification_metrics
 
 CALIBRATIONS = ("sigmoid", "isotonic", "none")
+#: the cross-validated metrics in ``ChurnModel.summary_``
+SUMMARY_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss")
 
 #: feature name pattern → reason family (first match wins); the playbook keys actions by family
 REASON_FAMILIES = (
@@ -49,7 +52,7 @@ def reason_family(feature: str) -> str:
     return "other"
 
 
-class ChurnModel:
+class ChurnModel(Estimator):
     """LightGBM churn classifier with calibrated probabilities and SHAP reasons.
 
     Parameters are LightGBM's (``num_boost_round``, ``learning_rate``, ``num_leaves``,
@@ -57,16 +60,20 @@ class ChurnModel:
     ("sigmoid", "isotonic" or "none"), ``cv`` (folds for the out-of-fold scores; None
     skips them and the calibration), ``early_stopping_rounds`` (an inner 10% split of each
     training set picks the number of rounds), ``exclude`` (columns never used),
-    ``n_jobs`` (threads) and ``random_state``.
+    ``n_jobs`` (threads), ``random_state`` and ``confidence`` (level of the intervals).
 
     Learned: ``booster_``, ``feature_names_in_``, ``categories_``, ``calibrator_``,
-    ``cv_results_`` (per fold), ``oof_`` (out-of-fold probabilities), ``importance_``.
+    ``cv_results_`` (per fold), ``oof_`` (out-of-fold probabilities), ``importance_``,
+    ``summary_`` (parameter = roc_auc, pr_auc, brier, log_loss: the mean over the ``cv``
+    folds as estimate, std_error = fold SD / √folds, ci_low / ci_high a t interval; no
+    rows when ``cv`` is None).
     """
 
     def __init__(self, *, num_boost_round: int = 100, learning_rate: float = 0.1, num_leaves: int = 7,
                  min_child_samples: int = 50, feature_fraction: float = 0.8, lambda_l2: float = 1.0,
                  calibration: str = "sigmoid", cv: int | None = 5, early_stopping_rounds: int | None = None,
-                 exclude: tuple[str, ...] | list[str] = (), n_jobs: int = 1, random_state: int = 0):
+                 exclude: tuple[str, ...] | list[str] = (), n_jobs: int = 1, random_state: int = 0,
+                 confidence: float = 0.95):
         self.num_boost_round = num_boost_round
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
@@ -79,14 +86,7 @@ class ChurnModel:
         self.exclude = exclude
         self.n_jobs = n_jobs
         self.random_state = random_state
-
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in ("num_boost_round", "learning_rate", "num_leaves", "min_child_samples",
-                                              "feature_fraction", "lambda_l2", "calibration", "cv",
-                                              "early_stopping_rounds", "exclude", "n_jobs", "random_state")}
-
-    def __repr__(self) -> str:
-        return f"ChurnModel(num_boost_round={self.num_boost_round}, calibration={self.calibration!r}, cv={self.cv})"
+        self.confidence = confidence
 
     # -- data preparation ------------------------------------------------------------------
     def _params(self) -> dict:
@@ -163,6 +163,7 @@ class ChurnModel:
         rows of a group in the same cross-validation fold. Returns ``self``."""
         import lightgbm as lgb
         one_of("calibration", self.calibration, CALIBRATIONS)
+        self._confidence()
         Z = self._prepare(X, fitting=True)
         y = self._target(y, len(Z))
         rounds = []
@@ -197,7 +198,22 @@ class ChurnModel:
             "mean_abs_shap": np.abs(contrib).mean(axis=0), "mean_shap": contrib.mean(axis=0),
             "gain": self.booster_.feature_importance("gain")}).sort_values("mean_abs_shap", ascending=False,
                                                                           ignore_index=True)
+        self.summary_ = self._cv_summary()
         return self
+
+    def _cv_summary(self):
+        """Mean of each metric over the folds with a t interval (empty without cross-validation)."""
+        from scipy import stats
+        if not self.cv:
+            empty = np.array([], dtype=float)
+            return summary_table(empty, empty, empty, empty, leading={"parameter": np.array([], dtype=object)})
+        folds = self.cv_results_[list(SUMMARY_METRICS)]
+        k = len(folds)
+        est = folds.mean().to_numpy()
+        se = folds.std(ddof=1).to_numpy() / np.sqrt(k)
+        half = stats.t.ppf(1 - self._tail(), k - 1) * se
+        return summary_table(est, se, est - half, est + half, leading={"parameter": list(SUMMARY_METRICS)},
+                             extra={"folds": k})
 
     def _folds(self, y: np.ndarray, groups, k: int):
         """Stratified folds; with ``groups`` every group lands in one fold (groups shuffled, then
@@ -234,7 +250,7 @@ class ChurnModel:
 
     def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:
         """Calibrated churn probability per customer: DataFrame with column ``p_churn``."""
-        check_is_fitted(self, ("booster_",))
+        self._check_fitted("booster_")
         Z = self._prepare(X, fitting=False)
         raw = self.booster_.predict(Z, raw_score=True)
         return pd.DataFrame({"p_churn": self._calibrate(raw)}, index=X.index)
@@ -242,7 +258,7 @@ class ChurnModel:
     def predict_contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Exact TreeSHAP contributions (log-odds of the uncalibrated score) per customer and feature,
         plus ``bias``; each row sums to the raw score."""
-        check_is_fitted(self, ("booster_",))
+        self._check_fitted("booster_")
         Z = self._prepare(X, fitting=False)
         c = self.booster_.predict(Z, pred_contrib=True)
         return pd.DataFrame(c, index=X.index, columns=list(self.feature_names_in_) + ["bias"])
@@ -292,7 +308,7 @@ class ChurnModel:
 
     def summary(self) -> dict:
         """Cross-validated metrics (mean over folds) and model size."""
-        check_is_fitted(self, ("booster_",))
+        self._check_fitted("booster_")
         out = {"features": int(len(self.feature_names_in_)), "rounds": int(self.n_rounds_)}
         if getattr(self, "cv_results_", None) is not None:
             m = self.cv_results_.drop(columns="fold").mean()

@@ -1,14 +1,14 @@
 """Retention (concepts.md F4, F5): value at risk and a ranked retention list with the
 recommended action per reason and value tier.
 
-``value_at_risk = p_churn × value``, where ``value`` is the customer's predictive CLV
-(store table ``customer_value``, column ``clv``, written by the value analysis) or, when
-there is none, the historical value: the margin (amount − cost, or revenue when there is no
-cost) of the last 12 months. ``value_source`` says which one was used.
+``value_at_risk = p_churn × value``, where ``value`` comes from
+:func:`cxvalue.value.customer_value.customer_values`: the customer's predictive CLV (store
+table ``customer_value``, column ``clv``, written by the value analysis) or, when there is
+none, the spend (net of returns) of the last 12 months. ``value_source`` says which one was used.
 
-Value tiers: ``high`` for the top ``1 − tiers["high"]`` of customers by value (default the
-top 20%), ``medium`` for the next band (down to the ``tiers["medium"]`` quantile, default
-the median), ``low`` below. The playbook maps (reason family × value tier) to an action;
+Value tiers (:func:`cxvalue.value.segments.value_tiers` of the scored customers' values):
+``high`` above the ``tiers["high"]`` quantile of value (default the top 20%), ``medium``
+above the ``tiers["medium"]`` quantile (default the median), ``low`` otherwise. The playbook maps (reason family × value tier) to an action;
 reason families come from the model's top reason (:func:`cxvalue.churn.prediction.reason_family`).
 A playbook is a dict or a YAML file::
 
@@ -30,12 +30,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CxValueError
-from ..store import has_table
-from .data import as_date, data_end, days
+from ..value.segments import TIER_QUANTILES, VALUE_TIERS, value_tiers
 
-TIERS = ("high", "medium", "low")
+TIERS = VALUE_TIERS
 DEFAULT_PLAYBOOK: dict = {
-    "tiers": {"high": 0.8, "medium": 0.5},
+    "tiers": dict(TIER_QUANTILES),
     "min_value_at_risk": 0.0,
     "actions": {
         "complaint": {"high": "churn_act_escalate_complaint", "medium": "churn_act_resolve_complaint",
@@ -92,32 +91,12 @@ def load_playbook(playbook: dict | str | Path | None = None) -> dict:
     return pb
 
 
-def customer_values(con, *, as_of=None, months: int = 12) -> pd.DataFrame:
-    """Value per customer: ``value`` and ``value_source`` ("clv" from ``customer_value`` when the
-    value analysis has run, else "historical": margin of the last ``months`` months)."""
-    if has_table(con, "customer_value") and "clv" in con.table("customer_value").columns:
-        cv = con.table("customer_value")
-        df = cv.select(cv.customer_id.cast("string").name("customer_id"), cv.clv.cast("float64").name("value")).to_pandas()
-        return df.set_index("customer_id").assign(value_source="clv")
-    if not has_table(con, "transactions"):
-        raise CxValueError("no customer value: run the value analysis (customer_value) or load transactions")
-    import ibis
-    as_of = as_date(as_of, "as_of") if as_of is not None else data_end(con)
-    tx = con.table("transactions")
-    d = tx.date.cast("date")
-    tx = tx.filter((d <= ibis.literal(as_of, type="date")) &
-                   (d > ibis.literal(days(as_of, -round(months * 365.25 / 12)), type="date")))
-    val = tx.amount.cast("float64") - (tx.cost.cast("float64").fill_null(0.0) if "cost" in tx.columns else 0.0)
-    df = tx.group_by(tx.customer_id.cast("string").name("customer_id")).aggregate(value=val.sum()).to_pandas()
-    return df.set_index("customer_id").assign(value_source="historical")
-
-
-def value_tiers(value: pd.Series, tiers: dict | None = None) -> pd.Series:
-    """``high`` / ``medium`` / ``low`` by the value quantiles in ``tiers`` (default 0.8 and 0.5)."""
-    tiers = {**DEFAULT_PLAYBOOK["tiers"], **(tiers or {})}
-    v = value.fillna(0.0)
-    hi, mid = v.quantile(tiers["high"]), v.quantile(tiers["medium"])
-    return pd.Series(np.where(v >= hi, "high", np.where(v >= mid, "medium", "low")), index=value.index, name="value_tier")
+def __getattr__(name):
+    # customer values are owned by cxvalue.value (lazy: importing cxvalue.churn must not load scipy)
+    if name == "customer_values":
+        from ..value.customer_value import customer_values
+        return customer_values
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def retention_list(scores: pd.DataFrame, values: pd.DataFrame, *, playbook: dict | str | Path | None = None,
@@ -141,7 +120,7 @@ def retention_list(scores: pd.DataFrame, values: pd.DataFrame, *, playbook: dict
     src = v["value_source"] if "value_source" in v.columns else pd.Series("given", index=df.index)
     df["value_source"] = src.fillna("none")
     df["value_at_risk"] = df.p_churn * df.value
-    df["value_tier"] = value_tiers(df.value, pb["tiers"])
+    df["value_tier"] = value_tiers(df.value, **pb["tiers"])
     df["main_reason"] = scores["main_reason"].fillna("other") if "main_reason" in scores.columns else "other"
     acts = pb["actions"]
     df["action"] = [acts.get(r, acts["default"]).get(t, acts["default"][t])

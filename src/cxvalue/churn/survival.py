@@ -11,10 +11,10 @@ still a customer: censored). :func:`survival_frame` builds it from the store:
   activity (purchase, complaint, survey answer) when nothing was bought for
   ``inactivity_days`` (event); otherwise censored at ``as_of``.
 
-Kaplan–Meier: Ŝ(t) = ∏_{t_i ≤ t} (1 − d_i / n_i); 95% intervals by the exponential
-Greenwood formula (lifelines' default); the median tenure is the first t with Ŝ(t) ≤ 0.5
+Kaplan–Meier: Ŝ(t) = ∏_{t_i ≤ t} (1 − d_i / n_i); intervals (level ``confidence``, default
+0.95) by the exponential Greenwood formula (lifelines' default), standard errors by Greenwood's; the median tenure is the first t with Ŝ(t) ≤ 0.5
 (infinite when the curve stays above one half). Log-rank: multivariate test across groups
-and pairwise tests. Cox: h(t | x) = h₀(t) exp(βᵀx); hazard ratio exp(β) with 95% interval;
+and pairwise tests. Cox: h(t | x) = h₀(t) exp(βᵀx); hazard ratio exp(β) with its interval;
 the PH assumption is checked with the scaled Schoenfeld residual test (rank time).
 
 A covariate that restates the duration (e.g. Telco ``TotalCharges`` ≈ tenure ×
@@ -30,10 +30,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import ConvergenceWarning, CxValueError, SmallSampleWarning, check_is_fitted, one_of
+from ..errors import ConvergenceWarning, CxValueError, SmallSampleWarning, one_of
+from ..estimator import Estimator, summary_table
 from ..store import has_table
 from .data import as_date, column, data_end, parse_event
 from .definitions import LeakageWarning, resolve_definition
+from .prediction import leaky_columns
 
 UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 
@@ -50,23 +52,38 @@ def _durations(df: pd.DataFrame, duration_col: str, event_col: str) -> tuple[np.
     return d.to_numpy(float), parse_event(df[event_col], event_col)
 
 
-class SurvivalAnalysis:
+def _greenwood_se(tab: pd.DataFrame, sf: pd.Series, times) -> np.ndarray:
+    """Greenwood standard error of Ŝ(t): Ŝ(t)·sqrt(Σ_{t_i ≤ t} d_i / (n_i (n_i − d_i))) at each of ``times``."""
+    n, dd = tab["at_risk"].to_numpy(float), tab["observed"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cum = np.cumsum(np.where(dd > 0, dd / (n * (n - dd)), 0.0))
+    idx = np.searchsorted(tab.index.to_numpy(float), np.asarray(times, float), side="right") - 1
+    s = sf.reindex(tab.index).to_numpy(float)
+    k = np.maximum(idx, 0)
+    out = np.where(s[k] > 0, s[k] * np.sqrt(cum[k]), 0.0)
+    return np.where(idx >= 0, out, 0.0)
+
+
+class SurvivalAnalysis(Estimator):
     """Kaplan–Meier curves (overall or by group), medians, survival at chosen times, log-rank tests.
 
-    ``by``: the grouping column (None = one curve); ``times``: times at which ``summary_``
-    reports Ŝ(t); ``alpha``: 1 − confidence level.
+    ``by``: the grouping column (None = one curve); ``times``: times at which Ŝ(t) is
+    reported; ``confidence``: level of the intervals (exponential Greenwood for Ŝ(t)).
     Learned: ``curves_`` (group, time, survival, ci_lower, ci_upper, at_risk, events),
-    ``summary_`` (one row per group), ``logrank_`` (dict), ``pairwise_`` (DataFrame).
+    ``summary_`` (group, parameter = ``median`` and ``S(<t>)``, estimate, std_error
+    (Greenwood; NaN for the median), ci_low, ci_high), ``groups_`` (one row per group:
+    customers, events, churn_share, median with its interval, S(t) with ``_lower`` /
+    ``_upper``), ``logrank_`` (dict), ``pairwise_`` (DataFrame).
     """
 
-    def __init__(self, *, by: str | None = None, times=(12, 24, 36, 48, 60, 72), alpha: float = 0.05):
+    def __init__(self, *, by: str | None = None, times=(12, 24, 36, 48, 60, 72), confidence: float = 0.95):
         self.by = by
         self.times = times
-        self.alpha = alpha
+        self.confidence = confidence
 
     def fit(self, data: pd.DataFrame, *, duration_col: str = "duration", event_col: str = "event") -> "SurvivalAnalysis":
-        from lifelines import KaplanMeierFitter
-        from lifelines.utils import median_survival_times
+        """Fit one Kaplan–Meier curve per group; returns ``self``."""
+        alpha = 1 - self._confidence()
         d, e = _durations(data, duration_col, event_col)
         if self.by is not None:
             by = column(data, self.by, "--by")
@@ -74,39 +91,54 @@ class SurvivalAnalysis:
         else:
             g = np.full(len(d), "all", dtype=object)
         groups = sorted(pd.unique(g), key=lambda v: (-np.sum(g == v), v))
-        curves, summ = [], []
         times = [float(t) for t in (self.times or ())]
+        curves, rows, tidy = [], [], []
         for grp in groups:
             m = g == grp
             if m.sum() < 30:
                 warnings.warn(f"group {grp!r} has only {int(m.sum())} customers: its curve is imprecise",
                               SmallSampleWarning, stacklevel=2)
-            km = KaplanMeierFitter(alpha=self.alpha).fit(d[m], e[m], label="S")
-            sf = km.survival_function_["S"]
-            ci = km.confidence_interval_
-            tab = km.event_table
-            curves.append(pd.DataFrame({"group": grp, "time": sf.index.to_numpy(float), "survival": sf.to_numpy(),
-                                        "ci_lower": ci.iloc[:, 0].to_numpy(), "ci_upper": ci.iloc[:, 1].to_numpy(),
-                                        "at_risk": tab["at_risk"].reindex(sf.index).to_numpy(),
-                                        "events": tab["observed"].reindex(sf.index).to_numpy()}))
-            med = km.median_survival_time_
-            mci = median_survival_times(ci)
-            row = {"group": grp, "customers": int(m.sum()), "events": int(e[m].sum()),
-                   "churn_share": float(e[m].mean()), "median": float(med),
-                   "median_ci_lower": float(mci.iloc[0, 0]), "median_ci_upper": float(mci.iloc[0, 1])}
-            if times:
-                at = km.survival_function_at_times(times).to_numpy().astype(float)
-                at[np.asarray(times) > d[m].max()] = np.nan  # beyond the longest observed duration
-                cis = [self._ci_at(ci, t) if t <= d[m].max() else (np.nan, np.nan) for t in times]
-                for t, s, (lo, hi) in zip(times, at, cis):
-                    key = f"{t:g}"
-                    row[f"S({key})"] = float(s)
-                    row[f"S({key})_lower"], row[f"S({key})_upper"] = lo, hi
-            summ.append(row)
+            curve, row, terms = self._fit_group(grp, d[m], e[m], times, alpha)
+            curves.append(curve)
+            rows.append(row)
+            tidy.extend(terms)
         self.curves_ = pd.concat(curves, ignore_index=True)
-        self.summary_ = pd.DataFrame(summ)
+        self.groups_ = pd.DataFrame(rows)
+        t = pd.DataFrame(tidy)
+        self.summary_ = summary_table(t["estimate"], t["std_error"], t["ci_low"], t["ci_high"],
+                                      leading={"group": t["group"], "parameter": t["parameter"]})
         self.logrank_, self.pairwise_ = self._tests(d, e, g, groups)
         return self
+
+    def _fit_group(self, grp, d: np.ndarray, e: np.ndarray, times: list[float], alpha: float):
+        """(curve rows, the ``groups_`` row, the ``summary_`` rows) of one group."""
+        from lifelines import KaplanMeierFitter
+        from lifelines.utils import median_survival_times
+        km = KaplanMeierFitter(alpha=alpha).fit(d, e, label="S")
+        sf = km.survival_function_["S"]
+        ci = km.confidence_interval_
+        tab = km.event_table
+        curve = pd.DataFrame({"group": grp, "time": sf.index.to_numpy(float), "survival": sf.to_numpy(),
+                              "ci_lower": ci.iloc[:, 0].to_numpy(), "ci_upper": ci.iloc[:, 1].to_numpy(),
+                              "at_risk": tab["at_risk"].reindex(sf.index).to_numpy(),
+                              "events": tab["observed"].reindex(sf.index).to_numpy()})
+        mci = median_survival_times(ci)
+        row = {"group": grp, "customers": int(len(d)), "events": int(e.sum()), "churn_share": float(e.mean()),
+               "median": float(km.median_survival_time_),
+               "median_ci_lower": float(mci.iloc[0, 0]), "median_ci_upper": float(mci.iloc[0, 1])}
+        terms = [{"group": grp, "parameter": "median", "estimate": row["median"], "std_error": np.nan,
+                  "ci_low": row["median_ci_lower"], "ci_high": row["median_ci_upper"]}]
+        if times:
+            at = km.survival_function_at_times(times).to_numpy().astype(float)
+            at[np.asarray(times) > d.max()] = np.nan  # beyond the longest observed duration
+            se = _greenwood_se(tab, sf, times)
+            for t, s, sd in zip(times, at, se):
+                lo, hi = self._ci_at(ci, t) if t <= d.max() else (np.nan, np.nan)
+                key = f"S({t:g})"
+                row[key], row[f"{key}_lower"], row[f"{key}_upper"] = float(s), lo, hi
+                terms.append({"group": grp, "parameter": key, "estimate": float(s),
+                              "std_error": sd if np.isfinite(s) else np.nan, "ci_low": lo, "ci_high": hi})
+        return curve, row, terms
 
     @staticmethod
     def _ci_at(ci: pd.DataFrame, t: float) -> tuple[float, float]:
@@ -130,7 +162,7 @@ class SurvivalAnalysis:
 
     def survival_at(self, times) -> pd.DataFrame:
         """Ŝ(t) per group at ``times`` (rows: groups, columns: times)."""
-        check_is_fitted(self, ("curves_",))
+        self._check_fitted("curves_")
         out = {}
         for grp, c in self.curves_.groupby("group", sort=False):
             idx = np.searchsorted(c.time.to_numpy(), np.asarray(times, float), side="right") - 1
@@ -138,28 +170,32 @@ class SurvivalAnalysis:
         return pd.DataFrame(out, index=pd.Index(times, name="time")).T
 
 
-class CoxModel:
+class CoxModel(Estimator):
     """Cox proportional-hazards model with hazard ratios and a proportional-hazards check.
 
     ``covariates``: columns to use (default: all but duration and event); string columns
     become indicator columns against their most frequent level; ``exclude``: columns never
-    used; ``penalizer``: ridge penalty (lifelines); ``check_leakage``: leave out covariates that
-    restate the duration. Learned: ``summary_`` (covariate, coef, hazard_ratio, ci_lower,
-    ci_upper, p), ``ph_test_`` (covariate, test_statistic, p, ph_violated), ``concordance_``,
-    ``excluded_`` (leaky columns left out), ``fitter_`` (lifelines CoxPHFitter).
+    used; ``penalizer``: ridge penalty (lifelines); ``confidence``: level of the intervals;
+    ``check_leakage``: leave out covariates that restate the duration. Learned: ``summary_``
+    (covariate, estimate = coefficient β, std_error, ci_low, ci_high (of β), p, then
+    hazard_ratio = exp(β), hazard_ratio_ci_low, hazard_ratio_ci_high), ``ph_test_``
+    (covariate, test_statistic, p, ph_violated), ``concordance_``, ``excluded_`` (leaky
+    columns left out), ``fitter_`` (lifelines CoxPHFitter).
     """
 
     def __init__(self, *, covariates: list[str] | None = None, exclude=(), penalizer: float = 0.01,
-                 alpha: float = 0.05, check_leakage: bool = True):
+                 confidence: float = 0.95, check_leakage: bool = True):
         self.covariates = covariates
         self.exclude = exclude
         self.penalizer = penalizer
-        self.alpha = alpha
+        self.confidence = confidence
         self.check_leakage = check_leakage
 
     def fit(self, data: pd.DataFrame, *, duration_col: str = "duration", event_col: str = "event") -> "CoxModel":
+        """Fit the Cox model on the covariates; returns ``self``."""
         from lifelines import CoxPHFitter
         from lifelines.statistics import proportional_hazard_test
+        alpha = 1 - self._confidence()
         d, e = _durations(data, duration_col, event_col)
         dcol, ecol = column(data, duration_col, "--duration"), column(data, event_col, "--event")
         cols = [column(data, c, "covariate") for c in self.covariates] if self.covariates else \
@@ -167,7 +203,7 @@ class CoxModel:
         cols = [c for c in cols if c not in set(self.exclude)]
         self.excluded_ = []
         if self.check_leakage:
-            leaky = leaky_columns_for(data[cols + [dcol]], dcol)
+            leaky = leaky_columns(data[cols + [dcol]], dcol)
             if leaky:
                 warnings.warn(f"left out {', '.join(leaky)}: restates the duration {dcol!r} (leakage)",
                               LeakageWarning, stacklevel=2)
@@ -177,7 +213,7 @@ class CoxModel:
         if X.shape[1] == 0:
             raise CxValueError("the Cox model needs at least one covariate")
         df = X.assign(__T=np.maximum(d, 1e-9), __E=e)
-        cph = CoxPHFitter(penalizer=self.penalizer, alpha=self.alpha)
+        cph = CoxPHFitter(penalizer=self.penalizer, alpha=alpha)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             cph.fit(df, duration_col="__T", event_col="__E")
@@ -185,11 +221,13 @@ class CoxModel:
             warnings.warn("the Cox model did not converge cleanly: consider a larger penalizer", ConvergenceWarning,
                           stacklevel=2)
         s = cph.summary
-        self.summary_ = pd.DataFrame({
-            "covariate": s.index.astype(str), "coef": s["coef"].to_numpy(), "hazard_ratio": s["exp(coef)"].to_numpy(),
-            "ci_lower": s[[c for c in s.columns if c.startswith("exp(coef) lower")][0]].to_numpy(),
-            "ci_upper": s[[c for c in s.columns if c.startswith("exp(coef) upper")][0]].to_numpy(),
-            "p": s["p"].to_numpy()})
+        col = {k: next(c for c in s.columns if c.startswith(k)) for k in
+               ("coef lower", "coef upper", "exp(coef) lower", "exp(coef) upper")}
+        self.summary_ = summary_table(
+            s["coef"].to_numpy(), s["se(coef)"].to_numpy(), s[col["coef lower"]].to_numpy(),
+            s[col["coef upper"]].to_numpy(), p=s["p"].to_numpy(), leading={"covariate": s.index.astype(str)},
+            extra={"hazard_ratio": s["exp(coef)"].to_numpy(), "hazard_ratio_ci_low": s[col["exp(coef) lower"]].to_numpy(),
+                   "hazard_ratio_ci_high": s[col["exp(coef) upper"]].to_numpy()})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ph = proportional_hazard_test(cph, df, time_transform="rank").summary
@@ -199,11 +237,6 @@ class CoxModel:
         self.concordance_ = float(cph.concordance_index_)
         self.fitter_ = cph
         return self
-
-
-def leaky_columns_for(df: pd.DataFrame, duration_col: str) -> list[str]:
-    from .prediction import leaky_columns
-    return leaky_columns(df, duration_col)
 
 
 def design_matrix(df: pd.DataFrame, *, max_levels: int = 20) -> pd.DataFrame:

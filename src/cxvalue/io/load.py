@@ -27,7 +27,7 @@ import duckdb
 import numpy as np
 
 from ..errors import ConfigError, CxValueError, DataContractError, LoadAborted
-from ..schema import SQL_TYPES, TABLE_ORDER, TABLES, get_table
+from ..schema import SQL_TYPES, TABLE_ORDER, TABLES, Table, get_table
 from ..store import backend_name, raw_duckdb
 from .mapping import Mapping, load_mapping
 from .readers import ReadOptions, Source, open_query, open_source
@@ -102,6 +102,25 @@ def _ensure_table(con, table, plan) -> None:
             con.execute(f"ALTER TABLE {q(table.name)} ADD COLUMN {q(c.name)} {SQL_TYPES[c.spec.dtype]}")
 
 
+@dataclass
+class _Run:
+    """What the steps of one :func:`load_file` call share."""
+    con: object            # the store (an Ibis backend)
+    stage: object          # DuckDB connection that reads, types and checks the source
+    native: bool           # the store is that DuckDB connection (else rows are moved to the store)
+    spec: Table
+    mapping: Mapping
+    options: ReadOptions
+    label: str             # the file path, or "<url> :: <query>"
+    load_id: str
+    src: Source | None = None
+    in_txn: bool = False
+
+    @property
+    def name(self) -> str:
+        return Path(self.label).name
+
+
 def load_file(con, table: str, path: str | Path | None = None, *, mapping: str | Path | Mapping | None = None,
               options: ReadOptions | dict | None = None, query: str | None = None, query_url: str | None = None,
               unknown_customer: str | None = None, replace: bool = False, strict: bool = False,
@@ -116,11 +135,52 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
     """
     t0 = time.perf_counter()
     spec = get_table(table)
+    mp, opts = _mapping_and_options(table, mapping, options)
+    unknown_customer, memory_limit = _setting_defaults(unknown_customer, memory_limit)
+    step = progress or (lambda msg: None)
+    duck = raw_duckdb(con)
+    run = _Run(con, duck if duck is not None else duckdb.connect(), duck is not None, spec, mp, opts,
+               str(path) if path is not None else f"{query_url} :: {query}", uuid.uuid4().hex[:12])
+    # records are numbered in scan order (keep it), and memory is capped so that the staged copy of
+    # a big file spills to disk
+    restore = _set_options(run.stage, preserve_insertion_order=True, memory_limit=memory_limit or None)
+    try:
+        step("read")
+        run.src = open_query(run.stage, query_url, query) if query is not None else open_source(run.stage, path, opts)
+        if run.src.content_hash and _already_loaded(con, run.stage if run.native else None, table,
+                                                    run.src.content_hash):
+            return LoadReport(table, run.label, run.load_id, skipped=True, seconds=time.perf_counter() - t0,
+                              message=f"{run.name} was already loaded into {table} (same content): skipped")
+        plan, native_types = _plan(run)
+        step("validate")
+        report, checks, good_sql = _validate(run, plan, native_types, replace=replace,
+                                             unknown_customer=unknown_customer)
+        step("write")
+        _write(run, plan, report, checks, good_sql, replace=replace, strict=strict, unknown_customer=unknown_customer)
+        report.seconds = time.perf_counter() - t0
+        report.check()
+        return report
+    except BaseException as exc:
+        _rollback(run)
+        if isinstance(exc, CxValueError) or not isinstance(exc, Exception):
+            raise
+        raise LoadAborted(f"loading {run.name} into {table} failed and was rolled back "
+                          f"(the store is unchanged): {type(exc).__name__}: {exc}") from exc
+    finally:
+        _clean_up(run, restore)
+
+
+def _mapping_and_options(table: str, mapping, options) -> tuple[Mapping, ReadOptions]:
+    """The mapping (a file, a Mapping or none) and the read options, the mapping's on top."""
     mp = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     if mp.table and mp.table != table:
         raise CxValueError(f"mapping {mp.path} is for table {mp.table!r}, not {table!r}")
     opts = options if isinstance(options, ReadOptions) else ReadOptions.from_dict(options or {})
-    opts = ReadOptions.from_dict(mp.options, base=opts) if mp.options else opts
+    return mp, (ReadOptions.from_dict(mp.options, base=opts) if mp.options else opts)
+
+
+def _setting_defaults(unknown_customer: str | None, memory_limit: str | None) -> tuple[str, str | None]:
+    """``unknown_customer`` and ``memory_limit``, from the settings when not given."""
     if unknown_customer is None or memory_limit is None:
         from ..config import load_settings
         settings = load_settings()
@@ -128,128 +188,146 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
         memory_limit = settings["load_memory_limit"] if memory_limit is None else memory_limit
     if unknown_customer not in ("create", "reject"):
         raise CxValueError(f"unknown_customer={unknown_customer!r} is not valid: expected 'create' or 'reject'")
-    step = progress or (lambda msg: None)
-    duck = raw_duckdb(con)
-    native = duck is not None
-    stage = duck if native else duckdb.connect()
-    load_id = uuid.uuid4().hex[:12]
-    src_label = str(path) if path is not None else f"{query_url} :: {query}"
-    # records are numbered in scan order (keep it), and memory is capped so that the staged copy of
-    # a big file spills to disk
-    restore = _set_options(stage, preserve_insertion_order=True, memory_limit=memory_limit or None)
-    src, in_txn = None, False
-    try:
-        step("read")
-        src = open_query(stage, query_url, query) if query is not None else open_source(stage, path, opts)
-        if src.content_hash and _already_loaded(con, stage if native else None, table, src.content_hash):
-            return LoadReport(table, src_label, load_id, skipped=True, seconds=time.perf_counter() - t0,
-                              message=f"{Path(src_label).name} was already loaded into {table} (same content): skipped")
-        native_types = _duck_types(stage, src)
-        plan = resolve_columns(spec, src.headers, mp, Path(src_label).name)
-        extras = [c.source for c in plan.columns if c.extra]
-        store_cols = _store_columns(con, stage if native else None, table)
-        inferred = infer_extra_types(stage, src, [h for h in extras], opts, native_types)
-        for c in plan.columns:
-            if c.extra:
-                dtype = _dtype_of(store_cols.get(c.name)) or inferred.get(c.source, "string")
-                object.__setattr__(c, "spec", type(c.spec)(c.name, dtype))
-        step("validate")
-        existing_keys = customers = None
-        if native:
-            if spec.key and _table_columns(stage, table) and not replace:
-                existing_keys = q(table)
-            if spec.name != "customers" and any(c.spec.customer_ref for c in plan.present) and unknown_customer == "reject":
-                customers = "customers" if _table_columns(stage, "customers") else "(SELECT NULL::VARCHAR AS customer_id WHERE false)"
-        else:
-            existing_keys, customers = _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer)
-        staged = not src.relation.startswith("(")      # a staged table (lines, Excel, query), not a file scan
-        typed_once = staged or src.text                # type and check once; later passes scan the result
-        cp = checked_query(plan, src, opts, mp, native_types=native_types, existing_keys=existing_keys,
-                           customers=customers, materialize=typed_once)
-        checks = cp.checks
-        for stmt in cp.pre:           # typing text sources once, the key hashes seen twice
-            stage.execute(stmt)
-        if src.finish:                # parser rejects are recorded once the source was read
-            src.finish()
-        if staged and typed_once:
-            stage.execute(f"DROP TABLE {src.relation}")  # the typed copy is made: free the text copy
-        has_dups = cp.dups is not None and stage.execute("SELECT count(*) FROM __duph").fetchone()[0] > 0
-        if has_dups:
-            stage.execute(cp.dups)
-        stage.execute(f"CREATE OR REPLACE TEMP TABLE __bad AS {cp.bad if has_dups else cp.bad_no_dups}")
-        _fail_point("checked")
-        by_reason, cross = {}, 0
-        for k, n in stage.execute("SELECT __check, count(*) FROM __bad GROUP BY 1").fetchall():
-            by_reason[checks[k - 1].reason] = by_reason.get(checks[k - 1].reason, 0) + n
-            cross += n if k > cp.n_row else 0
-        good_sql = cp.good if cross else cp.good_rowwise   # no anti-join when only per-row checks failed
-        for r in src.rejects:
-            by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + 1
-        rejected = sum(by_reason.values())
-        report = LoadReport(table, src_label, load_id, rows_read=rejected, rows_rejected=rejected,
-                            rejected_by_reason=by_reason, columns=plan.mapped(),
-                            extra_columns=[c.name for c in plan.columns if c.extra and c.source],
-                            dropped_columns=plan.dropped)
-        step("write")
-        present = plan.present
-        if native:  # staging (temp tables, outside the store) is done: the store changes in one transaction
-            stage.execute("BEGIN TRANSACTION")
-            in_txn = True
-            _ensure_meta(stage)
-        _quarantine(stage, con if not native else None, src, report, checks)
-        if strict and rejected:
-            ex = report.examples[0]
-            raise DataContractError(
-                f"{Path(src_label).name} row {ex['row']}: column {ex['column']!r}: {ex['reason']}: expected "
-                f"{ex['expected']}, got {ex['got']!r} ({rejected} bad row(s); nothing was loaded)",
-                source=src_label, row=ex["row"], column=ex["column"], expected=ex["expected"], got=ex["got"])
-        cols = ", ".join(q(c.name) for c in present)
-        good_named = f"SELECT {', '.join(f'v_{i} AS {q(c.name)}' for i, c in enumerate(present))} FROM ({good_sql})"
-        if native:
-            _ensure_table(stage, spec, plan)
-            if replace and spec.key and all(any(c.name == k for c in present) for k in spec.key):
-                keys = ", ".join(q(k) for k in spec.key)
-                stage.execute(f"DELETE FROM {q(table)} WHERE ({keys}) IN (SELECT ({keys}) FROM ({good_named}))")
-            good = stage.execute(f"INSERT INTO {q(table)} ({cols}) {good_sql}").fetchone()[0]
-            report.rows_loaded, report.rows_read = int(good), int(good) + rejected
-            _fail_point("inserted")
-            report.customers_created = _create_customers(stage, spec, present, unknown_customer, good_named)
-            stage.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok')",
-                          [load_id, table, src_label, src.content_hash, _now(), report.rows_read,
-                           report.rows_loaded, report.rows_rejected, report.customers_created,
-                           mp.path or ""])
-            _fail_point("logged")
-            stage.execute("COMMIT")
-            in_txn = False
-        else:
-            if replace and spec.key:
-                raise CxValueError(f"--replace is only supported on DuckDB stores, not {backend_name(con)}")
-            _write_remote(con, stage, spec, report, src, mp, good_named)
-        report.seconds = time.perf_counter() - t0
-        report.check()
-        return report
-    except BaseException as exc:
-        if in_txn:
-            try:
-                stage.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
-        if isinstance(exc, CxValueError) or not isinstance(exc, Exception):
-            raise
-        raise LoadAborted(f"loading {Path(src_label).name} into {table} failed and was rolled back "
-                          f"(the store is unchanged): {type(exc).__name__}: {exc}") from exc
-    finally:
-        if src is not None:
-            src.close()
-        for t in ("__bad", "__dups", "__duph", "__typed", "src", "src_lines"):
-            try:
-                stage.execute(f"DROP TABLE IF EXISTS {t}")
-            except duckdb.Error:
-                pass
-        if not native:
-            stage.close()
-        else:
-            _set_options(stage, **restore)
+    return unknown_customer, memory_limit
+
+
+def _plan(run: _Run):
+    """The column plan of the source (headers → contract columns), extra columns typed as they
+    are in the store or, for new ones, from their values; and the source's SQL types."""
+    stage, src = run.stage, run.src
+    native_types = _duck_types(stage, src)
+    plan = resolve_columns(run.spec, src.headers, run.mapping, run.name)
+    extras = [c.source for c in plan.columns if c.extra]
+    store_cols = _store_columns(run.con, stage if run.native else None, run.spec.name)
+    inferred = infer_extra_types(stage, src, extras, run.options, native_types)
+    for c in plan.columns:
+        if c.extra:
+            dtype = _dtype_of(store_cols.get(c.name)) or inferred.get(c.source, "string")
+            object.__setattr__(c, "spec", type(c.spec)(c.name, dtype))
+    return plan, native_types
+
+
+def _reference_tables(run: _Run, plan, *, replace: bool, unknown_customer: str):
+    """SQL relations of the keys already in the store (None: no such check) and of the known
+    customers (None: unknown customers are not rejected)."""
+    spec, stage = run.spec, run.stage
+    if not run.native:
+        return _mirror_remote_keys(run.con, stage, spec, plan, replace, unknown_customer)
+    existing_keys = customers = None
+    if spec.key and _table_columns(stage, spec.name) and not replace:
+        existing_keys = q(spec.name)
+    if spec.name != "customers" and any(c.spec.customer_ref for c in plan.present) and unknown_customer == "reject":
+        customers = "customers" if _table_columns(stage, "customers") else "(SELECT NULL::VARCHAR AS customer_id WHERE false)"
+    return existing_keys, customers
+
+
+def _validate(run: _Run, plan, native_types, *, replace: bool, unknown_customer: str):
+    """Type and check the source: the rejected rows into ``__bad``; returns the report (rows
+    rejected by reason, nothing loaded yet), the checks and the SELECT of the good rows."""
+    stage, src = run.stage, run.src
+    existing_keys, customers = _reference_tables(run, plan, replace=replace, unknown_customer=unknown_customer)
+    staged = not src.relation.startswith("(")      # a staged table (lines, Excel, query), not a file scan
+    typed_once = staged or src.text                # type and check once; later passes scan the result
+    cp = checked_query(plan, src, run.options, run.mapping, native_types=native_types, existing_keys=existing_keys,
+                       customers=customers, materialize=typed_once)
+    for stmt in cp.pre:           # typing text sources once, the key hashes seen twice
+        stage.execute(stmt)
+    if src.finish:                # parser rejects are recorded once the source was read
+        src.finish()
+    if staged and typed_once:
+        stage.execute(f"DROP TABLE {src.relation}")  # the typed copy is made: free the text copy
+    has_dups = cp.dups is not None and stage.execute("SELECT count(*) FROM __duph").fetchone()[0] > 0
+    if has_dups:
+        stage.execute(cp.dups)
+    stage.execute(f"CREATE OR REPLACE TEMP TABLE __bad AS {cp.bad if has_dups else cp.bad_no_dups}")
+    _fail_point("checked")
+    by_reason, cross = {}, 0
+    for k, n in stage.execute("SELECT __check, count(*) FROM __bad GROUP BY 1").fetchall():
+        by_reason[cp.checks[k - 1].reason] = by_reason.get(cp.checks[k - 1].reason, 0) + n
+        cross += n if k > cp.n_row else 0
+    for r in src.rejects:
+        by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + 1
+    rejected = sum(by_reason.values())
+    report = LoadReport(run.spec.name, run.label, run.load_id, rows_read=rejected, rows_rejected=rejected,
+                        rejected_by_reason=by_reason, columns=plan.mapped(),
+                        extra_columns=[c.name for c in plan.columns if c.extra and c.source],
+                        dropped_columns=plan.dropped)
+    good_sql = cp.good if cross else cp.good_rowwise   # no anti-join when only per-row checks failed
+    return report, cp.checks, good_sql
+
+
+def _write(run: _Run, plan, report: LoadReport, checks, good_sql: str, *, replace: bool, strict: bool,
+           unknown_customer: str) -> None:
+    """Quarantine the rejected rows and write the good ones: on DuckDB in one transaction of the
+    store (staging in temp tables outside it is done), elsewhere through a staging table."""
+    stage, spec, present = run.stage, run.spec, plan.present
+    if run.native:
+        stage.execute("BEGIN TRANSACTION")
+        run.in_txn = True
+        _ensure_meta(stage)
+    _quarantine(stage, run.con if not run.native else None, run.src, report, checks)
+    if strict and report.rows_rejected:
+        raise _strict_error(run, report)
+    good_named = f"SELECT {', '.join(f'v_{i} AS {q(c.name)}' for i, c in enumerate(present))} FROM ({good_sql})"
+    if not run.native:
+        if replace and spec.key:
+            raise CxValueError(f"--replace is only supported on DuckDB stores, not {backend_name(run.con)}")
+        _write_remote(run.con, stage, spec, report, run.src, run.mapping, good_named)
+    else:
+        _insert(run, plan, report, good_sql, good_named, replace=replace, unknown_customer=unknown_customer)
+
+
+def _insert(run: _Run, plan, report: LoadReport, good_sql: str, good_named: str, *, replace: bool,
+            unknown_customer: str) -> None:
+    """DuckDB store, inside the load's transaction: the good rows (replacing rows with the same
+    key when ``replace``), stub customers, the log line; then commit."""
+    stage, spec, present = run.stage, run.spec, plan.present
+    _ensure_table(stage, spec, plan)
+    if replace and spec.key and all(any(c.name == k for c in present) for k in spec.key):
+        keys = ", ".join(q(k) for k in spec.key)
+        stage.execute(f"DELETE FROM {q(spec.name)} WHERE ({keys}) IN (SELECT ({keys}) FROM ({good_named}))")
+    cols = ", ".join(q(c.name) for c in present)
+    good = stage.execute(f"INSERT INTO {q(spec.name)} ({cols}) {good_sql}").fetchone()[0]
+    report.rows_loaded, report.rows_read = int(good), int(good) + report.rows_rejected
+    _fail_point("inserted")
+    report.customers_created = _create_customers(stage, spec, present, unknown_customer, good_named)
+    stage.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok')",
+                  [run.load_id, spec.name, run.label, run.src.content_hash, _now(), report.rows_read,
+                   report.rows_loaded, report.rows_rejected, report.customers_created, run.mapping.path or ""])
+    _fail_point("logged")
+    stage.execute("COMMIT")
+    run.in_txn = False
+
+
+def _strict_error(run: _Run, report: LoadReport) -> DataContractError:
+    ex = report.examples[0]
+    return DataContractError(
+        f"{run.name} row {ex['row']}: column {ex['column']!r}: {ex['reason']}: expected "
+        f"{ex['expected']}, got {ex['got']!r} ({report.rows_rejected} bad row(s); nothing was loaded)",
+        source=run.label, row=ex["row"], column=ex["column"], expected=ex["expected"], got=ex["got"])
+
+
+def _rollback(run: _Run) -> None:
+    if run.in_txn:
+        try:
+            run.stage.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+
+
+def _clean_up(run: _Run, restore: dict) -> None:
+    """Close the source, drop the staging tables, close or reset the stage."""
+    if run.src is not None:
+        run.src.close()
+    for t in ("__bad", "__dups", "__duph", "__typed", "src", "src_lines"):
+        try:
+            run.stage.execute(f"DROP TABLE IF EXISTS {t}")
+        except duckdb.Error:
+            pass
+    if not run.native:
+        run.stage.close()
+    else:
+        _set_options(run.stage, **restore)
 
 
 _RESET = object()

@@ -59,8 +59,22 @@ def lit(value) -> str:
 
 def resolve_columns(table: Table, headers: list[str], mapping: Mapping, source: str,
                     extra_types: dict[str, str] | None = None) -> Plan:
-    """Match headers to contract columns: mapping file, then exact names, then aliases."""
-    by_name = {c.name: c for c in table.columns}
+    """Match headers to contract columns: mapping file, then exact names, then aliases.
+
+    Headers that match no contract column become extra columns (snake_case names; rating
+    columns of tables that take them get the rating scale); ``mapping.drop`` is left out."""
+    taken = _mapped_headers(table, headers, mapping, source)
+    free = [h for h in headers if h not in taken.values() and h not in mapping.drop]
+    _match_names(table, free, taken)
+    plans = [ColumnPlan(c.name, taken.get(c.name), c) for c in table.columns]
+    _check_required(plans, headers, free, taken, source)
+    plans += _extra_columns(table, headers, taken, mapping, extra_types or {})
+    return Plan(table, plans, [h for h in headers if h in mapping.drop])
+
+
+def _mapped_headers(table: Table, headers: list[str], mapping: Mapping, source: str) -> dict[str, str]:
+    """Contract column → header, as the mapping file says (both ends checked, with a hint)."""
+    by_name = [c.name for c in table.columns]
     taken: dict[str, str] = {}
     for header, target in mapping.columns.items():
         if header not in headers:
@@ -69,51 +83,65 @@ def resolve_columns(table: Table, headers: list[str], mapping: Mapping, source: 
             raise DataContractError(f"{source}: the mapping names column {header!r}, which the file does not have{hint}",
                                     source=source, column=header)
         if target not in by_name and not (table.rating_columns and is_rating_column(target)):
-            close = difflib.get_close_matches(target, list(by_name), n=1)
+            close = difflib.get_close_matches(target, by_name, n=1)
             hint = f" — did you mean {close[0]!r}?" if close else ""
             raise DataContractError(f"{source}: the mapping maps {header!r} to {target!r}, which is not a column of "
                                     f"{table.name}{hint}", source=source, column=target)
         taken[target] = header
-    dropped = [h for h in headers if h in mapping.drop]
-    free = [h for h in headers if h not in taken.values() and h not in mapping.drop]
+    return taken
+
+
+def _match_names(table: Table, free: list[str], taken: dict[str, str]) -> None:
+    """Add to ``taken`` the contract columns whose name or alias (normalised) a free header has:
+    exact name first, then aliases in order; a header is used once."""
     norm = {h: normalize_name(h) for h in free}
     for col in table.columns:
         if col.name in taken:
             continue
         keys = [normalize_name(col.name)] + [normalize_name(a) for a in col.aliases]
-        for key in keys:  # exact name first, then aliases in order
+        for key in keys:
             hit = [h for h in free if norm[h] == key and h not in taken.values()]
             if hit:
                 taken[col.name] = hit[0]
                 break
-    plans = [ColumnPlan(c.name, taken.get(c.name), c) for c in table.columns]
+
+
+def _check_required(plans: list[ColumnPlan], headers: list[str], free: list[str], taken: dict[str, str],
+                    source: str) -> None:
+    """Raise naming every required column without a header, with the closest unused header."""
     missing = [p for p in plans if p.spec.required and p.source is None]
-    if missing:
-        leftover = [h for h in free if h not in taken.values()]
-        msgs = []
-        for p in missing:
-            close = difflib.get_close_matches(p.name, leftover, n=1, cutoff=0.5)
-            hint = f"closest header: {close[0]!r}; " if close else ""
-            msgs.append(f"missing required column {p.name!r} (expected {p.spec.dtype}) — {hint}"
-                        f"rename it or map it with --map (columns: {{<header>: {p.name}}})")
-        raise DataContractError(f"{source}: " + "; ".join(msgs) + f". Headers found: {', '.join(headers)}",
-                                source=source, column=missing[0].name, expected=missing[0].spec.dtype)
-    used = set(by_name)
-    extra_types = extra_types or {}
+    if not missing:
+        return
+    leftover = [h for h in free if h not in taken.values()]
+    msgs = []
+    for p in missing:
+        close = difflib.get_close_matches(p.name, leftover, n=1, cutoff=0.5)
+        hint = f"closest header: {close[0]!r}; " if close else ""
+        msgs.append(f"missing required column {p.name!r} (expected {p.spec.dtype}) — {hint}"
+                    f"rename it or map it with --map (columns: {{<header>: {p.name}}})")
+    raise DataContractError(f"{source}: " + "; ".join(msgs) + f". Headers found: {', '.join(headers)}",
+                            source=source, column=missing[0].name, expected=missing[0].spec.dtype)
+
+
+def _extra_columns(table: Table, headers: list[str], taken: dict[str, str], mapping: Mapping,
+                   extra_types: dict[str, str]) -> list[ColumnPlan]:
+    """Plans of the headers no contract column took (and not dropped): rating columns on the
+    mapping's scale, others as extra columns with unique snake_case names."""
+    used = {c.name for c in table.columns}
+    plans = []
     for h in headers:
         if h in taken.values() or h in mapping.drop:
             continue
         name = snake_case(h)
         if table.rating_columns and is_rating_column(name):
-            spec = Column(name, "float", scale=mapping.scale_for(name, DEFAULT_SCALE))
-            plans.append(ColumnPlan(name, h, spec))
+            plans.append(ColumnPlan(name, h, Column(name, "float", scale=mapping.scale_for(name, DEFAULT_SCALE))))
             used.add(name)
             continue
         while name in used:
             name += "_x"
         used.add(name)
         plans.append(ColumnPlan(name, h, Column(name, extra_types.get(h, "string")), extra=True))
-    return Plan(table, plans, dropped)
+    return plans
 
 
 def _clean(expr: str, options: ReadOptions, typed: bool, dtype: str = "string") -> str:
@@ -199,11 +227,49 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
     only, the offending value and the raw text.
     """
     present = plan.present
-    selects, checks = ["__idx"], []
+    typed, checks = _typed_select(present, src, options, mapping, native_types)
+    checks += _row_checks(plan, options, mapping, today_sql)
+    n_row = len(checks)
+    rowwise = ("CASE " + " ".join(f"WHEN {c.condition} THEN {k + 1}" for k, c in enumerate(checks)) + " END"
+               if checks else "NULL::INTEGER")
+    base = f"SELECT *, {rowwise} AS __row_check FROM ({typed})"
+    raw_struct = ", ".join(f"{lit(c.source)}: r_{i}" for i, c in enumerate(present)) or "'_': NULL"
+    raw_json = f"to_json({{{raw_struct}}})::VARCHAR"
+    row_got = _got_case(list(enumerate(checks, 1)), "__row_check")
+    vals = ", ".join(f"v_{i}" for i in range(len(present)))
+    pre = []
+    if materialize:  # text sources: type and check every value once, then scan the typed table
+        keep = ["__idx"] + ([vals] if vals else []) + [
+            "__row_check", f"CASE WHEN __row_check IS NOT NULL THEN {row_got} END AS __rgot",
+            f"CASE WHEN __row_check IS NOT NULL THEN {raw_json} END AS __rraw"]
+        pre.append(f"CREATE OR REPLACE TEMP TABLE __typed AS SELECT {', '.join(keep)} FROM ({base})")
+        base = "SELECT * FROM __typed"
+        # rows failing a per-row check keep their raw text; rows failing a cross-row check passed
+        # every per-row check, so their validated values stand for them
+        typed_struct = ", ".join(f"{lit(c.source)}: CAST(v_{i} AS VARCHAR)" for i, c in enumerate(present)) or "'_': NULL"
+        raw_json = f"coalesce(__rraw, to_json({{{typed_struct}}})::VARCHAR)"
+    cross = _cross_checks(plan, base, existing_keys, customers)
+    pre += cross.pre
+    checks += cross.checks
+    cross_got = _got_case(list(enumerate(checks, 1))[n_row:])
+    got = f"CASE WHEN __check <= {n_row} THEN {'__rgot' if materialize else row_got} ELSE {cross_got} END"
+    bad = [_bad_select(base, checks, n_row, cross, got, raw_json, with_dups) for with_dups in (True, False)]
+    good_rowwise = f"SELECT {vals} FROM ({base}) WHERE __row_check IS NULL"
+    good = (f"SELECT {vals} FROM ({base}) __t WHERE __row_check IS NULL AND NOT EXISTS (SELECT 1 FROM __bad "
+            f"WHERE __bad.__idx = __t.__idx AND __bad.__check > {n_row})")
+    return CheckPlan(pre=pre, dups=cross.dups, bad=bad[0], bad_no_dups=bad[1], good=good,
+                     good_rowwise=good_rowwise, checks=checks, n_row=n_row)
+
+
+def _typed_select(present: list[ColumnPlan], src: Source, options: ReadOptions, mapping: Mapping,
+                  native_types: dict[str, str]) -> tuple[str, list[Check]]:
+    """SELECT of the source with each present column as raw text ``r_<i>`` (cleaned, value codes
+    mapped; or as it is when the source's type already fits) and typed ``v_<i>``; and the
+    malformed-row check when the reader flags bad records."""
+    selects, checks, native_ok = ["__idx"], [], []
     if src.has_bad:
         checks.append(Check("__bad IS NOT NULL", "malformed_row", None, "the declared number of fields", "__bad"))
         selects.append("__bad")
-    native_ok = []
     for i, c in enumerate(present):
         native = native_types.get(c.source, "VARCHAR")
         codes = mapping.values.get(c.name, {})
@@ -217,12 +283,22 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
     inner = f"SELECT {', '.join(selects)} FROM {src.relation}"
     outs = ["*"] + [(f"CAST(r_{i} AS {SQL_TYPES[c.spec.dtype]})" if native_ok[i] else _typed(f"r_{i}", c.spec.dtype, options))
                     + f" AS v_{i}" for i, c in enumerate(present)]
-    typed = f"SELECT {', '.join(outs)} FROM ({inner})"
+    return f"SELECT {', '.join(outs)} FROM ({inner})", checks
 
-    expect = {"int": "a whole number", "float": "a number", "bool": "true/false (yes/no, 1/0)",
-              "date": "a date (YYYY-MM-DD" + (f" or {options.date_format}" if options.date_format else "") + ")",
-              "timestamp": "a date/time (YYYY-MM-DD[ HH:MM:SS]" + (f" or {options.date_format}" if options.date_format else "") + ")"}
+
+def _expected(options: ReadOptions) -> dict[str, str]:
+    """What a value of each type should look like, for the messages."""
+    fmt = f" or {options.date_format}" if options.date_format else ""
+    return {"int": "a whole number", "float": "a number", "bool": "true/false (yes/no, 1/0)",
+            "date": "a date (YYYY-MM-DD" + fmt + ")", "timestamp": "a date/time (YYYY-MM-DD[ HH:MM:SS]" + fmt + ")"}
+
+
+def _row_checks(plan: Plan, options: ReadOptions, mapping: Mapping, today_sql: str) -> list[Check]:
+    """The per-row checks of every present column, in the order of :data:`REASONS`, column by column."""
+    expect = _expected(options)
     nas = ", ".join(lit(v) for v in options.na_values if v != "")
+    present = plan.present
+    checks = []
     for i, c in enumerate(present):
         s, r, v, col = c.spec, f"r_{i}", f"v_{i}", c.name
         is_na = f"{r} IN ({nas})" if nas and s.dtype != "string" else "false"
@@ -236,98 +312,109 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
                                 expect[s.dtype] + hint, r))
         if s.not_future:
             checks.append(Check(f"CAST({v} AS DATE) > {today_sql}", "future_date", col, "a date not after today", r))
-        lo, hi = s.min, s.max
-        if s.scale is not None:
-            lo, hi = mapping.scale_for(col, s.scale)
-        if lo is not None or hi is not None:
-            conds = ([f"{v} < {lo}"] if lo is not None else []) + ([f"{v} > {hi}"] if hi is not None else [])
-            rng = (f"between {lo:g} and {hi:g}" if lo is not None and hi is not None
-                   else (f">= {lo:g}" if lo is not None else f"<= {hi:g}"))
-            checks.append(Check(f"({' OR '.join(conds)})", "out_of_range", col, f"a value {rng}", r))
+        checks += _range_check(c, r, v, mapping)
         if s.allowed:
             checks.append(Check(f"{v} IS NOT NULL AND {v} NOT IN ({', '.join(lit(a) for a in s.allowed)})",
                                 "not_allowed", col, "one of " + "/".join(s.allowed), r))
         if col in plan.table.nonnegative:
-            flag = next((j for j, p in enumerate(present) if p.name == plan.table.return_flag), None)
-            ok = f" AND NOT coalesce(v_{flag}, false)" if flag is not None else ""
-            what = (f"a value >= 0 (or {plan.table.return_flag}=true for returns)" if plan.table.return_flag
-                    else "a value >= 0")
-            checks.append(Check(f"{v} < 0{ok}", "negative_amount", col, what, r))
+            checks.append(_nonnegative_check(plan, col, r, v))
+    return checks
 
-    # Cross-row checks come after the per-row ones, as joins: duplicate keys within the file
-    # (table __dups, built from the key hashes seen twice), keys already in the store, unknown customers.
-    n_row = len(checks)
-    rowwise = ("CASE " + " ".join(f"WHEN {c.condition} THEN {k + 1}" for k, c in enumerate(checks)) + " END"
-               if checks else "NULL::INTEGER")
-    base = f"SELECT *, {rowwise} AS __row_check FROM ({typed})"
-    raw_struct = ", ".join(f"{lit(c.source)}: r_{i}" for i, c in enumerate(present)) or "'_': NULL"
-    raw_json = f"to_json({{{raw_struct}}})::VARCHAR"
 
-    def got_case(items, var: str = "__check") -> str:  # the offending value of the check that failed
-        return (f"CASE {var} " + " ".join(f"WHEN {k} THEN CAST({c.got} AS VARCHAR)" for k, c in items) + " END"
-                if items else "NULL::VARCHAR")
-    row_got = got_case(list(enumerate(checks, 1)), "__row_check")
-    pre, joins, dups_sql, dup_join = [], [], None, None
-    vals = ", ".join(f"v_{i}" for i in range(len(present)))
-    if materialize:  # text sources: type and check every value once, then scan the typed table
-        keep = ["__idx"] + ([vals] if vals else []) + [
-            "__row_check", f"CASE WHEN __row_check IS NOT NULL THEN {row_got} END AS __rgot",
-            f"CASE WHEN __row_check IS NOT NULL THEN {raw_json} END AS __rraw"]
-        pre.append(f"CREATE OR REPLACE TEMP TABLE __typed AS SELECT {', '.join(keep)} FROM ({base})")
-        base = "SELECT * FROM __typed"
-        # rows failing a per-row check keep their raw text; rows failing a cross-row check passed
-        # every per-row check, so their validated values stand for them
-        typed_struct = ", ".join(f"{lit(c.source)}: CAST(v_{i} AS VARCHAR)" for i, c in enumerate(present)) or "'_': NULL"
-        raw_json = f"coalesce(__rraw, to_json({{{typed_struct}}})::VARCHAR)"
-    key_idx = [next((j for j, p in enumerate(present) if p.name == k), None) for k in plan.table.key]
-    if plan.table.key and all(j is not None for j in key_idx):
-        kv = [f"v_{j}" for j in key_idx]
-        kname = ", ".join(plan.table.key)
-        got_key = " || '/' || ".join(f"CAST({k} AS VARCHAR)" for k in kv)
-        nn = " AND ".join(f"{k} IS NOT NULL" for k in kv)
-        h = f"hash({', '.join(kv)})"
-        dsel = ", ".join(f"{k} AS __d{n}" for n, k in enumerate(kv))
-        # duplicates: 64-bit key hashes seen twice (sorting the hashes is cheaper than a hash
-        # aggregation over millions of distinct keys), then the real keys of those candidates only
-        # (usually none, and then no join at all)
-        pre.append(f"CREATE OR REPLACE TEMP TABLE __duph AS SELECT DISTINCT __h FROM (SELECT __h, lag(__h) OVER "
-                   f"(ORDER BY __h) AS __p FROM (SELECT {h} AS __h FROM ({base}) WHERE __row_check IS NULL AND {nn})) "
-                   f"WHERE __h = __p")
-        dups_sql = (f"CREATE OR REPLACE TEMP TABLE __dups AS SELECT {dsel}, min(__idx) AS __first FROM ({base}) "
-                    f"WHERE __row_check IS NULL AND {nn} AND {h} IN (SELECT __h FROM __duph) "
-                    f"GROUP BY ALL HAVING count(*) > 1")
-        dup_join = "LEFT JOIN __dups ON " + " AND ".join(f"__dups.__d{n} = {k}" for n, k in enumerate(kv))
-        joins.append(dup_join)
-        checks.append(Check("__first IS NOT NULL AND __idx > __first", "duplicate_key", kname,
-                            f"a {kname} not seen before in this file", got_key))
-        if existing_keys:
-            on = " AND ".join(f"__e.{q(k)} = {v}" for k, v in zip(plan.table.key, kv))
-            joins.append(f"LEFT JOIN (SELECT DISTINCT {', '.join(q(k) for k in plan.table.key)}, true AS __exists "
-                         f"FROM {existing_keys}) __e ON {on}")
-            checks.append(Check("__exists", "duplicate_key", kname,
-                                f"a {kname} not already in the store (use --replace to update existing rows)", got_key))
+def _range_check(c: ColumnPlan, r: str, v: str, mapping: Mapping) -> list[Check]:
+    """``out_of_range`` for a column with bounds (a rating scale, possibly from the mapping)."""
+    s = c.spec
+    lo, hi = mapping.scale_for(c.name, s.scale) if s.scale is not None else (s.min, s.max)
+    if lo is None and hi is None:
+        return []
+    conds = ([f"{v} < {lo}"] if lo is not None else []) + ([f"{v} > {hi}"] if hi is not None else [])
+    if lo is not None and hi is not None:
+        rng = f"between {lo:g} and {hi:g}"
+    else:
+        rng = f">= {lo:g}" if lo is not None else f"<= {hi:g}"
+    return [Check(f"({' OR '.join(conds)})", "out_of_range", c.name, f"a value {rng}", r)]
+
+
+def _nonnegative_check(plan: Plan, col: str, r: str, v: str) -> Check:
+    """``negative_amount``: a value below 0, unless the row is flagged as a return."""
+    flag_col = plan.table.return_flag
+    flag = next((j for j, p in enumerate(plan.present) if p.name == flag_col), None)
+    ok = f" AND NOT coalesce(v_{flag}, false)" if flag is not None else ""
+    what = f"a value >= 0 (or {flag_col}=true for returns)" if flag_col else "a value >= 0"
+    return Check(f"{v} < 0{ok}", "negative_amount", col, what, r)
+
+
+def _got_case(items, var: str = "__check") -> str:
+    """SQL of the offending value of the check that failed (``var`` holds its 1-based number)."""
+    return (f"CASE {var} " + " ".join(f"WHEN {k} THEN CAST({c.got} AS VARCHAR)" for k, c in items) + " END"
+            if items else "NULL::VARCHAR")
+
+
+@dataclass
+class _CrossChecks:
+    """Cross-row checks, run as joins on the rows that pass every per-row check."""
+    checks: list[Check] = field(default_factory=list)
+    pre: list[str] = field(default_factory=list)     # the key hashes seen twice, into __duph
+    dups: str | None = None                          # the duplicated keys, into __dups
+    dup_join: str | None = None                      # the join on __dups (left out when it is empty)
+    joins: list[str] = field(default_factory=list)   # the other joins: keys in the store, customers
+
+
+def _cross_checks(plan: Plan, base: str, existing_keys: str | None, customers: str | None) -> _CrossChecks:
+    """Duplicate keys within the file (table ``__dups``, built from the key hashes seen twice),
+    keys already in the store (``existing_keys``), unknown customers (not in ``customers``)."""
+    present, key = plan.present, plan.table.key
+    out = _CrossChecks()
+    key_idx = [next((j for j, p in enumerate(present) if p.name == k), None) for k in key]
+    if key and all(j is not None for j in key_idx):
+        _key_checks(out, key, [f"v_{j}" for j in key_idx], base, existing_keys)
     if customers is not None:
         for n, (j, p) in enumerate((j, p) for j, p in enumerate(present) if p.spec.customer_ref):
-            joins.append(f"LEFT JOIN (SELECT DISTINCT customer_id AS __cid{n} FROM {customers}) __c{n} "
-                         f"ON __c{n}.__cid{n} = v_{j}")
-            checks.append(Check(f"v_{j} IS NOT NULL AND __cid{n} IS NULL", "unknown_customer", p.name,
-                                "a customer_id present in customers", f"v_{j}"))
-    cross_got = got_case(list(enumerate(checks, 1))[n_row:])
-    got = f"CASE WHEN __check <= {n_row} THEN {'__rgot' if materialize else row_got} ELSE {cross_got} END"
+            out.joins.append(f"LEFT JOIN (SELECT DISTINCT customer_id AS __cid{n} FROM {customers}) __c{n} "
+                             f"ON __c{n}.__cid{n} = v_{j}")
+            out.checks.append(Check(f"v_{j} IS NOT NULL AND __cid{n} IS NULL", "unknown_customer", p.name,
+                                    "a customer_id present in customers", f"v_{j}"))
+    return out
 
-    def bad(with_dups: bool) -> str:
-        use = [(n_row + k + 1, c) for k, c in enumerate(checks[n_row:]) if with_dups or not c.condition.startswith("__first")]
-        jn = [j for j in joins if with_dups or j is not dup_join]
-        check = ("coalesce(__row_check, CASE " + " ".join(f"WHEN {c.condition} THEN {k}" for k, c in use) + " END)"
-                 if use else "__row_check")
-        checked = f"SELECT *, {check} AS __check FROM ({base}) {' '.join(jn)}"
-        return (f"SELECT __idx, __check, {got} AS __got, {raw_json} AS __raw "
-                f"FROM ({checked}) WHERE __check IS NOT NULL")
-    good_rowwise = f"SELECT {vals} FROM ({base}) WHERE __row_check IS NULL"
-    good = (f"SELECT {vals} FROM ({base}) __t WHERE __row_check IS NULL AND NOT EXISTS (SELECT 1 FROM __bad "
-            f"WHERE __bad.__idx = __t.__idx AND __bad.__check > {n_row})")
-    return CheckPlan(pre=pre, dups=dups_sql, bad=bad(True), bad_no_dups=bad(False), good=good,
-                     good_rowwise=good_rowwise, checks=checks, n_row=n_row)
+
+def _key_checks(out: _CrossChecks, key: tuple[str, ...], kv: list[str], base: str, existing_keys: str | None) -> None:
+    """``duplicate_key`` within the file and, with ``existing_keys``, against the store."""
+    kname = ", ".join(key)
+    got_key = " || '/' || ".join(f"CAST({k} AS VARCHAR)" for k in kv)
+    nn = " AND ".join(f"{k} IS NOT NULL" for k in kv)
+    h = f"hash({', '.join(kv)})"
+    dsel = ", ".join(f"{k} AS __d{n}" for n, k in enumerate(kv))
+    # duplicates: 64-bit key hashes seen twice (sorting the hashes is cheaper than a hash
+    # aggregation over millions of distinct keys), then the real keys of those candidates only
+    # (usually none, and then no join at all)
+    out.pre.append(f"CREATE OR REPLACE TEMP TABLE __duph AS SELECT DISTINCT __h FROM (SELECT __h, lag(__h) OVER "
+                   f"(ORDER BY __h) AS __p FROM (SELECT {h} AS __h FROM ({base}) WHERE __row_check IS NULL AND {nn})) "
+                   f"WHERE __h = __p")
+    out.dups = (f"CREATE OR REPLACE TEMP TABLE __dups AS SELECT {dsel}, min(__idx) AS __first FROM ({base}) "
+                f"WHERE __row_check IS NULL AND {nn} AND {h} IN (SELECT __h FROM __duph) "
+                f"GROUP BY ALL HAVING count(*) > 1")
+    out.dup_join = "LEFT JOIN __dups ON " + " AND ".join(f"__dups.__d{n} = {k}" for n, k in enumerate(kv))
+    out.checks.append(Check("__first IS NOT NULL AND __idx > __first", "duplicate_key", kname,
+                            f"a {kname} not seen before in this file", got_key))
+    if existing_keys:
+        on = " AND ".join(f"__e.{q(k)} = {v}" for k, v in zip(key, kv))
+        out.joins.append(f"LEFT JOIN (SELECT DISTINCT {', '.join(q(k) for k in key)}, true AS __exists "
+                         f"FROM {existing_keys}) __e ON {on}")
+        out.checks.append(Check("__exists", "duplicate_key", kname,
+                                f"a {kname} not already in the store (use --replace to update existing rows)", got_key))
+
+
+def _bad_select(base: str, checks: list[Check], n_row: int, cross: _CrossChecks, got: str, raw_json: str,
+                with_dups: bool) -> str:
+    """SELECT of the rejected rows (``__idx, __check, __got, __raw``); without the in-file
+    duplicate check and its join when ``with_dups`` is false (no key was seen twice)."""
+    use = [(n_row + k + 1, c) for k, c in enumerate(checks[n_row:]) if with_dups or not c.condition.startswith("__first")]
+    jn = ([cross.dup_join] if with_dups and cross.dup_join else []) + cross.joins
+    check = ("coalesce(__row_check, CASE " + " ".join(f"WHEN {c.condition} THEN {k}" for k, c in use) + " END)"
+             if use else "__row_check")
+    checked = f"SELECT *, {check} AS __check FROM ({base}) {' '.join(jn)}"
+    return (f"SELECT __idx, __check, {got} AS __got, {raw_json} AS __raw "
+            f"FROM ({checked}) WHERE __check IS NOT NULL")
 
 
 @dataclass

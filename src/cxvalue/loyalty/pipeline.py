@@ -22,7 +22,7 @@ __all__ = ["loyalty_tables", "run_loyalty"]
 declare("loyalty_channel", key=("channel",), columns=("customers", "repeat_rate", "ci_low", "ci_high"),
         doc="C1: repeat-purchase rate by channel.")
 declare("loyalty_product", key=("product",), columns=("repeat_rate",), doc="C2: repeat-purchase rate by product.")
-declare("loyalty_service", key=("group",), columns=("retention_rate", "spend_per_purchase", "churn_rate"),
+declare("loyalty_service", key=("group",), columns=("retention_rate", "spend_per_purchase"),
         doc="C3: retention and spend of VIP-service customers vs the others.")
 declare("loyalty_segments", key=("customer_id",), columns=("segment", "behavioural_high", "attitudinal_high"),
         doc="C4: true / spurious / latent / no loyalty per surveyed customer.")

@@ -1,5 +1,6 @@
 """Perception: key drivers (D3), the CEM seven steps (D4), satisfaction index models by
-PLS path modelling (D5) and the value of experience (E1, E2). See docs/perception.md.
+PLS path modelling (D5) and the value of experience (E1 in ``experience_value``, E2 in ``roi``).
+Customer values and value tiers come from :mod:`cxvalue.value`. See docs/perception.md.
 """
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ _WHERE = {
     "cem_summary": "cem", "cem_compare": "cem",
     "PLSPM": "plspm", "ECSI_MODEL": "plspm", "ACSI_MODEL": "plspm", "CONTRACT_MODEL": "plspm",
     "model_template": "plspm",
-    "ExperienceValue": "experience_value", "experience_roi": "experience_value",
-    "followup_frame": "experience_value", "customer_values": "experience_value",
-    "assign_groups": "experience_value", "value_sentence": "experience_value", "customer_tiers": "experience_value",
-    "value_tiers": "experience_value", "latest_answers": "experience_value",
+    "ExperienceValue": "experience_value", "followup_frame": "experience_value",
+    "assign_groups": "experience_value", "value_sentence": "experience_value",
+    "experience_roi": "roi", "latest_answers": "roi",
 }
 __all__ = list(_WHERE)
 

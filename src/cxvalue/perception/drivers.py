@@ -382,7 +382,7 @@ class KeyDriverAnalysis(Estimator):
 
     def table(self, method: str = "relative_weights") -> pd.DataFrame:
         """The rows of ``importance_`` for one method, most important first."""
-        self._check_fitted()
+        self._check_fitted("importance_")
         one_of("method", method, self.methods_)
         t = self.importance_[self.importance_["method"] == method]
         return t.sort_values(["rank", "driver"]).reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""The value of experience (concepts E1, E2; seed 000).
+"""The value of experience, E1 (concepts E1; seed 000).
 
 **E1** links each customer's satisfaction (or NPS class) at survey time to what they do
 in the following ``window_days`` (12 months by default) and compares the groups:
@@ -25,29 +25,23 @@ resampled within each group, seeded); ratio metrics are ratios of sums, so a rep
 recomputes numerator and denominator together. :meth:`ExperienceValue.sentence`
 states the result the way seed 000 does, in English or Chinese (message catalogue).
 
-**E2** (:func:`experience_roi`) puts money on improvement: the value of moving
-detractors to passives / promoters (difference of mean customer value between the
-classes) and of closing each driver's gap (driver model: least squares of the 0-10
-outcome on the experience ratings; closing the gap raises a rating to its target — the
-``ideal_<dim>`` answer, else ``expectation_<dim>``, else the top of the scale — the
-outcome moves by coefficient × gap, customers change class, and each class change is
-worth the class value difference). Customer value is ``customer_value.clv`` when the
-store has it, otherwise the customer's spend in the last ``window_days``. The result is
-a ranked list of where improvement pays most. See docs/perception.md.
+E2, the money value of improving experience, is :mod:`cxvalue.perception.roi`
+(:func:`~cxvalue.perception.roi.experience_roi`). See docs/perception.md.
 """
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from ..errors import CxValueError, SmallSampleWarning, check_is_fitted, one_of
+from ..errors import CxValueError, SmallSampleWarning, one_of
+from ..estimator import Estimator, summary_table
 
 __all__ = ["MEASURES", "GROUPS", "METRICS", "DEFAULT_CUTS", "followup_expr", "followup_frame", "assign_groups",
-           "ExperienceValue", "value_sentence", "customer_values", "value_tiers", "customer_tiers", "TIER_ORDER",
-           "latest_answers", "experience_roi"]
+           "ExperienceValue", "value_sentence"]
 
 MEASURES = ("satisfaction", "nps")
 GROUPS = {"satisfaction": ("dissatisfied", "neutral", "satisfied"), "nps": ("detractor", "passive", "promoter")}
@@ -263,7 +257,7 @@ def _metric_from_sums(m: str, S: dict[str, np.ndarray], n) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- E1: estimator
-class ExperienceValue:
+class ExperienceValue(Estimator):
     """E1: what satisfied, neutral and dissatisfied customers (or promoters, passives and
     detractors) did in the 12 months after the survey, with bootstrap intervals.
 
@@ -289,9 +283,11 @@ class ExperienceValue:
     Fitted: ``customers_`` (the per-customer link with ``group``), ``groups_`` (tidy:
     ``segment``, ``group``, ``metric``, ``estimate``, ``ci_low``, ``ci_high``, ``n``,
     ``small_sample``), ``comparison_`` (high vs low group: ``segment``, ``metric``,
-    ``kind`` "relative" (ratio − 1) or "difference", ``estimate``, ``ci_low``,
-    ``ci_high``, ``p_value`` (two-sided bootstrap), ``high``/``low`` group estimates),
-    ``summary_`` (one row per group and segment, metrics as columns).
+    ``kind`` "relative" (ratio − 1) or "difference", ``estimate``, ``std_error``,
+    ``ci_low``, ``ci_high``, ``p_value`` (two-sided bootstrap), ``high``/``low`` group
+    estimates), ``summary_`` (the comparisons in the common layout: ``segment``, ``metric``,
+    ``estimate``, ``std_error``, ``ci_low``, ``ci_high``, ``p``, then ``kind``,
+    ``high_group``, ``low_group``, ``high``, ``low``), ``metrics_``, ``n_``, ``as_of_``.
     """
 
     def __init__(self, *, measure: str = "satisfaction", cuts=None, window_days: int = 365, by: str | None = None,
@@ -306,12 +302,41 @@ class ExperienceValue:
         self.min_n = min_n
 
     def fit(self, data, *, as_of=None, since=None, until=None) -> "ExperienceValue":
+        """Link the survey to the follow-up window and compare the groups; returns ``self``."""
+        self._check_options()
+        df = self._with_groups(self._link(data, as_of, since, until))
+        parts = _derive(df)
+        metrics = _metrics_of(parts)
+        self.metrics_ = metrics
+        self.customers_ = df
+        rng = np.random.default_rng(self.random_state)
+        rows, comp = [], []
+        for seg, idx in _segments(df):
+            sub = df.loc[idx] if seg != "all" else df
+            sp = parts.loc[idx] if seg != "all" else parts
+            reps = self._group_rows(seg, sub, sp, metrics, rng, rows)
+            comp.extend(self._comparisons(seg, reps, metrics))
+        self.groups_ = pd.DataFrame(rows)
+        self.comparison_ = pd.DataFrame(comp)
+        self._warn_small_groups()
+        c = self.comparison_
+        self.summary_ = summary_table(c["estimate"], c["std_error"], c["ci_low"], c["ci_high"], p=c["p_value"],
+                                      leading={"segment": c["segment"], "metric": c["metric"]},
+                                      extra={k: c[k] for k in ("kind", "high_group", "low_group", "high", "low")})
+        counts = df.groupby(["group"], observed=True).size()
+        self.n_ = {str(k): int(v) for k, v in counts.items()}
+        return self
+
+    # ------------------------------------------------------------------ fit, step by step
+    def _check_options(self) -> None:
         one_of("measure", self.measure, MEASURES)
         _cuts(self.measure, self.cuts)
-        if not 0 < self.confidence < 1:
-            raise CxValueError(f"confidence={self.confidence!r} is not valid: expected a number between 0 and 1")
+        self._confidence()
         if int(self.n_boot) < 0:
             raise CxValueError(f"n_boot={self.n_boot!r} is not valid: expected 0 or more replicates")
+
+    def _link(self, data, as_of, since, until) -> pd.DataFrame:
+        """One row per surveyed customer: a copy of a frame, or the engine-side link on a store."""
         if isinstance(data, pd.DataFrame):
             df = data.copy()
             if self.by is not None:
@@ -319,16 +344,20 @@ class ExperienceValue:
                     raise CxValueError(f"by={self.by!r} is not a column of the data")
                 df["segment"] = df[self.by].astype(str)
             self.as_of_ = None
-        else:
-            df = followup_frame(data, measure=self.measure, window_days=self.window_days, as_of=as_of,
-                                since=since, until=until, by=self.by)
-            self.as_of_ = str(_end_date(data, as_of))
+            return df
+        df = followup_frame(data, measure=self.measure, window_days=self.window_days, as_of=as_of,
+                            since=since, until=until, by=self.by)
+        self.as_of_ = str(_end_date(data, as_of))
+        return df
+
+    def _with_groups(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` with a categorical ``group`` (from ``score`` or checked), customers without one dropped."""
+        labels = GROUPS[self.measure]
         if "group" not in df.columns:
             if "score" not in df.columns:
                 raise CxValueError("the data needs a 'score' column (the survey answer) or a 'group' column")
             df["group"] = assign_groups(df["score"], self.measure, self.cuts).to_numpy()
         else:
-            labels = GROUPS[self.measure]
             bad = set(pd.Series(df["group"]).dropna().astype(str)) - set(labels)
             if bad:
                 raise CxValueError(f"column 'group' has value(s) {sorted(bad)}: expected {', '.join(labels)}")
@@ -337,81 +366,67 @@ class ExperienceValue:
         if df.empty:
             raise CxValueError("no surveyed customer with a complete follow-up window: the survey answers must be "
                                f"dated at least {self.window_days} days before the last transaction")
-        parts = _derive(df)
-        metrics = _available(parts.columns)
-        if not metrics:
-            raise CxValueError("no follow-up metric can be computed: expected columns such as purchases, spend, "
-                               "gross or subscriber/renewed")
-        if "subscriber" in parts.columns and parts["subscriber"].sum() == 0:
-            metrics = [m for m in metrics if m not in _SUB_METRICS]
-        for m, col in (("subscription_cross_sell_rate", "sub_cross"), ("subscription_up_sell_amount", "sub_upsell")):
-            if m in metrics and not parts[col].abs().sum() > 0:
-                metrics.remove(m)   # nobody added or upgraded a subscription: nothing to compare
-        self.metrics_ = metrics
-        self.customers_ = df
-        rng = np.random.default_rng(self.random_state)
-        segs = [("all", df.index.to_numpy())]
-        if "segment" in df.columns:
-            segs += [(str(s), df.index[(df["segment"] == s).to_numpy()].to_numpy())
-                     for s in sorted(df["segment"].dropna().unique())]
-        rows, comp = [], []
-        labels = GROUPS[self.measure]
-        a = (1 - self.confidence) / 2
-        for seg, idx in segs:
-            sub = df.loc[idx] if seg != "all" else df
-            sp = parts.loc[idx] if seg != "all" else parts
-            reps = {}
-            for g in labels:
-                mask = (sub["group"] == g).to_numpy()
-                X = sp[mask]
-                n = int(mask.sum())
-                est, boot = self._group(X, metrics, rng)
-                reps[g] = (est, boot, X)
-                for m in metrics:
-                    den = METRICS[m][1]
-                    nn = int(X[den].sum()) if den in ("subscriber", "both_windows") else n
-                    lo, hi = (np.nanquantile(boot[m], [a, 1 - a]) if boot is not None and np.isfinite(boot[m]).any()
-                              else (np.nan, np.nan))
-                    rows.append({"segment": seg, "group": g, "metric": m, "estimate": est[m], "ci_low": lo,
-                                 "ci_high": hi, "n": nn, "small_sample": nn < self.min_n})
-            hi_g, lo_g = labels[2], labels[0]
+        return df
+
+    def _group_rows(self, seg: str, sub: pd.DataFrame, sp: pd.DataFrame, metrics, rng, rows: list) -> dict:
+        """Append one row per (group, metric) of segment ``seg`` to ``rows``; returns, per group,
+        (estimates, bootstrap replicates)."""
+        a = self._tail()
+        reps = {}
+        for g in GROUPS[self.measure]:
+            mask = (sub["group"] == g).to_numpy()
+            X = sp[mask]
+            n = int(mask.sum())
+            est, boot = self._group(X, metrics, rng)
+            reps[g] = (est, boot)
             for m in metrics:
-                kind = METRICS[m][2]
-                eh, bh, _ = reps[hi_g]
-                el, bl, _ = reps[lo_g]
-                if kind == "relative":
-                    est = eh[m] / el[m] - 1 if el[m] and np.isfinite(el[m]) else np.nan
-                else:
-                    est = eh[m] - el[m]
-                if bh is not None and bl is not None:
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        d = bh[m] / bl[m] - 1 if kind == "relative" else bh[m] - bl[m]
-                    d = d[np.isfinite(d)]
-                    if len(d):
-                        lo, hi = np.quantile(d, [a, 1 - a])
-                        p = min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0)))
-                    else:
-                        lo = hi = p = np.nan
-                else:
-                    lo = hi = p = np.nan
-                comp.append({"segment": seg, "metric": m, "kind": kind, "high_group": hi_g, "low_group": lo_g,
-                             "estimate": est, "ci_low": lo, "ci_high": hi, "p_value": p,
-                             "high": eh[m], "low": el[m]})
-        self.groups_ = pd.DataFrame(rows)
-        self.comparison_ = pd.DataFrame(comp)
+                den = METRICS[m][1]
+                nn = int(X[den].sum()) if den in ("subscriber", "both_windows") else n
+                lo, hi = (np.nanquantile(boot[m], [a, 1 - a]) if boot is not None and np.isfinite(boot[m]).any()
+                          else (np.nan, np.nan))
+                rows.append({"segment": seg, "group": g, "metric": m, "estimate": est[m], "ci_low": lo,
+                             "ci_high": hi, "n": nn, "small_sample": nn < self.min_n})
+        return reps
+
+    def _comparisons(self, seg: str, reps: dict, metrics) -> list[dict]:
+        """High versus low group per metric: ratio − 1 or difference, with bootstrap interval and p."""
+        labels = GROUPS[self.measure]
+        hi_g, lo_g = labels[2], labels[0]
+        (eh, bh), (el, bl) = reps[hi_g], reps[lo_g]
+        out = []
+        for m in metrics:
+            kind = METRICS[m][2]
+            if kind == "relative":
+                est = eh[m] / el[m] - 1 if el[m] and np.isfinite(el[m]) else np.nan
+            else:
+                est = eh[m] - el[m]
+            se, lo, hi, p = self._bootstrap_difference(bh, bl, m, kind)
+            out.append({"segment": seg, "metric": m, "kind": kind, "high_group": hi_g, "low_group": lo_g,
+                        "estimate": est, "std_error": se, "ci_low": lo, "ci_high": hi, "p_value": p,
+                        "high": eh[m], "low": el[m]})
+        return out
+
+    def _bootstrap_difference(self, bh, bl, m: str, kind: str):
+        """(std_error, ci_low, ci_high, two-sided p) of the replicated comparison; NaN without replicates."""
+        if bh is None or bl is None:
+            return np.nan, np.nan, np.nan, np.nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = bh[m] / bl[m] - 1 if kind == "relative" else bh[m] - bl[m]
+        d = d[np.isfinite(d)]
+        if not len(d):
+            return np.nan, np.nan, np.nan, np.nan
+        a = self._tail()
+        lo, hi = np.quantile(d, [a, 1 - a])
+        p = min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0)))
+        se = float(np.std(d, ddof=1)) if len(d) > 1 else np.nan
+        return se, lo, hi, p
+
+    def _warn_small_groups(self) -> None:
         small = self.groups_[(self.groups_["segment"] == "all") & self.groups_["small_sample"]]
         if len(small):
-            import warnings
             what = sorted({f"{g} ({m})" for g, m in zip(small["group"], small["metric"])})[:6]
             warnings.warn(f"E1 groups with fewer than min_n={self.min_n} customers: {', '.join(what)}; "
-                          "their intervals are wide", SmallSampleWarning, stacklevel=2)
-        g = self.groups_
-        self.summary_ = (g.pivot_table(index=["segment", "group"], columns="metric", values="estimate",
-                                       observed=True, sort=False)
-                         .reindex(columns=metrics).reset_index())
-        counts = df.groupby(["group"], observed=True).size()
-        self.n_ = {str(k): int(v) for k, v in counts.items()}
-        return self
+                          "their intervals are wide", SmallSampleWarning, stacklevel=3)
 
     def _group(self, X: pd.DataFrame, metrics, rng):
         n = len(X)
@@ -439,15 +454,38 @@ class ExperienceValue:
     # ------------------------------------------------------------------ presentation
     def table(self, segment: str = "all") -> pd.DataFrame:
         """``groups_`` of one segment as one row per (group, metric)."""
-        check_is_fitted(self, ("groups_",))
+        self._check_fitted("groups_")
         return self.groups_[self.groups_["segment"] == segment].reset_index(drop=True)
 
     def sentence(self, lang: str = "en", *, segment: str = "all", currency: str = "CNY") -> str:
         """The result in one sentence, as seed 000 states it: "Satisfied customers spent +X%
         (95% CI …) more …; renewal A% vs B%; expected tenure C vs D years." (en or zh)."""
-        check_is_fitted(self, ("comparison_",))
+        self._check_fitted("comparison_")
         return value_sentence(self.comparison_, lang=lang, segment=segment, currency=currency,
                               confidence=self.confidence, window_days=self.window_days)
+
+
+def _metrics_of(parts: pd.DataFrame) -> list[str]:
+    """The metrics the follow-up columns allow, without subscription metrics nobody can have."""
+    metrics = _available(parts.columns)
+    if not metrics:
+        raise CxValueError("no follow-up metric can be computed: expected columns such as purchases, spend, "
+                           "gross or subscriber/renewed")
+    if "subscriber" in parts.columns and parts["subscriber"].sum() == 0:
+        metrics = [m for m in metrics if m not in _SUB_METRICS]
+    for m, col in (("subscription_cross_sell_rate", "sub_cross"), ("subscription_up_sell_amount", "sub_upsell")):
+        if m in metrics and not parts[col].abs().sum() > 0:
+            metrics.remove(m)   # nobody added or upgraded a subscription: nothing to compare
+    return metrics
+
+
+def _segments(df: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """("all", every customer) then one (segment, customer ids) per segment value, sorted."""
+    segs = [("all", df.index.to_numpy())]
+    if "segment" in df.columns:
+        segs += [(str(s), df.index[(df["segment"] == s).to_numpy()].to_numpy())
+                 for s in sorted(df["segment"].dropna().unique())]
+    return segs
 
 
 def value_sentence(comparison: pd.DataFrame, *, lang: str = "en", segment: str = "all", currency: str = "CNY",
@@ -490,228 +528,14 @@ def _money(v, currency: str) -> str:
     return "n/a" if v is None or not np.isfinite(v) else f"{v:,.0f} {currency}"
 
 
-# --------------------------------------------------------------------------- E2
-def customer_values(con, *, window_days: int = 365, as_of=None) -> pd.DataFrame:
-    """Value of every customer: ``customer_value.clv`` when the store has that table (written
-    by the CLV analysis), else net spend in the last ``window_days`` up to ``as_of`` (0 for
-    customers without purchases). Indexed by ``customer_id``; column ``value``;
-    ``.attrs["source"]`` is ``"clv"`` or ``"spend_12m"``."""
-    tables = con.list_tables()
-    if "customer_value" in tables:
-        cv = con.table("customer_value")
-        if {"customer_id", "clv"} <= set(cv.columns):
-            df = cv.select(customer_id=cv.customer_id.cast("string"), value=cv.clv.cast("float64")).to_pandas()
-            df = df.dropna().drop_duplicates("customer_id").set_index("customer_id").sort_index()
-            df.attrs["source"] = "clv"
-            return df
-    end = _end_date(con, as_of)
-    tx = _table(con, "transactions", ("customer_id", "date", "amount"))
-    day = tx.date.cast("date")
-    ago = ibis.literal(end, type="date").delta(day, unit="day")
-    tx = tx.mutate(__ago=ago)
-    tx = tx.filter((tx.__ago >= 0) & (tx.__ago < int(window_days)))
-    spend = tx.group_by("customer_id").aggregate(value=tx.amount.sum().cast("float64"))
-    if "customers" in tables:
-        cust = con.table("customers").select("customer_id")
-        spend = _left(cust, spend)
-        spend = spend.mutate(value=spend.value.fill_null(0.0))
-    df = spend.to_pandas().set_index("customer_id").sort_index()
-    df["value"] = df["value"].astype(float)
-    df.attrs["source"] = "spend_12m"
-    return df
+# names that moved: E2 to perception/roi.py, customer values and tiers to value/ (their owner);
+# still importable from here for the modules that import them so (lazy: no import cycle)
+_MOVED = {"experience_roi": "cxvalue.perception.roi",
+          "customer_tiers": "cxvalue.value.customer_value", "TIER_ORDER": "cxvalue.value.segments"}
 
 
-def value_tiers(values: pd.DataFrame) -> pd.Series:
-    """Value tier of each customer from ``values["value"]`` (e.g. :func:`customer_values`):
-    ``high`` = the top 20%, ``medium`` = the next 30%, ``low`` = the bottom 50% (ties broken
-    by order)."""
-    if "value" not in values.columns:
-        raise CxValueError("value_tiers needs a 'value' column")
-    pct = values["value"].rank(method="first", ascending=False, pct=True)
-    return pd.Series(np.where(pct <= 0.2, "high", np.where(pct <= 0.5, "medium", "low")), index=values.index,
-                     name="value_tier")
-
-
-def customer_tiers(con) -> pd.Series:
-    """Value tier of every customer: the ``value_tier`` column of ``customer_value`` when the
-    CLV analysis wrote one (the customer pyramid: platinum / gold / iron / lead), else
-    :func:`value_tiers` of :func:`customer_values` (high / medium / low)."""
-    if "customer_value" in con.list_tables():
-        cv = con.table("customer_value")
-        if {"customer_id", "value_tier"} <= set(cv.columns):
-            df = cv.select(customer_id=cv.customer_id.cast("string"), value_tier=cv.value_tier.cast("string"))
-            out = df.to_pandas().dropna().drop_duplicates("customer_id").set_index("customer_id")["value_tier"]
-            if len(out):
-                return out
-    return value_tiers(customer_values(con))
-
-
-#: display order of value tiers (customer pyramid, then quantile tiers)
-TIER_ORDER = ("platinum", "gold", "iron", "lead", "high", "medium", "low")
-
-
-def latest_answers(con, columns, *, since=None, until=None) -> pd.DataFrame:
-    """Each surveyed customer's latest answer (by ``date``) to ``columns``, computed in the
-    engine (``argmax``); indexed by ``customer_id``."""
-    r = _table(con, "responses", ("customer_id", "date"))
-    cols = [c for c in columns if c in r.columns]
-    r = r.filter(r.customer_id.notnull())
-    if since is not None:
-        r = r.filter(r.date.cast("date") >= ibis.literal(_date(since, "since"), type="date"))
-    if until is not None:
-        r = r.filter(r.date.cast("date") <= ibis.literal(_date(until, "until"), type="date"))
-    agg = r.group_by("customer_id").aggregate(**{c: r[c].argmax(r.date).cast("float64") for c in cols})
-    return agg.to_pandas().set_index("customer_id").sort_index()
-
-
-def _driver_columns(columns, drivers=None) -> list[str]:
-    if drivers is not None:
-        return list(drivers)
-    exp = [c for c in columns if str(c).startswith("experience_")]
-    return exp or [c for c in columns if str(c).startswith("rating_")]
-
-
-def _target_column(driver: str, columns) -> tuple[str | None, str]:
-    """The column holding the target level of a driver rating (ideal, else expectation)."""
-    dim = driver.split("_", 1)[1] if "_" in driver else driver
-    for prefix, kind in (("ideal_", "ideal"), ("expectation_", "expectation")):
-        if prefix + dim in columns:
-            return prefix + dim, kind
-    return None, "scale_max"
-
-
-def _classify(score: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """0 low / 1 middle / 2 high for (rounded) scores."""
-    s = np.round(score)
-    return np.where(s <= lo, 0, np.where(s >= hi, 2, 1))
-
-
-def experience_roi(data, *, outcome: str = "nps", drivers=None, cuts=None, values: pd.DataFrame | None = None,
-                   scale_max: float = 10.0, base_customers: int | None = None, n_boot: int = 200,
-                   confidence: float = 0.95, random_state=0, window_days: int = 365, as_of=None, since=None,
-                   until=None) -> pd.DataFrame:
-    """E2: the money value of better experience, ranked (see the module docstring).
-
-    ``data`` is an Ibis backend (the store: latest answer per customer and customer values
-    read there) or a pandas frame with one row per customer holding ``outcome``, the
-    driver ratings and a ``value`` column. ``outcome`` is ``"nps"`` (classes
-    detractor/passive/promoter) or ``"satisfaction"`` (``cuts``). ``drivers`` default to
-    the ``experience_*`` columns (else ``rating_*``). ``base_customers`` scales the surveyed
-    result to the customer base (default: every customer with a value).
-
-    Returns one row per action, ``kind`` = ``"move"`` (detractor → passive, detractor →
-    promoter, passive → promoter) or ``"driver"`` (close the gap of one driver): ``item``,
-    ``customers`` (surveyed customers affected), ``coefficient`` (outcome points per
-    rating point), ``target`` (ideal / expectation / scale_max), ``mean_gap`` (rating
-    points to the target), ``nps_change`` (points of NPS among the surveyed, or of the
-    share of the high group for satisfaction), ``value`` (money, surveyed customers),
-    ``ci_low``/``ci_high`` (bootstrap over customers), ``value_per_customer`` (per
-    surveyed customer), ``value_base`` (scaled to the customer base), ``rank`` within
-    kind (1 = pays most) and ``value_source`` (``clv`` or ``spend_12m``).
-    """
-    measure = one_of("outcome", outcome, MEASURES)
-    lo, hi = _cuts(measure, cuts)
-    if isinstance(data, pd.DataFrame):
-        frame = data.copy()
-        if "value" not in frame.columns:
-            raise CxValueError("experience_roi on a frame needs a 'value' column (money per customer)")
-        source = frame.attrs.get("value_source", "value")
-        n_base = base_customers or len(frame)
-    else:
-        con = data
-        r = _table(con, "responses", ("customer_id", "date"))
-        want = [outcome] + [c for c in r.columns if str(c).startswith(("experience_", "ideal_", "expectation_",
-                                                                        "rating_"))]
-        frame = latest_answers(con, want, since=since, until=until)
-        vals = values if values is not None else customer_values(con, window_days=window_days, as_of=as_of)
-        source = vals.attrs.get("source", "value")
-        frame = frame.join(vals["value"], how="inner")
-        n_base = base_customers or len(vals)
-    if outcome not in frame.columns:
-        raise CxValueError(f"outcome={outcome!r} is not a column of the data")
-    drivers = _driver_columns(frame.columns, drivers)
-    missing = [d for d in drivers if d not in frame.columns]
-    if missing:
-        raise CxValueError(f"drivers {missing} are not columns of the data")
-    if not drivers:
-        raise CxValueError("no driver ratings: expected experience_<dim> or rating_<item> columns, or drivers=[...]")
-    frame = frame[frame[outcome].notna() & frame["value"].notna()]
-    cols = list(frame.columns)
-    X = frame[drivers].to_numpy(float)
-    y = frame[outcome].to_numpy(float)
-    v = frame["value"].to_numpy(float)
-    T = np.column_stack([frame[c].to_numpy(float) if c else np.full(len(frame), scale_max)
-                         for c in (_target_column(d, cols)[0] for d in drivers)])
-    kinds = [_target_column(d, cols)[1] for d in drivers]
-    ok = ~np.isnan(X).any(axis=1)
-    if ok.sum() < len(drivers) + 10:
-        raise CxValueError(f"only {int(ok.sum())} surveyed customers have every driver rating and a value: "
-                           "too few to fit the driver model")
-    X, y, v, T = X[ok], y[ok], v[ok], T[ok]
-    T = np.where(np.isnan(T), X, T)
-    gap = np.clip(T - X, 0, None)
-    n = len(y)
-
-    def evaluate(w):
-        """All action values for row weights ``w`` (bootstrap counts; ones for the estimate)."""
-        A = np.column_stack([np.ones(n), X])
-        sw = np.sqrt(w)
-        coef = np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)[0][1:]
-        cls = _classify(y, lo, hi)
-        cv = np.array([np.sum(w * v * (cls == k)) / max(np.sum(w * (cls == k)), 1e-12) for k in range(3)])
-        has = np.array([np.sum(w * (cls == k)) > 0 for k in range(3)])
-        res = {}
-        for name, a, b in (("detractor_to_passive", 0, 1), ("detractor_to_promoter", 0, 2),
-                           ("passive_to_promoter", 1, 2)):
-            res[name] = (np.sum(w * (cls == a)) * (cv[b] - cv[a])) if has[a] and has[b] else np.nan
-        for j, d in enumerate(drivers):
-            new = _classify(np.minimum(y + max(coef[j], 0.0) * gap[:, j], scale_max), lo, hi)
-            res[d] = float(np.sum(w * (cv[new] - cv[cls])))
-        return res, coef, cls, cv
-
-    est, coef, cls, cv = evaluate(np.ones(n))
-    boots = {k: [] for k in est}
-    if int(n_boot) > 0:
-        rng = np.random.default_rng(random_state)
-        for _ in range(int(n_boot)):
-            w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-            rb, *_ = evaluate(w)
-            for k, val in rb.items():
-                boots[k].append(val)
-    a = (1 - confidence) / 2
-    scale = n_base / n
-    rows = []
-    g = GROUPS[measure]
-    move_defs = {"detractor_to_passive": (0, 1), "detractor_to_promoter": (0, 2), "passive_to_promoter": (1, 2)}
-    nps_now = 100.0 * (np.mean(cls == 2) - np.mean(cls == 0))
-    for item, (fa, fb) in move_defs.items():
-        label = f"{g[fa]}_to_{g[fb]}"
-        moved = cls.copy()
-        moved[cls == fa] = fb
-        rows.append({"kind": "move", "item": label, "customers": int(np.sum(cls == fa)), "coefficient": np.nan,
-                     "target": "", "mean_gap": np.nan,
-                     "nps_change": 100.0 * (np.mean(moved == 2) - np.mean(moved == 0)) - nps_now,
-                     "value": est[item], **_ci(boots[item], a)})
-    for j, d in enumerate(drivers):
-        new = _classify(np.minimum(y + max(coef[j], 0.0) * gap[:, j], scale_max), lo, hi)
-        rows.append({"kind": "driver", "item": d, "customers": int(np.sum(new != cls)), "coefficient": coef[j],
-                     "target": kinds[j], "mean_gap": float(gap[:, j].mean()),
-                     "nps_change": 100.0 * (np.mean(new == 2) - np.mean(new == 0)) - nps_now,
-                     "value": est[d], **_ci(boots[d], a)})
-    out = pd.DataFrame(rows)
-    out["value_per_customer"] = out["value"] / n
-    out["value_base"] = out["value"] * scale
-    out["rank"] = out.groupby("kind")["value"].rank(ascending=False, method="min").astype("Int64")
-    out["value_source"] = source
-    out = out.sort_values(["kind", "rank"], ascending=[False, True], ignore_index=True)
-    out.attrs.update(surveyed=n, base_customers=int(n_base), class_values=dict(zip(g, cv.tolist())),
-                     outcome=outcome, nps=nps_now)
-    return out
-
-
-def _ci(values, a):
-    vals = np.asarray([x for x in values if x is not None and np.isfinite(x)], float)
-    if len(vals) == 0:
-        return {"ci_low": np.nan, "ci_high": np.nan}
-    lo, hi = np.quantile(vals, [a, 1 - a])
-    return {"ci_low": float(lo), "ci_high": float(hi)}
+def __getattr__(name):
+    if name in _MOVED:
+        from importlib import import_module
+        return getattr(import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

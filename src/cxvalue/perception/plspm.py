@@ -667,7 +667,7 @@ class PLSPM(Estimator):
 
     def index_scores(self, item_range=(0, 10)) -> pd.DataFrame:
         """Each respondent's 0-100 index per LV (ACSI-style rescaling; see the module doc)."""
-        self._check_fitted()
+        self._check_fitted("outer_model_")
         lo, hi = self._ranges(item_range)
         w = self._index_weights()
         M = self.manifests_.to_numpy()
@@ -680,7 +680,7 @@ class PLSPM(Estimator):
 
     def indices(self, item_range=(0, 10)) -> pd.DataFrame:
         """The 0-100 index of each LV (index of the mean answers), with the raw-scale score."""
-        self._check_fitted()
+        self._check_fitted("outer_model_")
         lo, hi = self._ranges(item_range)
         w = self._index_weights()
         m = self.manifests_.to_numpy().mean(axis=0)

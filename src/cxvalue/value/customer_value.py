@@ -12,6 +12,9 @@ the frames that become store tables:
 - ``value_matrix`` — customers and value per tier; ``value_multiplication`` (per customer and
   relationship year) and ``value_multiplication_summary`` (the seed-001 five-year table);
 - ``delivered_value`` (B7) when the survey has value_*/cost_* items.
+
+:func:`customer_values` is what the other domains read: per customer the current value, CLV,
+the value used for money and the value tier, from ``customer_value`` when it exists.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from .delivered import compare_delivered_value, share_of_wallet
 from .economics import discounted_clv, relationship_profitability, seed_clv
 from .gammagamma import GammaGammaModel
 from .multiplication import multiplication_table, value_multiplication
-from .segments import matrix_summary, rfm_scores, rfm_table, value_matrix
+from .segments import matrix_summary, rfm_scores, rfm_table, value_matrix, value_tiers
 
 MIN_REPEAT_BUYERS = 30
 
@@ -95,6 +98,33 @@ def parameters_frame(models: dict) -> pd.DataFrame:
         s["converged"] = bool(m.converged_)
         rows.append(s)
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def clv_analysis(tx, *, model: str = "bgnbd", unit: str = "week", calibration_end=None, horizon_months: int = 12,
+                 discount_rate: float = 0.10, margin: float = 0.0, min_customers: int = 50) -> dict:
+    """Predictive CLV on a transactions table (what ``cxvalue clv`` shows): the summary in
+    ``unit`` up to ``calibration_end``, a transaction model (``model``) and Gamma-Gamma, and per
+    customer P(alive), expected purchases and spend and CLV. ``margin`` 0 = from costs.
+
+    Returns ``{"customers": frame indexed by customer_id, "parameters": parameters_frame,
+    "models": {name: fitted}, "info": {model, unit, customers, horizon_months, discount_rate,
+    margin, total_clv, mean_p_alive, calibration_end}}``."""
+    from ..errors import one_of
+    one_of("model", model, ("bgnbd", "mbgnbd", "paretonbd"))
+    summ = summary_frame(tx, unit=unit, calibration_end=calibration_end)
+    if len(summ) < min_customers:
+        raise CxValueError(f"only {len(summ)} customers with a purchase: a BTYD model needs at least {min_customers} "
+                           f"(a few hundred for stable estimates)")
+    mg = _margin(tx, float(margin))
+    val, models = fit_clv(summ, model=model, unit=unit, horizon_months=horizon_months,
+                          discount_rate=discount_rate, margin=mg)
+    pred = summ.join(val)
+    pred.index.name = "customer_id"
+    info = {"model": model, "unit": unit, "customers": int(len(summ)), "horizon_months": int(horizon_months),
+            "discount_rate": float(discount_rate), "margin": float(mg), "total_clv": float(pred.clv.sum()),
+            "mean_p_alive": float(pred.p_alive.mean()),
+            "calibration_end": str(calibration_end) if calibration_end is not None else None}
+    return {"customers": pred, "parameters": parameters_frame(models), "models": models, "info": info}
 
 
 def model_check(tx, as_of, *, holdout_weeks: int = 26, max_customers: int = 100_000):
@@ -205,3 +235,91 @@ def analyse_store(con, settings: dict | None = None, *, as_of=None, progress=Non
             by = "product" if "product" in r.columns and r["product"].notna().any() else "channel"
             results["delivered_value"] = compare_delivered_value(r, by)
     return results
+
+
+# --------------------------------------------------------------------------- value for the other domains
+def customer_values(con, *, as_of=None, months: int = 12) -> pd.DataFrame:
+    """The value of every customer, as the other domains use it (retention, experience ROI,
+    NPS by value tier): the one definition of customer value and value tier.
+
+    Indexed by ``customer_id`` (sorted), columns:
+
+    - ``current_value`` — spend (net of returns) in the last ``months`` months up to
+      ``as_of``, or the ``current_value`` column of the ``customer_value`` table;
+    - ``clv`` — predictive CLV from the ``customer_value`` table (NaN when the value
+      analysis has not run);
+    - ``value`` — ``clv`` when known, else ``current_value``;
+    - ``value_source`` — ``"clv"`` or ``"spend_12m"`` (``"spend_<months>m"``), also in
+      ``attrs["source"]``;
+    - ``value_tier`` — the table's customer pyramid (platinum / gold / iron / lead) when it
+      has one, else :func:`~cxvalue.value.segments.value_tiers` of ``value`` (high / medium / low).
+
+    Without the table every customer of ``customers`` and ``transactions`` is listed (value 0
+    without a purchase in the window). ``as_of`` defaults to the store's last activity date.
+    """
+    if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
+        raise CxValueError(f"months={months!r} is not valid: expected a whole number of months >= 1")
+    if has_table(con, "customer_value") and "clv" in con.table("customer_value").columns:
+        out = _values_from_table(con, as_of, months)
+        source = "clv"
+    else:
+        if not has_table(con, "transactions"):
+            raise CxValueError("no customer value: run the value analysis (customer_value) or load transactions")
+        out = _recent_spend(con, as_of, months, every_customer=True).to_frame("current_value")
+        out["clv"] = np.nan
+        source = "spend_12m" if months == 12 else f"spend_{months}m"
+    out["value"] = out["clv"] if source == "clv" else out["current_value"]
+    out["value_source"] = source
+    if "value_tier" not in out.columns or out["value_tier"].isna().all():
+        out["value_tier"] = value_tiers(out["value"])
+    out = out[["current_value", "clv", "value", "value_source", "value_tier"]]
+    out.attrs["source"] = source
+    return out
+
+
+def customer_tiers(con, *, as_of=None, months: int = 12) -> pd.Series:
+    """The ``value_tier`` of every customer (see :func:`customer_values`)."""
+    return customer_values(con, as_of=as_of, months=months)["value_tier"]
+
+
+def _values_from_table(con, as_of, months: int) -> pd.DataFrame:
+    cv = con.table("customer_value")
+    cols = {"customer_id": cv.customer_id.cast("string"), "clv": cv.clv.cast("float64")}
+    if "current_value" in cv.columns:
+        cols["current_value"] = cv.current_value.cast("float64")
+    if "value_tier" in cv.columns:
+        cols["value_tier"] = cv.value_tier.cast("string")
+    df = cv.select(**cols).to_pandas()
+    df = df[df["customer_id"].notna() & df["clv"].notna()].drop_duplicates("customer_id")
+    df = df.set_index("customer_id").sort_index()
+    if "current_value" not in df.columns:
+        df["current_value"] = (_recent_spend(con, as_of, months).reindex(df.index).fillna(0.0)
+                               if has_table(con, "transactions") else np.nan)
+    return df
+
+
+def _recent_spend(con, as_of, months: int, *, every_customer: bool = False) -> pd.Series:
+    """Spend per customer in the ``months`` months up to ``as_of`` (computed in the engine);
+    with ``every_customer`` also 0 for the customers of ``customers`` and ``transactions``
+    without a purchase in that window."""
+    import datetime as dt
+
+    from ..store import last_activity_date
+    from ..timeutil import as_date
+    end = as_date(as_of, "as_of") if as_of is not None else last_activity_date(con)
+    start = end - dt.timedelta(days=round(months * DAYS_PER["month"]))
+    tx = con.table("transactions")
+    day = tx.date.cast("date")
+    recent = tx.filter((day <= ibis.literal(end, type="date")) & (day > ibis.literal(start, type="date")))
+    spend = recent.group_by(customer_id=recent.customer_id.cast("string")).aggregate(
+        value=recent.amount.cast("float64").sum()).to_pandas().set_index("customer_id")["value"]
+    if every_customer:
+        ids = tx.select(customer_id=tx.customer_id.cast("string"))
+        if has_table(con, "customers"):
+            cu = con.table("customers")
+            ids = ids.union(cu.select(customer_id=cu.customer_id.cast("string")))
+        everyone = ids.distinct().to_pandas()["customer_id"].dropna()
+        spend = spend.reindex(spend.index.union(pd.Index(everyone))).fillna(0.0)
+    spend = spend.astype(float).sort_index()
+    spend.index.name = "customer_id"
+    return spend

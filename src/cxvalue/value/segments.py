@@ -12,6 +12,10 @@ current low    gold 黄金: target        lead 铅质: de-prioritise
 
 Labels and strategies are configurable. RFM: recency (days since last purchase, lower is
 better), frequency (purchases) and monetary (spend) each scored 1–5 by quintile (5 best).
+
+Value tiers on one value alone (:func:`value_tiers`, used where there is no value matrix):
+``high`` above the 80th percentile of value, ``medium`` above the median, ``low`` below;
+:data:`TIER_ORDER` is the display order of both kinds of tier.
 """
 from __future__ import annotations
 
@@ -24,6 +28,12 @@ from ..timeutil import as_date
 
 TIERS = {("high", "high"): "platinum", ("low", "high"): "gold", ("high", "low"): "iron", ("low", "low"): "lead"}
 STRATEGIES = {"platinum": "pursue", "gold": "target", "iron": "maintain", "lead": "deprioritise"}
+#: value tiers on one value (:func:`value_tiers`), best first
+VALUE_TIERS = ("high", "medium", "low")
+#: the quantiles of value above which a customer is ``high`` / ``medium``
+TIER_QUANTILES = {"high": 0.8, "medium": 0.5}
+#: display order of value tiers: the value matrix (customer pyramid), then the quantile tiers
+TIER_ORDER = ("platinum", "gold", "iron", "lead", *VALUE_TIERS)
 
 
 def _split(values: pd.Series, threshold: float, absolute: bool, name: str) -> tuple[pd.Series, float]:
@@ -56,6 +66,28 @@ def value_matrix(current: pd.Series, potential: pd.Series, *, current_threshold:
     out["strategy"] = out.value_tier.map(strategies)
     out.attrs.update(current_cut=ccut, potential_cut=pcut)
     return out.rename_axis("customer_id")
+
+
+def value_tiers(values, *, high: float = TIER_QUANTILES["high"], medium: float = TIER_QUANTILES["medium"]) -> pd.Series:
+    """Value tier of each customer: ``high`` when the value is above its ``high`` quantile
+    (default the top 20%), ``medium`` above the ``medium`` quantile (default the median),
+    ``low`` otherwise; missing values count as 0 and equal values share a tier.
+
+    ``values`` is a Series of values per customer or a frame with a ``value`` column (e.g.
+    :func:`cxvalue.value.customer_value.customer_values`)."""
+    if isinstance(values, pd.DataFrame):
+        if "value" not in values.columns:
+            raise CxValueError(f"value_tiers: expected a 'value' column, got {list(map(str, values.columns))}")
+        values = values["value"]
+    for name, q in (("high", high), ("medium", medium)):
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
+            raise CxValueError(f"{name}={q!r} is not valid: expected a quantile between 0 and 1")
+    if medium >= high:
+        raise CxValueError(f"medium ({medium}) must be below high ({high})")
+    v = pd.to_numeric(values, errors="coerce").astype(float).fillna(0.0)
+    hi, mid = v.quantile(high), v.quantile(medium)
+    return pd.Series(np.where(v > hi, "high", np.where(v > mid, "medium", "low")), index=values.index,
+                     name="value_tier")
 
 
 def matrix_summary(matrix: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,8 @@ from ... import __version__
 from ...errors import CxValueError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
-                  help="cxvalue — customer value & experience analytics (客户价值与体验分析).")
+                  help="cxvalue — customer value & experience analytics. Reports and tables speak English or "
+                       "Chinese (--lang zh).")
 
 
 def _print_settings(value: bool):

@@ -13,6 +13,8 @@ call library functions; they compute no analytics of their own.
 from __future__ import annotations
 
 import math
+import warnings
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
@@ -98,9 +100,10 @@ class View:
     warnings: list[Note] = field(default_factory=list)
     as_of: str | None = None
     skipped: list[dict] = field(default_factory=list)   # [{"step", "reason"}] of this domain's skipped steps
+    meta: dict = field(default_factory=dict)            # the analysis' settings and totals (numbers)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "title": self.title, "as_of": self.as_of,
+        return {"id": self.id, "title": self.title, "as_of": self.as_of, "meta": _clean(self.meta),
                 "warnings": [w.to_dict() for w in self.warnings], "skipped": self.skipped,
                 "blocks": [b.to_dict() for b in self.blocks]}
 
@@ -208,6 +211,27 @@ def skipped_steps(session, domain: str) -> list[dict]:
     """[{"step", "reason"}] of the domain's steps skipped in the last run."""
     return [{"step": s, "reason": o["reason"]} for s, o in session.outcomes().items()
             if o.get("domain") == domain and o["status"] == "skipped"]
+
+
+@contextmanager
+def capture():
+    """Record the typed warnings (:class:`~cxvalue.errors.CxValueWarning`) raised inside the
+    block as :class:`Note` objects in the yielded list, for a view to carry them."""
+    from ...errors import CxValueWarning
+    notes: list[Note] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CxValueWarning)
+        try:
+            yield notes
+        finally:
+            seen = set()
+            for w in caught:
+                key = (w.category.__name__, str(w.message))
+                if issubclass(w.category, CxValueWarning) and key not in seen:
+                    seen.add(key)
+                    notes.append(Note(*key))
+                elif not issubclass(w.category, CxValueWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def fmt(value, format: str = "number", *, lang: str = "en", unit: str = "") -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...store import read_result
-from . import Chart, Column, Kpi, Kpis, Table, Text, View, records, step_notes, view
+from . import Chart, Column, Kpi, Kpis, Note, Table, Text, View, records, step_notes, view
 
 STEP = "customer value"
 TIERS = ("platinum", "gold", "iron", "lead")
@@ -39,7 +39,7 @@ def build(session) -> View | None:
                               chart="histogram", value_format="money",
                               data={"edges": edges.tolist(), "counts": counts.tolist()}))
     if params is not None and len(params):
-        v.blocks.append(_parameters(t, params))
+        v.blocks += [_parameters(t, params), _fit_table(t, params)]
     track = read_result(con, "clv_tracking")
     if track is not None and len(track):
         cut = str(track.calibration_end.iloc[0])[:10]
@@ -61,18 +61,52 @@ def build(session) -> View | None:
     return v
 
 
+def clv_view(session, res: dict, *, top: int = 20, notes=()) -> View:
+    """The view of a CLV fit (:func:`cxvalue.value.customer_value.clv_analysis`): key figures,
+    parameters with intervals and log-likelihood, and the top customers by CLV."""
+    t, info = session.t, res["info"]
+    pred = res["customers"]
+    v = View("clv", t("clv_title", model=info["model"]))
+    v.blocks.append(Kpis("clv-kpis", "", warnings=list(notes), items=[
+        Kpi("customers", t("kpi_customers"), info["customers"], "int"),
+        Kpi("total_clv", t("kpi_total_clv"), info["total_clv"], "money", session.currency),
+        Kpi("mean_p_alive", t("kpi_p_alive"), info["mean_p_alive"], "float2"),
+        Kpi("margin", t("kpi_margin"), info["margin"], "pct"),
+        Kpi("horizon_months", t("clv_horizon"), info["horizon_months"], "int"),
+        Kpi("discount_rate", t("clv_discount_rate"), info["discount_rate"], "pct")]))
+    params = res["parameters"]
+    if len(params):
+        tab = _parameters(t, params)
+        nc = params.groupby("model", sort=False).converged.first()
+        tab.warnings += [Note("ConvergenceWarning", t("clv_not_converged", model=m)) for m, ok in nc.items() if not ok]
+        v.blocks += [tab, _fit_table(t, params)]
+    cols = [c for c in ("frequency", "recency", "T", "monetary_value", "p_alive", "expected_purchases",
+                        "expected_spend", "clv") if c in pred.columns]
+    best = pred.sort_values("clv", ascending=False).head(top).reset_index()
+    v.blocks.append(Table("clv-top", t("clv_top", n=top), columns=[Column("customer_id", "customer_id")] + [
+        Column(c, c, "float2" if c not in ("clv", "expected_spend", "monetary_value") else "money") for c in cols],
+        rows=records(best, ["customer_id", *cols])))
+    v.meta = dict(info)
+    return v
+
+
 def _parameters(t, params) -> Table:
     se = "std_error" if "std_error" in params.columns else "se"
     lo = "ci_low" if "ci_low" in params.columns else "lower_95"
     hi = "ci_high" if "ci_high" in params.columns else "upper_95"
-    ll = params.groupby("model", sort=False).loglik.first()
     return Table("clv-parameters", t("clv_parameters"), columns=[
         Column("model", t("model")), Column("parameter", t("parameter")), Column("estimate", t("estimate"), "float3"),
         Column("std_error", t("std_error"), "float3"), Column("ci_low", t("ci_low"), "float3"),
         Column("ci_high", t("ci_high"), "float3")],
         rows=[{"model": r["model"], "parameter": r["parameter"], "estimate": r["estimate"], "std_error": r[se],
-               "ci_low": r[lo], "ci_high": r[hi]} for r in records(params)],
-        note=", ".join(f"{mdl}: log-likelihood {val:,.2f}" for mdl, val in ll.items()))
+               "ci_low": r[lo], "ci_high": r[hi]} for r in records(params)])
+
+
+def _fit_table(t, params) -> Table:
+    fit = params.groupby("model", sort=False)[["loglik", "aic", "bic", "converged"]].first().reset_index()
+    return Table("clv-fit", t("clv_fit"), columns=[
+        Column("model", t("model")), Column("loglik", "log-likelihood", "float2"), Column("aic", "AIC", "float1"),
+        Column("bic", "BIC", "float1"), Column("converged", t("converged"), "text")], rows=records(fit))
 
 
 def _matrix(t, m) -> list:
