@@ -70,7 +70,7 @@ class Estimator:
             out[name] = value
         return out
 
-    def set_params(self, **params) -> "Estimator":
+    def set_params(self, **params) -> Estimator:
         """Set constructor parameters (``name=value`` or ``name__sub=value``); returns ``self``."""
         valid = self._get_param_names()
         nested: dict[str, dict] = {}

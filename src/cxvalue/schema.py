@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 
 DTYPES = ("string", "int", "float", "bool", "date", "timestamp")
 
-#: SQL (DuckDB) and Ibis types of the contract's dtypes.
+#: SQL (DuckDB) types of the contract's dtypes.
 SQL_TYPES = {"string": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN",
              "date": "DATE", "timestamp": "TIMESTAMP"}
-IBIS_TYPES = {"string": "string", "int": "int64", "float": "float64", "bool": "boolean",
-              "date": "date", "timestamp": "timestamp"}
 
 RATING_PREFIXES = ("experience_", "expectation_", "importance_", "ideal_", "rating_", "value_", "cost_")
 DEFAULT_SCALE = (0.0, 10.0)

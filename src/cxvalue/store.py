@@ -123,6 +123,15 @@ def status(con) -> dict:
     return {"store": describe(con), "tables": tables, "quarantine": quarantine, "loads": loads}
 
 
+def quarantined(con, *, table: str | None = None, limit: int | None = None):
+    """Quarantined rows (pandas; oldest load first, then source and row), optionally of one table."""
+    q = globals()["table"](con, "quarantine")
+    if table:
+        q = q.filter(q.table_name == table)
+    q = q.order_by(["quarantined_at", "source", "row"])
+    return (q.limit(limit) if limit else q).to_pandas()
+
+
 def describe(con) -> str:
     name = backend_name(con)
     if name == "duckdb":

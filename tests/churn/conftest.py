@@ -38,15 +38,25 @@ def demo_dataset(demo):
     return build_dataset(con, list(DEMO_CUTOFFS), horizon_days=180)
 
 
+CHURN_STEPS = ("churn prediction", "survival", "churn reasons", "retention")
+
+
 @pytest.fixture(scope="session")
-def demo_churn(demo, demo_dataset):
-    """Every churn analysis on the demo store, written to it (as the pipeline does)."""
-    from cxvalue.churn.pipeline import _write, analyse_churn, analyse_reasons, analyse_retention, analyse_survival
+def demo_session(demo):
+    """A session on the demo store after the churn steps ran (they write the tables and the run log)."""
+    from cxvalue.interfaces.session import open_session
+    from cxvalue.steps import run_steps
     con, _ = demo
-    res = analyse_churn(con, {}, cutoffs=list(DEMO_CUTOFFS), dataset=demo_dataset)
-    _write(con, res)
-    for step in (analyse_survival, analyse_reasons, analyse_retention):
-        more = step(con, {})
-        _write(con, more)
-        res.update(more)
-    return res
+    sess = open_session(con=con)
+    outcomes = run_steps(sess, only=list(CHURN_STEPS))
+    assert [(o.step, o.status) for o in outcomes] == [(s, "ok") for s in CHURN_STEPS], [o.reason for o in outcomes]
+    return sess.refresh()
+
+
+@pytest.fixture(scope="session")
+def demo_churn(demo_session):
+    """Every churn result table of the demo store, as the steps wrote it."""
+    from cxvalue.steps import STEPS
+    from cxvalue.store import read_result
+    names = [t for s in CHURN_STEPS for t in STEPS[s].writes]
+    return {n: read_result(demo_session.con, n) for n in names}

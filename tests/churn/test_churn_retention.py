@@ -29,7 +29,7 @@ def test_value_at_risk_ranking_and_actions(scores):
     tiers = value_tiers(v.value)
     assert tiers["c8"] == "high" and tiers["c4"] == "low" and (tiers == "high").sum() == 2
     a = DEFAULT_PLAYBOOK["actions"]
-    for cid, r in rl.iterrows():
+    for _, r in rl.iterrows():
         assert r.action == a.get(r.main_reason, a["default"])[r.value_tier]
     assert set(rl.columns) >= {"p_churn", "value", "value_source", "value_at_risk", "value_tier", "main_reason",
                                "action", "top_reasons", "owner"}

@@ -12,17 +12,21 @@ from cxvalue.errors import CxValueError, NotFittedError, SmallSampleWarning
 def test_telco_kaplan_meier_reproduces_reference(telco):
     # ../shared/data/README.md: Kaplan–Meier on tenure S(12) = 0.843, S(24) = 0.789, S(72) = 0.593
     sa = SurvivalAnalysis(times=(12, 24, 72)).fit(telco, duration_col="tenure", event_col="Churn")
-    row = sa.summary_.iloc[0]
+    row = sa.groups_.iloc[0]
     assert (row.customers, row.events) == (7043, 1869)
     assert [round(row[f"S({t})"], 3) for t in (12, 24, 72)] == [0.843, 0.789, 0.593]
     assert row["S(12)_lower"] < row["S(12)"] < row["S(12)_upper"]
     assert np.isinf(row["median"])  # the curve never falls below one half within 72 months
+    s = sa.summary_.set_index(["group", "parameter"])
+    assert list(sa.summary_.columns) == ["group", "parameter", "estimate", "std_error", "ci_low", "ci_high"]
+    assert s.loc[("all", "S(12)"), "estimate"] == row["S(12)"]
+    assert s.loc[("all", "S(12)"), "ci_low"] == row["S(12)_lower"] and 0 < s.loc[("all", "S(12)"), "std_error"] < 0.01
     np.testing.assert_allclose(sa.survival_at([12, 24, 72]).loc["all"].to_numpy(), [0.8432, 0.7887, 0.5928], atol=5e-5)
 
 
 def test_by_contract_medians_and_logrank(telco):
     sa = SurvivalAnalysis(by="Contract").fit(telco, duration_col="tenure", event_col="Churn")
-    s = sa.summary_.set_index("group")
+    s = sa.groups_.set_index("group")
     assert list(s.index) == ["Month-to-month", "Two year", "One year"]  # largest group first
     assert s.loc["Month-to-month", "median"] == 35.0
     assert s.loc["Month-to-month", "S(12)"] < s.loc["One year", "S(12)"] < s.loc["Two year", "S(12)"]
@@ -37,9 +41,13 @@ def test_cox_leaves_out_total_charges_and_checks_ph(telco):
         cox = CoxModel(covariates=["Contract", "MonthlyCharges", "TotalCharges", "SeniorCitizen"]).fit(
             telco, duration_col="tenure", event_col="Churn")
     assert cox.excluded_ == ["TotalCharges"]
-    hr = cox.summary_.set_index("covariate").hazard_ratio
+    s = cox.summary_.set_index("covariate")
+    hr = s.hazard_ratio
     assert "TotalCharges" not in hr.index
     assert hr["Contract=Two year"] < hr["Contract=One year"] < 1  # month-to-month is the reference
+    np.testing.assert_allclose(np.exp(s.estimate), hr)
+    assert (s.ci_low < s.estimate).all() and (s.estimate < s.ci_high).all()
+    assert (s.hazard_ratio_ci_low < hr).all() and (hr < s.hazard_ratio_ci_high).all()
     assert set(cox.ph_test_.columns) == {"covariate", "test_statistic", "p", "ph_violated"}
     assert 0.7 < cox.concordance_ < 0.9
 
@@ -55,7 +63,7 @@ def test_bad_input_names_the_column():
     with pytest.warns(SmallSampleWarning) as rec:
         ok = SurvivalAnalysis(by="g", times=(1,)).fit(df.assign(e=[1, 0, 1]), duration_col="t", event_col="e")
     assert any("group 'a' has only 2 customers" in str(w.message) for w in rec)
-    assert ok.summary_.customers.sum() == 3
+    assert ok.groups_.customers.sum() == 3
 
 
 def test_survival_frame_from_store(demo):

@@ -25,8 +25,11 @@ def test_load_json_status_json_and_report(files):
     assert (rep["rows_read"], rep["rows_loaded"], rep["rows_rejected"]) == (2, 1, 1)
     r = cx("status", "--store", store, "--json")
     info = json.loads(r.stdout)
-    assert {t["table"]: t["rows"] for t in info["tables"]} == {"customers": 1, "transactions": 1}
-    assert info["quarantine"][0]["reason"] == "wrong_type"
+    assert info["id"] == "overview" and info["as_of"] == "2024-01-01"
+    blocks = {b["id"]: b for b in info["blocks"]}
+    assert {t["table"]: t["rows"] for t in blocks["tables"]["rows"]} == {"customers": 1, "transactions": 1}
+    assert blocks["quarantine-reasons"]["rows"][0]["reason"] == "wrong_type"
+    assert blocks["load-quality"]["rows"][0]["rows_rejected"] == 1
     out = files / "r.html"
     r = cx("report", "--store", store, "--out", out, "--lang", "zh")
     assert r.returncode == 0, r.stderr
@@ -34,7 +37,10 @@ def test_load_json_status_json_and_report(files):
     assert "数据概览" in html and "数据导入质量" in html
     assert "<script src" not in html and "<link" not in html  # self-contained, works offline
     r = cx("quarantine", "--store", store, "--json")
-    assert json.loads(r.stdout)[0]["got"] == "x"
+    rows = json.loads(r.stdout)["blocks"][0]["rows"]
+    assert (rows[0]["got"], rows[0]["row"], rows[0]["column_name"]) == ("x", 3, "amount")
+    r = cx("status", "--store", store)
+    assert r.returncode == 0 and "transactions" in r.stdout and "as of 2024-01-01" in r.stdout
 
 
 def test_bad_input_exits_1_with_one_line_error(files):

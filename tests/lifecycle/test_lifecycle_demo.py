@@ -8,6 +8,7 @@ and cost-to-serve ×1.6/1.2/1.0/1.4.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pandas as pd
 
 PLAYED_OUT = pd.Timestamp("2025-12-31") - pd.Timedelta(days=180)
@@ -74,3 +75,40 @@ def test_transitions_and_flow(lifecycle_demo):
     a = pats[pats.group == "all"].set_index("pattern")
     assert abs(a.share.sum() - 1) < 1e-9
     assert abs(a.share_decided.dropna().sum() - 1) < 1e-9
+
+
+def test_the_lifecycle_step_view_and_report(lifecycle_demo, tmp_path):
+    """The step on a session writes the tables and its run-log row; the view holds the tables' numbers
+    and renders in the report in both languages."""
+    import json
+
+    from cxvalue.interfaces.report.build import build_report
+    from cxvalue.interfaces.session import open_session
+    from cxvalue.interfaces.views import build_view
+    from cxvalue.steps import run_steps
+    con, truth, res = lifecycle_demo
+    sess = open_session(con=con)
+    [o] = run_steps(sess, only=["lifecycle"])
+    assert o.status == "ok" and o.tables["lifecycle_summary"] == 3 + 4 + 12 and o.summary["customers"] == len(res["lifecycle"])
+    v = build_view("lifecycle", sess.refresh())
+    assert [b.id for b in v.blocks] == ["lifecycle-kpis", "lifecycle-intro", "lifecycle-flow", "lifecycle-transitions",
+                                        "lifecycle-characteristics", "lifecycle-patterns", "lifecycle-patterns-table"]
+    assert v.as_of == "2025-12-31" and v.meta["rules"]["period"] == "month" and v.meta["rules"]["decline_ratio"] == 0.34
+    rel = res["lifecycle"]
+    k = {i.key: i.value for i in v.block("lifecycle-kpis").items}
+    assert k["customers"] == len(rel) and k["ended"] == int(rel.ended.sum())
+    assert sum(k[f"current_{s}"] for s in ("exploration", "formation", "stability", "decline")) == int((~rel.ended).sum())
+    ch = {r["stage"]: r for r in v.block("lifecycle-characteristics").rows}
+    want = res["lifecycle_characteristics"].set_index("stage")
+    assert ch["stability"]["amount_per_purchase"] == pytest.approx(want.amount_per_purchase["stability"])
+    assert ch["decline"]["seed_profit"] == "falling fast"
+    pats = {r["pattern"]: r["share"] for r in v.block("lifecycle-patterns-table").rows}
+    a = res["lifecycle_patterns"]
+    assert pats == pytest.approx(a[a.group == "all"].set_index("pattern").share.to_dict())
+    flow = v.block("lifecycle-flow").data
+    assert flow["x"][0] == "2023-01" and len(flow["series"]) == 4
+    json.dumps(v.to_dict(), allow_nan=False)
+    html = build_report(sess, tmp_path / "r.html", [v]).read_text(encoding="utf-8")
+    assert all(f'id="{b.id}"' in html for b in v.blocks) and html.count("<svg") == 2
+    zh = build_report(open_session(con=con, lang="zh"), tmp_path / "r.zh.html", None).read_text(encoding="utf-8")
+    assert "生命周期阶段流转" in zh and "长久保持" in zh and "原文特征" in zh

@@ -157,3 +157,33 @@ def test_c1_c2_c4_on_the_demo(demo_store):
     assert ((seg["segment"] == "true") == (beh & att)).all()
     assert ((seg["segment"] == "spurious") == (beh & ~att)).all()
     assert len(seg) == data["responses"]["customer_id"].nunique()
+
+
+# --------------------------------------------------------------------------- loyalty_analysis (the command's and page's one call)
+def test_loyalty_analysis_on_tiny(tiny):
+    from cxvalue.loyalty.pipeline import loyalty_analysis
+    out = loyalty_analysis(tiny)
+    assert set(out) == {"loyalty_channel", "loyalty_product", "loyalty_service", "loyalty_segments",
+                        "loyalty_segment_summary", "loyalty_incentive"}
+    assert out["loyalty_channel"].equals(repeat_purchase_rate(tiny, "channel"))
+    summ = out["loyalty_segment_summary"]
+    assert summ["cut_attitude_min"].eq(9.0).all() and summ["cut_repeats_per_year"].eq(2.0).all()
+    inc = out["loyalty_incentive"]
+    assert list(inc["by"]) == ["all", "channel", "channel"] and list(inc.columns[:2]) == ["by", "group"]
+    assert inc.iloc[0]["incentive_share"] == pytest.approx(incentive_share(tiny).iloc[0]["incentive_share"])
+    # one analysis, its --by column, the cut-offs as options
+    one = loyalty_analysis(tiny, what="product", by="category")
+    assert list(one) == ["loyalty_product"] and one["loyalty_product"].columns[0] == "category"
+    seg = loyalty_analysis(tiny, what="segments", attitude="satisfaction")["loyalty_segment_summary"]
+    assert seg["cut_attitude"].eq("satisfaction").all() and seg["cut_attitude_min"].eq(8.0).all()
+    assert loyalty_analysis(tiny, what="incentive", by="product")["loyalty_incentive"]["by"].tolist()[0] == "all"
+
+
+def test_loyalty_analysis_errors(tiny):
+    from cxvalue.loyalty.pipeline import loyalty_analysis
+    with pytest.raises(CxValueError, match="what"):
+        loyalty_analysis(tiny, what="nope")
+    with pytest.raises(CxValueError, match="--what service needs customers with a 'gold' column"):
+        loyalty_analysis(tiny, what="service", flag="gold")
+    with pytest.raises(CxValueError, match="transactions have no 'brand' column"):
+        loyalty_analysis(tiny, what="channel", by="brand")

@@ -68,7 +68,7 @@ def test_contract_defaults_fit_returns_self_and_not_fitted_before(cls, small):
     s = model.summary_
     assert (s["ci_low"] < s["estimate"]).all() and (s["estimate"] < s["ci_high"]).all() and (s["std_error"] > 0).all()
     assert np.isfinite(model.loglik_) and model.aic_ > 0 and model.bic_ > model.aic_
-    assert model.converged_ and model.fit_time_s_ >= 0
+    assert model.converged_ and np.isfinite(model.fit_time_s_)   # set by fit (a duration is never < 0)
     out = getattr(model, method)(*args)
     assert isinstance(out, pd.DataFrame) and out.index.equals(_data_for(cls, small).index)
     assert repr(model).startswith(cls.__name__ + "(")

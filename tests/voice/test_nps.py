@@ -202,3 +202,43 @@ def test_nps_trend_monthly_by_segment(survey):
     bad.loc[bad.index[0], "date"] = "not a date"
     with pytest.raises(CxValueError, match=r"column 'date': expected dates, got 'not a date'"):
         nps_trend(bad, "date")
+
+
+# --------------------------------------------------------------------------- nps_analysis (the command's and page's one call)
+def test_nps_analysis_frames(survey):
+    from cxvalue.voice.nps import nps_analysis
+    out = nps_analysis(survey, by=["touchpoint", "period"], trend="Q", compare=("app", "counter"), method="adjusted_wald")
+    assert set(out) == {"nps_summary", "nps_segments", "nps_trend", "nps_compare"}
+    s = out["nps_summary"]
+    assert list(s["method"]) == ["adjusted_wald", "wald"]
+    assert s.iloc[1]["nps"] == pytest.approx(nps_score(survey["nps"]).nps)
+    assert s.iloc[0]["center"] == pytest.approx(nps_score(survey["nps"], method="adjusted_wald").center)
+    seg = out["nps_segments"]
+    assert set(seg["by"]) == {"touchpoint", "period"} and seg["segment"].map(type).eq(str).all()
+    ref = nps_by(survey, "touchpoint", method="adjusted_wald").set_index("touchpoint")
+    got = seg[seg["by"] == "touchpoint"].set_index("segment")
+    assert got["nps"].to_dict() == pytest.approx(ref["nps"].to_dict())
+    per = seg[seg["by"] == "period"]
+    assert per["segment"].str.match(r"^\d{4}Q[1-4]$").all() and per["n"].sum() == survey["nps"].notna().sum()
+    assert (out["nps_trend"]["freq"] == "Q").all()
+    c = out["nps_compare"].iloc[0]
+    d = nps_difference(survey.loc[survey.touchpoint == "app", "nps"], survey.loc[survey.touchpoint == "counter", "nps"],
+                       method="adjusted_wald")
+    assert (c["by"], c["a"], c["b"]) == ("touchpoint", "app", "counter") and c["p_value"] == pytest.approx(d.p_value)
+    assert set(nps_analysis(survey)) == {"nps_summary"}
+    part = nps_analysis(survey, since="2024-04-01", until="2024-06-30")["nps_summary"]
+    inside = pd.to_datetime(survey["date"]).between("2024-04-01", "2024-06-30 23:59")
+    assert part.iloc[0]["n"] == survey.loc[inside, "nps"].notna().sum()
+
+
+@pytest.mark.parametrize("kw, msg", [
+    ({"score": "nope"}, "--score 'nope' is not a column"),
+    ({"by": ["nope"]}, "--by nope: not a column"),
+    ({"compare": ("app", "web")}, "--compare A,B needs --by COLUMN"),
+    ({"by": ["touchpoint"], "compare": ("app", "zzz")}, "'zzz' is not a value of 'touchpoint'"),
+    ({"trend": "W"}, "trend"),
+])
+def test_nps_analysis_errors(survey, kw, msg):
+    from cxvalue.voice.nps import nps_analysis
+    with pytest.raises(CxValueError, match=msg):
+        nps_analysis(survey, **kw)

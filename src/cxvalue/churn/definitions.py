@@ -46,16 +46,16 @@ class LeakageWarning(DataQualityWarning):
 
 
 def resolve_definition(con, definition: str = "auto", business_type: str | None = None) -> str:
-    """The concrete definition for ``definition="auto"`` (see the module docstring)."""
+    """The concrete definition for ``definition="auto"`` (see the module docstring).
+
+    ``business_type`` is the caller's setting (``"subscription"`` or ``"transactional"``;
+    None counts as transactional)."""
     one_of("definition", definition, DEFINITIONS)
     if definition != "auto":
         need = {"contractual": "subscriptions", "events": "churn_events"}.get(definition, "transactions")
         if not has_table(con, need):
             raise CxValueError(f"definition={definition!r} needs the {need} table: load it with `cxvalue load {need} FILE`")
         return definition
-    if business_type is None:
-        from ..config import load_settings
-        business_type = load_settings()["business_type"]
     if business_type == "subscription" and has_table(con, "subscriptions"):
         return "contractual"
     if has_table(con, "transactions"):

@@ -12,6 +12,10 @@ Tables written:
 - ``churn_reasons``, ``churn_voluntary``, ``complaint_impact``;
 - ``retention_list``, ``owner_risk``.
 
+The ``analyse_*_file`` functions run the same analyses on a customer-level file (one row per
+customer, e.g. the IBM Telco sample) and return frames shaped like the store tables, so that
+the CLI and the web render them with the same view (:mod:`cxvalue.interfaces.views.churn`).
+
 Settings read (with defaults): ``churn_definition`` ("auto"), ``churn_horizon_days`` (180),
 ``churn_active_days`` (365), ``churn_cutoffs`` (3), ``inactivity_days`` (365),
 ``churn_playbook`` (None: the default playbook), ``business_type``.
@@ -125,20 +129,33 @@ def _channel_opts(con, X: pd.DataFrame) -> dict:
     return {"channels": [by_safe[c[len("channel_share_"):]] for c in shares if c[len("channel_share_"):] in by_safe]}
 
 
+#: time unit of the store's survival analysis (durations in months)
+SURVIVAL_UNIT = "month"
+
+
+def _km_frames(sa) -> dict[str, pd.DataFrame]:
+    """The Kaplan–Meier results as tables: curves, one row per group (customers, events, median
+    and Ŝ(t) with intervals) and log-rank tests (the overall test first, as group pair
+    ``(all)``, then the pairwise tests)."""
+    out = {"churn_survival": sa.curves_, "churn_survival_summary": sa.groups_}
+    if sa.logrank_:
+        overall = {"group_a": "(all)", "group_b": "(all)",
+                   **{k: sa.logrank_[k] for k in ("test_statistic", "p", "degrees_of_freedom")}}
+        out["churn_logrank"] = pd.concat([pd.DataFrame([overall]), sa.pairwise_], ignore_index=True)
+    return out
+
+
 def analyse_survival(con, settings: dict | None = None, *, by: str | None = "segment", times=(6, 12, 24, 36),
                      **overrides) -> dict[str, pd.DataFrame]:
     """Kaplan–Meier by ``by`` (months; Ŝ at ``times``), log-rank tests and a Cox model on profile covariates."""
     from .survival import CoxModel, SurvivalAnalysis, survival_frame
     o = options(settings, **overrides)
     sf = survival_frame(con, as_of=o.get("as_of"), inactivity_days=int(o["inactivity_days"]),
-                        business_type=o["business_type"])
+                        business_type=o["business_type"], unit=SURVIVAL_UNIT)
     if by is not None and by not in sf.columns:
         by = None
     sa = SurvivalAnalysis(by=by, times=times).fit(sf, duration_col="duration", event_col="event")
-    out = {"churn_survival": sa.curves_, "churn_survival_summary": sa.summary_}
-    if sa.logrank_:
-        out["churn_logrank"] = pd.concat([pd.DataFrame([{"group_a": "(all)", "group_b": "(all)", **{
-            k: sa.logrank_[k] for k in ("test_statistic", "p")}}]), sa.pairwise_], ignore_index=True)
+    out = _km_frames(sa)
     covs = [c for c in ("segment", "vip", "acquisition_channel") if c in sf.columns and sf[c].nunique() > 1]
     if covs and sf.event.sum() >= 10:
         # hazard ratios are estimated to ample precision on COX_MAX_ROWS customers (seeded sample)
@@ -157,7 +174,8 @@ def analyse_reasons(con, settings: dict | None = None, **overrides) -> dict[str,
         r = churn_reasons(con, as_of=o.get("as_of"))
         out["churn_reasons"], out["churn_voluntary"] = r["reasons"], r["voluntary"]
     if has_table(con, "complaints") and has_table(con, "transactions"):
-        out["complaint_impact"] = complaint_impact(con, as_of=o.get("as_of"), inactivity_days=int(o["inactivity_days"]))
+        out["complaint_impact"] = complaint_impact(con, as_of=o.get("as_of"), inactivity_days=int(o["inactivity_days"]),
+                                                   business_type=o["business_type"])
     return out
 
 
@@ -165,23 +183,134 @@ def analyse_retention(con, settings: dict | None = None, *, scores: pd.DataFrame
                       follow_probability: float | None = None, **overrides) -> dict[str, pd.DataFrame]:
     """Value at risk and the ranked retention list (needs ``churn_scores``), and the value at risk
     per salesperson when customers have an owner."""
-    from .owners import estimate_follow_probability, owner_concentration, owners_of
-    from .retention import customer_values, retention_list
+    from ..value.customer_value import customer_values
+    from .owners import estimate_follow_probability, owners_of
+    from .retention import retention_list
     o = options(settings, **overrides)
     if scores is None:
         scores = read_result(con, "churn_scores")
         if scores is None:
             raise CxValueError("no churn scores in the store: run `cxvalue churn` first")
         scores = scores.set_index("customer_id")
-    values = customer_values(con)
+    values = customer_values(con, as_of=o.get("as_of"))
     owners = owners_of(con)
     out = {"retention_list": retention_list(scores, values, playbook=playbook or o["churn_playbook"], owners=owners)}
     if owners is not None:
-        fp = follow_probability if follow_probability is not None else (estimate_follow_probability(con) or 1.0)
-        risk = owner_concentration(values.reindex(scores.index), owners.reindex(scores.index), scores=scores,
-                                   follow_probability=fp)
-        risk["follow_probability"] = fp
-        out["owner_risk"] = risk
+        source = "given"
+        if follow_probability is None:
+            follow_probability = estimate_follow_probability(con)
+            source = "estimated" if follow_probability is not None else "assumed"
+        out["owner_risk"] = _owner_risk(values.reindex(scores.index), owners.reindex(scores.index), scores,
+                                        1.0 if follow_probability is None else follow_probability, source)
+    return out
+
+
+def _owner_risk(values, owners, scores, follow_probability: float, source: str) -> pd.DataFrame:
+    """:func:`~cxvalue.churn.owners.owner_concentration` with the follow probability, where it
+    came from (given, estimated from churn events, or assumed 1) and the concentration index
+    as columns (frame attributes do not survive the store)."""
+    from .owners import owner_concentration
+    risk = owner_concentration(values, owners, scores=scores, follow_probability=follow_probability)
+    risk["follow_probability"] = follow_probability
+    risk["follow_probability_source"] = source
+    risk["hhi"] = risk.attrs["hhi"]
+    return risk
+
+
+# --------------------------------------------------------------------------- flat customer-level files
+def _flat(data) -> tuple[pd.DataFrame, str]:
+    """A customer-level DataFrame (given, or read from a file path) and its name."""
+    from pathlib import Path
+
+    from .data import read_flat_file
+    if isinstance(data, pd.DataFrame):
+        return data, "data"
+    return read_flat_file(data), Path(data).name
+
+
+def analyse_churn_file(data, *, target: str, id_col: str | None = None, drop=(), folds: int = 5,
+                       model=None) -> dict:
+    """A churn model on a customer-level file or DataFrame with an outcome column (Yes/No, 1/0,
+    true/false; e.g. Telco ``Churn``): ``folds``-fold cross-validated, out-of-fold calibrated
+    probabilities for every customer, their top reasons, lift, calibration and drivers.
+
+    Returns frames shaped like the store tables — ``churn_metrics`` (metric, value),
+    ``churn_folds`` (metrics per fold), ``churn_cv_summary`` (their mean with a t interval), ``churn_lift``, ``churn_calibration`` (out of fold),
+    ``churn_drivers``, ``churn_scores`` (highest risk first, with the observed ``churned``) —
+    and ``info`` (source, target, id column, dropped columns)."""
+    from .data import column, id_column, parse_event
+    from .evaluation import calibration_table, lift_table
+    from .prediction import ChurnModel
+    df, source = _flat(data)
+    tcol = column(df, target, "--target")
+    if tcol is None:
+        raise CxValueError("target: expected the outcome column (Yes/No, 1/0 or true/false)")
+    icol = id_column(df, id_col)
+    y = parse_event(df[tcol], tcol)
+    dropped = [column(df, d, "--drop") for d in drop]
+    X = df.drop(columns=[tcol] + ([icol] if icol else []) + dropped)
+    if icol:
+        X.index = df[icol].astype(str)
+    X.index.name = "customer_id"
+    model = model or ChurnModel(cv=folds)
+    model.fit(X, y)
+    oof = model.oof_
+    scores = oof.join(model.explain(X, top=3)).sort_values("p_churn", ascending=False, kind="stable")
+    rows = [("source", source), ("target", tcol), ("customers_scored", int(len(X))), ("dropped", ", ".join(dropped)),
+            ("folds", int(model.cv)), ("mean_p_churn", float(oof.p_churn.mean())), *model.summary().items()]
+    return {"churn_metrics": pd.DataFrame({"metric": [r[0] for r in rows], "value": [r[1] for r in rows]}),
+            "churn_folds": model.cv_results_, "churn_cv_summary": model.summary_,
+            "churn_lift": lift_table(oof.churned, oof.p_churn),
+            "churn_calibration": calibration_table(oof.churned, oof.p_churn), "churn_drivers": model.importance_,
+            "churn_scores": scores,
+            "info": {"source": source, "target": tcol, "id_column": icol, "dropped": dropped}}
+
+
+def analyse_survival_file(data, *, duration: str, event: str, by: str | None = None,
+                          times=(12, 24, 36, 48, 60, 72), cox: bool = False, covariates=None) -> dict:
+    """Kaplan–Meier (by ``by``), log-rank tests and optionally a Cox model on a customer-level file
+    or DataFrame with a duration and an event column. Returns frames shaped like the store tables
+    (``churn_survival``, ``churn_survival_summary``, ``churn_logrank``, ``churn_cox``,
+    ``churn_ph_test``) and ``info`` (source, columns, Cox concordance and the leaky columns left out)."""
+    from .data import id_column
+    from .survival import CoxModel, SurvivalAnalysis
+    df, source = _flat(data)
+    sa = SurvivalAnalysis(by=by, times=times).fit(df, duration_col=duration, event_col=event)
+    out = _km_frames(sa)
+    info = {"source": source, "duration": duration, "event": event, "by": by, "unit": None}
+    if cox:
+        icol = id_column(df)
+        cm = CoxModel(covariates=list(covariates) if covariates else None,
+                      exclude=[c for c in (icol,) if c]).fit(df, duration_col=duration, event_col=event)
+        out["churn_cox"], out["churn_ph_test"] = cm.summary_, cm.ph_test_
+        info.update(concordance=cm.concordance_, excluded=list(cm.excluded_))
+    out["info"] = info
+    return out
+
+
+def analyse_retention_file(data, *, playbook=None, follow_probability: float | None = None) -> dict:
+    """The ranked retention list from a file or DataFrame of scores: a customer id, ``p_churn`` and
+    ``value`` (or ``clv``) per customer, optionally ``main_reason``, ``top_reasons`` and ``owner``
+    (then also the value at risk per owner, with ``follow_probability``, default 1)."""
+    from .data import column, id_column
+    from .retention import retention_list
+    df, source = _flat(data)
+    icol = id_column(df)
+    if icol is None:
+        raise CxValueError(f"{source}: no customer id column (customer_id, customerID, ...)")
+    df = df.set_index(df[icol].astype(str).rename("customer_id"))
+    pcol = column(df, "p_churn", "p_churn")
+    vcol = next((c for c in df.columns if str(c).lower() in ("value", "clv")), None)
+    if vcol is None:
+        raise CxValueError(f"{source}: expected a value or clv column (the customer's value)")
+    scores = df.rename(columns={pcol: "p_churn"})
+    values = df[[vcol]].rename(columns={vcol: "value"}).assign(value_source=str(vcol).lower())
+    owners = df["owner"] if "owner" in df.columns else None
+    out = {"retention_list": retention_list(scores, values, playbook=playbook, owners=owners),
+           "info": {"source": source}}
+    if owners is not None and owners.notna().any():
+        fp, src = (1.0, "assumed") if follow_probability is None else (follow_probability, "given")
+        out["owner_risk"] = _owner_risk(values, owners, scores, fp, src)
     return out
 
 

@@ -15,7 +15,6 @@ booleans 0/1, dates are refused. Columns named in ``exclude`` are dropped (e.g. 
 from __future__ import annotations
 
 import re
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -156,7 +155,7 @@ class ChurnModel(Estimator):
         return lgb.train(params, lgb.Dataset(Z, y), self.num_boost_round), self.num_boost_round
 
     # -- fit / predict ---------------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y, *, groups=None) -> "ChurnModel":
+    def fit(self, X: pd.DataFrame, y, *, groups=None) -> ChurnModel:
         """Fit on features ``X`` (rows = customers) and outcome ``y`` (0/1, or Yes/No...).
 
         ``groups`` (e.g. customer ids when a customer appears at several cut-offs) keeps all
@@ -325,8 +324,7 @@ def leaky_columns(df: pd.DataFrame, duration: str, *, threshold: float = 0.98) -
            and not pd.api.types.is_bool_dtype(df[c])]
     d = pd.to_numeric(df[duration], errors="coerce").astype(float)
     out = []
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
+    with np.errstate(all="ignore"):              # a constant product has no correlation (NaN)
         for c in num:
             x = df[c].astype(float)
             if x.nunique() < 3:

@@ -37,8 +37,9 @@ def churn_reasons(con, *, by: str | None = "segment", as_of=None) -> dict[str, p
     """Reason distribution of recorded churn events.
 
     Returns ``{"reasons": …, "voluntary": …}``: ``reasons`` has one row per (group, reason)
-    with ``churners``, ``share`` (of the group's events with a reason) and ``voluntary``
-    (share voluntary); group ``"all"`` is the whole base. ``voluntary`` has per group
+    with ``churners``, ``share`` (of the group's events with a reason), ``voluntary``
+    (share voluntary), ``share_voluntary`` (share of the group's voluntary leavers, for wholly
+    voluntary reasons) and ``seed_share`` (:data:`SEED_REASON_SHARE`); group ``"all"`` is the whole base. ``voluntary`` has per group
     ``churners``, ``voluntary``, ``involuntary``, ``voluntary_share``."""
     if not has_table(con, "churn_events"):
         raise CxValueError("churn reasons need the churn_events table: load it with `cxvalue load churn_events FILE`")
@@ -62,6 +63,9 @@ def churn_reasons(con, *, by: str | None = "segment", as_of=None) -> dict[str, p
     df["vol"] = df["voluntary"].map({True: 1.0, False: 0.0})
     r = df.groupby(["group", "reason"], sort=False).agg(churners=("reason", "size"), voluntary=("vol", "mean")).reset_index()
     r["share"] = r.churners / r.groupby("group").churners.transform("sum")
+    vol = r.churners.where(r.voluntary == 1.0)
+    r["share_voluntary"] = vol / vol.groupby(r.group).transform("sum").where(lambda x: x > 0)
+    r["seed_share"] = r.reason.map(SEED_REASON_SHARE)
     r = r.sort_values(["group", "churners"], ascending=[True, False], key=lambda s: s.map(_group_key) if s.name == "group" else s)
     v = df.groupby("group", sort=False).agg(churners=("reason", "size"), voluntary=("vol", "sum"),
                                             known=("vol", "count")).reset_index()
@@ -69,7 +73,8 @@ def churn_reasons(con, *, by: str | None = "segment", as_of=None) -> dict[str, p
     v["voluntary_share"] = v.voluntary / v.known.where(v.known > 0)
     v[["voluntary", "involuntary"]] = v[["voluntary", "involuntary"]].astype(int)
     v = v.sort_values("group", key=lambda s: s.map(_group_key))
-    return {"reasons": r[["group", "reason", "churners", "share", "voluntary"]].reset_index(drop=True),
+    return {"reasons": r[["group", "reason", "churners", "share", "voluntary", "share_voluntary",
+                          "seed_share"]].reset_index(drop=True),
             "voluntary": v[["group", "churners", "voluntary", "involuntary", "voluntary_share"]].reset_index(drop=True)}
 
 
@@ -113,7 +118,7 @@ def complaint_episodes(con, survival: pd.DataFrame) -> pd.DataFrame:
 
 
 def complaint_impact(con, *, as_of=None, survival: pd.DataFrame | None = None, inactivity_days: int = 365,
-                     penalizer: float = 0.0) -> pd.DataFrame:
+                     penalizer: float = 0.0, business_type: str | None = None) -> pd.DataFrame:
     """Churn by complaint status: one row per status (``none``, ``resolved``, ``unresolved``) with
     ``customers`` and ``churn_rate`` (status at ``as_of``), and ``hazard_ratio`` against ``none``
     with 95% ``ci_lower``/``ci_upper`` and ``p`` from a time-varying Cox model."""
@@ -121,7 +126,8 @@ def complaint_impact(con, *, as_of=None, survival: pd.DataFrame | None = None, i
     if not has_table(con, "complaints"):
         raise CxValueError("complaint impact needs the complaints table: load it with `cxvalue load complaints FILE`")
     as_of = as_date(as_of, "as_of") if as_of is not None else data_end(con)
-    s = survival if survival is not None else survival_frame(con, as_of=as_of, inactivity_days=inactivity_days)
+    s = survival if survival is not None else survival_frame(con, as_of=as_of, inactivity_days=inactivity_days,
+                                                             business_type=business_type)
     s = s[s.duration_days >= 0]
     ep = complaint_episodes(con, s)
     final = ep.sort_values("stop").groupby("customer_id").tail(1).set_index("customer_id")

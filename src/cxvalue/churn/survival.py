@@ -81,7 +81,7 @@ class SurvivalAnalysis(Estimator):
         self.times = times
         self.confidence = confidence
 
-    def fit(self, data: pd.DataFrame, *, duration_col: str = "duration", event_col: str = "event") -> "SurvivalAnalysis":
+    def fit(self, data: pd.DataFrame, *, duration_col: str = "duration", event_col: str = "event") -> SurvivalAnalysis:
         """Fit one Kaplan–Meier curve per group; returns ``self``."""
         alpha = 1 - self._confidence()
         d, e = _durations(data, duration_col, event_col)
@@ -191,7 +191,7 @@ class CoxModel(Estimator):
         self.confidence = confidence
         self.check_leakage = check_leakage
 
-    def fit(self, data: pd.DataFrame, *, duration_col: str = "duration", event_col: str = "event") -> "CoxModel":
+    def fit(self, data: pd.DataFrame, *, duration_col: str = "duration", event_col: str = "event") -> CoxModel:
         """Fit the Cox model on the covariates; returns ``self``."""
         from lifelines import CoxPHFitter
         from lifelines.statistics import proportional_hazard_test
@@ -228,9 +228,7 @@ class CoxModel(Estimator):
             s[col["coef upper"]].to_numpy(), p=s["p"].to_numpy(), leading={"covariate": s.index.astype(str)},
             extra={"hazard_ratio": s["exp(coef)"].to_numpy(), "hazard_ratio_ci_low": s[col["exp(coef) lower"]].to_numpy(),
                    "hazard_ratio_ci_high": s[col["exp(coef) upper"]].to_numpy()})
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ph = proportional_hazard_test(cph, df, time_transform="rank").summary
+        ph = proportional_hazard_test(cph, df, time_transform="rank").summary
         self.ph_test_ = pd.DataFrame({"covariate": ph.index.astype(str), "test_statistic": ph["test_statistic"].to_numpy(),
                                       "p": ph["p"].to_numpy()})
         self.ph_test_["ph_violated"] = self.ph_test_.p < 0.05

@@ -5,8 +5,9 @@ acquisition, referrals, transactions, subscriptions, responses, complaints,
 churn_events) as pandas DataFrames with canonical column names and dtypes;
 :func:`iter_generate` yields them in chunks so that millions of customers can be
 written with bounded memory; :func:`write_demo` writes one Parquet (or CSV) file per
-table. Known effects are planted in the data and documented in :data:`GROUND_TRUTH`
-(and docs/demo.md) so that analyses can be tested for recovering them.
+table. Known effects are planted in the data so that analyses can be tested for recovering
+them; their sizes are read from the data file ``ground_truth.yaml`` beside this module
+(:data:`GROUND_TRUTH` is that file plus what follows from it; docs/demo.md explains them).
 
 How one customer is simulated (everything is vectorised with numpy):
 
@@ -31,6 +32,7 @@ the chunk size. Referrals link customers of the same block.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from pathlib import Path
@@ -42,14 +44,14 @@ import pandas as pd
 
 from ..errors import CxValueError
 from ..schema import EXPERIENCE_DIMENSIONS, TABLE_ORDER, TABLES
+from ..timeutil import DAYS_PER, as_date
 from ._demo_bank import AIRPORTS, COMPENSATION, COMPLAINT_TEXT, NEG, NEUTRAL, POS
 
-__all__ = ["generate", "iter_generate", "write_demo", "GROUND_TRUTH", "BLOCK_SIZE", "TRUTH_COLUMNS"]
+__all__ = ["generate", "iter_generate", "write_demo", "GROUND_TRUTH", "GROUND_TRUTH_FILE", "load_ground_truth", "BLOCK_SIZE",
+           "TRUTH_COLUMNS"]
 
 #: customers simulated with one random stream; chunks are whole blocks
 BLOCK_SIZE = 25_000
-DEFAULT_END_DATE = "2025-12-31"
-WINDOW_YEARS = 3
 
 CLASSES = ("dissatisfied", "neutral", "satisfied")
 SEGMENTS = ("leisure", "business", "corporate", "student")
@@ -75,206 +77,83 @@ def _beta_geometric_survival(a: float, b: float, k: int) -> float:
     return math.exp(lb - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)))
 
 
-_CLASS_SHARE = {"dissatisfied": .25, "neutral": .40, "satisfied": .35}
-_SEGMENT_SHARE = {"leisure": .50, "business": .28, "corporate": .12, "student": .10}
-_VIP_P = {"leisure": .07, "business": .12, "corporate": .15, "student": .02}
-_DROPOUT_BETA = {"dissatisfied": (1.6, 5.0), "neutral": (1.2, 9.0), "satisfied": (1.1, 20.0)}
-_VIP_B_MULT = 3.5
-_PATTERN_J = (2, 7, 20)  # J <= 2 early abort, <= 7 mid-way abort, <= 20 early exit, else long-term
-
-
-def _pattern_shares() -> dict:
+def _pattern_shares(gt: dict) -> dict:
     """Closed-form lifecycle pattern shares per satisfaction class, VIP and overall."""
-    vip = sum(_SEGMENT_SHARE[s] * _VIP_P[s] for s in SEGMENTS)
+    class_share, seg_share = gt["satisfaction"]["share"], gt["segments"]["share"]
+    vip_p, beta = gt["segments"]["vip_probability"], gt["dropout"]["beta"]
+    b_mult, max_j = gt["dropout"]["vip_b_multiplier"], tuple(gt["lifecycle"]["pattern_max_dropout_index"].values())
+    vip = sum(seg_share[s] * vip_p[s] for s in SEGMENTS)
 
     def bands(a, b):
-        s = [1.0] + [_beta_geometric_survival(a, b, k) for k in _PATTERN_J] + [0.0]
+        s = [1.0] + [_beta_geometric_survival(a, b, k) for k in max_j] + [0.0]
         return [s[i] - s[i + 1] for i in range(4)]
 
     by_class, by_vip, overall = {}, {False: [0.0] * 4, True: [0.0] * 4}, [0.0] * 4
     for c in CLASSES:
-        a, b = _DROPOUT_BETA[c]
+        a, b = beta[c]
         mix = [0.0] * 4
         for v, wv in ((False, 1 - vip), (True, vip)):
-            sh = bands(a, b * (_VIP_B_MULT if v else 1.0))
+            sh = bands(a, b * (b_mult if v else 1.0))
             mix = [m + wv * x for m, x in zip(mix, sh)]
-            by_vip[v] = [m + _CLASS_SHARE[c] * x for m, x in zip(by_vip[v], sh)]
+            by_vip[v] = [m + class_share[c] * x for m, x in zip(by_vip[v], sh)]
         by_class[c] = dict(zip(PATTERNS, (round(x, 4) for x in mix)))
-        overall = [o + _CLASS_SHARE[c] * x for o, x in zip(overall, mix)]
+        overall = [o + class_share[c] * x for o, x in zip(overall, mix)]
     return {"overall": dict(zip(PATTERNS, (round(x, 4) for x in overall))), "by_class": by_class,
             "vip": dict(zip(PATTERNS, (round(x, 4) for x in by_vip[True]))),
             "non_vip": dict(zip(PATTERNS, (round(x, 4) for x in by_vip[False])))}
 
 
-_UNRESOLVED_Q = 0.37  # concepts.md F3: after a bad experience 37% switch supplier
-_SWITCH_WINDOW = 180.0
-_HAZARD_U = -math.log(1 - _UNRESOLVED_Q) / _SWITCH_WINDOW
-_HAZARD_MULT = 4.0
+def _switch_hazard(gt: dict) -> tuple[float, float]:
+    """Switching hazard per day after an unresolved and after a resolved complaint: the unresolved
+    one makes ``switch_probability.unresolved`` switch within the window (concepts.md F3)."""
+    c = gt["complaints"]
+    unresolved = -math.log(1 - c["switch_probability"]["unresolved"]) / c["switch_window_days"]
+    return unresolved, unresolved / c["hazard_multiplier_unresolved_vs_resolved"]
 
-#: Everything planted in the demo data. The simulator reads its parameters from here
-#: (copied at import, so editing this dict does not change the simulation).
-GROUND_TRUTH: dict = {
-    "company": {"name": "SkyWay Airlines", "name_zh": "天途航空", "currency": "CNY"},
-    "window": {"years": WINDOW_YEARS, "default_end_date": DEFAULT_END_DATE,
-               "signup_trend": "signup density rises linearly to 1.6x the first day's by end_date",
-               "seasonality": {"spring_festival_jan20_feb20": 1.3, "summer_jul_aug": 1.25, "golden_week_oct1_7": 1.5,
-                               "march_november": 0.85, "note": "relative demand, normalised to mean 1"}},
-    "satisfaction": {
-        "classes": CLASSES, "share": _CLASS_SHARE,
-        "latent_mean": {"dissatisfied": -1.3, "neutral": 0.0, "satisfied": 1.0}, "latent_sd": 0.45,
-        "note": "one latent satisfaction z per customer drives behaviour and survey answers alike; in the "
-                "survey, satisfied customers mostly answer satisfaction >= 8 and NPS 9-10, dissatisfied "
-                "ones satisfaction <= 5 and NPS <= 6"},
-    "customers": {
-        "female_share": {"leisure": .52, "other": .40},
-        "birth_year": "students 1998-2006, others N(1982, 11) in 1950-2003",
-        "english_share_by_home": {"Shanghai/Beijing/Shenzhen": .18, "other": .08},
-        "member_tier_by_tickets_per_year": {"blue": "< 3", "silver": "3-6", "gold": "6-12", "platinum": ">= 12"},
-        "share_of_wallet": {"model": "SOW ~ Beta(a, 10 - a); category_spend = lambda x mean fare / SOW (yearly)",
-                            "a": {"dissatisfied": 2.5, "neutral": 4.0, "satisfied": 5.5},
-                            "mean": {"dissatisfied": .25, "neutral": .40, "satisfied": .55}}},
-    "segments": {"share": _SEGMENT_SHARE,
-                 "purchase_rate_multiplier": {"leisure": 1.0, "business": 2.0, "corporate": 2.5, "student": 0.8},
-                 "spend_multiplier": {"leisure": 1.0, "business": 1.5, "corporate": 1.4, "student": 0.7},
-                 "vip_probability": _VIP_P},
-    "purchase_rate": {
-        "model": "Poisson purchases, rate lambda ~ Gamma(r, scale) x segment x class multipliers",
-        "gamma_shape_r": 1.5, "base_mean_per_year": 3.0,
-        "class_multiplier": {"dissatisfied": 1.0, "neutral": 1.3, "satisfied": 1.6}},
-    "spend": {
-        "model": "Gamma-Gamma: ticket amount ~ Gamma(p, nu) per pax, nu ~ Gamma(q, gamma), times multipliers",
-        "p": 4.0, "q": 6.0, "gamma": 1125.0, "base_mean_ticket_cny": 900.0,
-        "class_multiplier": {"dissatisfied": 1.0, "neutral": 1.15, "satisfied": 1.3},
-        "vip_multiplier": 1.2,
-        "quantity_share": {1: .78, 2: .16, 3: .04, 4: .02},
-        "route_factor": "0.45 + km/2000 (x1.3 international), normalised to demand-weighted mean 1"},
-    "dropout": {
-        "model": "after each repeat purchase the customer drops out with probability p ~ Beta(a, b) (BG/NBD)",
-        "beta": _DROPOUT_BETA, "vip_b_multiplier": _VIP_B_MULT,
-        "mean_p": {c: round(a / (a + b), 4) for c, (a, b) in _DROPOUT_BETA.items()}},
-    "lifecycle": {
-        "stage_by_purchase": {"exploration": "purchases 0-2 (the first and two repeats)",
-                              "formation": "repeat purchases 3-7", "stability": "repeat purchases 8+",
-                              "decline": "the last three purchases before the dropout (J-2, J-1, J)"},
-        "rate_multiplier_by_gap": {"1-2": 0.6, "3": 0.65, "4": 0.75, "5": 0.85, "6": 0.9, "7": 0.95, "8+": 1.0},
-        "decline_rate_multiplier": {"J-2": 0.7, "J-1": 0.5, "J": 0.35},
-        "pattern_by_dropout_index": {"early_abort": "J <= 2", "midway_abort": "3 <= J <= 7",
-                                     "early_exit": "8 <= J <= 20", "long_term": "J > 20"},
-        "pattern_share": _pattern_shares(),
-        "spend_multiplier": {"exploration": 0.85, "formation": 0.95, "stability": 1.05, "decline": 0.9},
-        "serve_cost_multiplier": {"exploration": 1.6, "formation": 1.2, "stability": 1.0, "decline": 1.4},
-        "note": "pattern shares are of the (uncensored) dropout index; a customer shows the pattern only "
-                "once it has played out before end_date"},
-    "channels": {
-        "acquisition_share": {"app": .32, "web": .22, "phone": .10, "counter": .08, "agent": .28},
-        "acquisition_cost_mean_cny": {"app": 60.0, "web": 45.0, "phone": 110.0, "counter": 90.0, "agent": 180.0},
-        "acquisition_cost_shape": 4.0, "referred_cost_factor": 0.5,
-        "preferred_is_acquisition_channel": .75,
-        "purchase_share": {"app": .40, "web": .25, "phone": .08, "counter": .07, "agent": .20},
-        "stick_to_preferred": .80,
-        "serve_cost_cny": {"app": 3.0, "web": 5.0, "phone": 35.0, "counter": 50.0, "agent": 0.0},
-        "agent_commission": .06},
-    "transactions": {
-        "direct_cost_share": {"ticket": .75, "addon": .30},
-        "high_maintenance_share": .10, "high_maintenance_serve_cost_multiplier": 4.0,
-        "return_probability": .025, "return_full_share": .5, "partial_refund_fraction": .85,
-        "return_handling_cost_cny": 20.0, "return_lag_days": (1, 20),
-        "favourite_route_probability": .55},
-    "addons": {
-        "probability_by_stage": {"upgrade": (.02, .05, .10, .03), "baggage": (.08, .10, .12, .08),
-                                 "lounge": (.02, .04, .08, .03), "seat": (.06, .10, .15, .06)},
-        "stage_order": STAGES, "vip_upgrade_multiplier": 2.0,
-        "amount": {"upgrade": "0.5 x the customer's mean fare, Gamma shape 4", "baggage": 180.0,
-                   "lounge": 220.0, "seat": 90.0},
-        "note": "upgrades are up-buying (上升购买), baggage/lounge/seat cross-buying (交叉购买)"},
-    "incentive": {
-        "deal_seeker_share": .43, "p_first_ticket": .15,
-        "p_repeat_ticket": {"deal_seeker": .60, "other": .10}, "p_addon": {"upgrade": .35, "other": .05},
-        "expected_repeat_ticket_share": round(.43 * .60 + .57 * .10, 4),
-        "deal_seeker_experience_offset": {"relationship": -1.0, "brand_image": -1.0},
-        "note": "C5: 43% of members join for discounts (seed 003); deal seekers repeat-buy on points/coupons "
-                "with weaker attitudes (pseudo-loyalty, C4)"},
-    "vip": {"share_expected": round(sum(_SEGMENT_SHARE[s] * _VIP_P[s] for s in SEGMENTS), 4),
-            "dropout": f"Beta b x {_VIP_B_MULT} (mean dropout about 0.35x)", "spend_multiplier": 1.2,
-            "upgrade_multiplier": 2.0},
-    "subscription": {
-        "take_up": .30, "start_delay_days_mean": 120.0,
-        "plans": {"plus_monthly": (.45, 30.0, "month"), "plus_yearly": (.40, 298.0, "year"),
-                  "premium_yearly": (.15, 998.0, "year")},
-        "renewal_probability": {"year": {"dissatisfied": .43, "neutral": .60, "satisfied": .74},
-                                "month": {"dissatisfied": .90, "neutral": .95, "satisfied": .975}},
-        "note": "E1 (seed 000): renewal 74% satisfied vs 43% dissatisfied; a customer who drops out stops "
-                "renewing at the next due date; end_date is the expiry of the last paid period, empty "
-                "while it lies after end_date"},
-    "complaints": {
-        "probability_per_ticket": {"dissatisfied": .06, "neutral": .025, "satisfied": .01},
-        "category_share": dict(zip(COMPLAINT_CATEGORIES, (.30, .15, .20, .15, .10, .10))),
-        "resolve_probability": dict(zip(COMPLAINT_CATEGORIES, (.70, .80, .55, .75, .85, .70))),
-        "severity_share": dict(zip(SEVERITIES, (.50, .35, .15))),
-        "severity_resolve_factor": dict(zip(SEVERITIES, (1.05, 1.0, .80))),
-        "resolution_days": "Gamma(2, 2.5): mean 5 days; pending resolutions past end_date are empty",
-        "channel_share": {"phone": .40, "app": .25, "web": .15, "counter": .12, "agent": .08},
-        "switch_window_days": _SWITCH_WINDOW,
-        "switch_hazard_per_day": {"unresolved": round(_HAZARD_U, 6), "resolved": round(_HAZARD_U / _HAZARD_MULT, 6)},
-        "hazard_multiplier_unresolved_vs_resolved": _HAZARD_MULT,
-        "switch_probability": {"unresolved": _UNRESOLVED_Q,
-                               "resolved": round(1 - math.exp(-_HAZARD_U / _HAZARD_MULT * _SWITCH_WINDOW), 4)}},
-    "salespeople": {"owners": 120, "corporate_owners": "S001-S060", "agent_owners": "S061-S120",
-                    "departing_share": .10, "follow_probability": .40, "follow_delay_days_mean": 30.0,
-                    "note": "F6: customers follow their salesperson when they leave"},
-    "churn": {
-        "record_probability": {"dropout": .50, "complaint": .85, "salesperson": .90},
-        "record_lag_days": {"dropout": (30, 150), "complaint": (0, 30), "salesperson": (0, 30)},
-        "involuntary_share_of_dropouts": .12,
-        "voluntary_reason_share": dict(zip(VOLUNTARY_REASONS, (.01, .03, .04, .05, .09, .10, .68))),
-        "involuntary_reasons": INVOLUNTARY_REASONS,
-        "complaint_exit_reason": "unresolved_complaint (involuntary) or, after a resolved complaint, "
-                                 "staff_indifference (voluntary)",
-        "salesperson_exit_reason": "salesperson_left (voluntary)",
-        "drivers": "low satisfaction/NPS (higher dropout p), unresolved complaints (hazard x4), declining "
-                   "purchase frequency before dropout, departing salesperson"},
-    "referrals": {"referred_share": .12, "referrer_weight": {"dissatisfied": 0.2, "neutral": 1.0, "satisfied": 3.0},
-                  "referred_referrer_weight": 1.5,
-                  "note": "within a block of BLOCK_SIZE customers; referrer signed up earlier and was still active"},
-    "survey": {"response_probability_per_ticket": .12, "delay_days": (1, 10), "comment_probability": .45,
-               "comment_probability_detractor": .70, "english_share": .12,
-               "touchpoint_from_channel": .5},
-    "experience": {
-        "dimensions": DIMS,
-        "experience_mean": {"product": 5.6, "price": 6.7, "service": 5.6, "convenience": 4.7, "brand_image": 7.2,
-                            "relationship": 4.0},
-        "expectation_mean": {"product": 7.0, "price": 7.0, "service": 6.5, "convenience": 7.0, "brand_image": 7.0,
-                             "relationship": 4.5},
-        "importance_mean": {"product": 7.5, "price": 7.0, "service": 8.0, "convenience": 9.0, "brand_image": 6.0,
-                            "relationship": 5.0},
-        "ideal_mean": {"product": 7.0, "price": 7.5, "service": 7.0, "convenience": 10.0, "brand_image": 7.5,
-                       "relationship": 5.0},
-        "key_dimension": "convenience",
-        "observed_mean": {  # over all responses dated before the improvement (generate(200_000, seed=0))
-            "experience": {"product": 6.0, "price": 7.0, "service": 5.9, "convenience": 5.0, "brand_image": 7.0,
-                           "relationship": 4.0},
-            "gap": {"product": -1.0, "price": 0.0, "service": -0.6, "convenience": -2.0, "brand_image": 0.0,
-                    "relationship": -0.5},
-            "importance_x_gap": {"product": -7.4, "price": -0.3, "service": -4.7, "convenience": -17.7,
-                                 "brand_image": 0.2, "relationship": -2.7},
-            "ideal_minus_experience": {"product": 1.0, "price": 0.5, "service": 1.1, "convenience": 4.8,
-                                       "brand_image": 0.5, "relationship": 1.0}},
-        "latent_loading": 1.0, "customer_sd": 0.6, "response_sd": 0.7, "expectation_sd": 0.8,
-        "importance_sd": 1.0, "ideal_sd": 0.6,
-        "touchpoint_offset": {"app": {"convenience": 0.5}, "call_centre": {"service": -1.0, "convenience": -0.5},
-                              "reception": {"service": -0.5}, "sales_staff": {"service": 0.5, "relationship": 1.0},
-                              "cabin_crew": {"service": 0.5, "product": 0.5}, "agent": {"relationship": 0.5}},
-        "convenience_improvement": {"delta": 0.5, "from": "the last six months before end_date"},
-        "note": "ratings are integers 0-10; satisfaction_d = experience_d - expectation_d (D4); as in the seed's "
-                "worked example convenience has the most negative gap (about -2) and the highest importance "
-                "(9): importance x satisfaction about -18, and ideal - experience about 5"},
-    "nps": {"model": "nps = clip(round(intercept + sum_d weight_d * (experience_d - expectation_d) + N(0, sd)))",
-            "intercept": 9.2, "noise_sd": 1.0,
-            "weights": {"product": .35, "price": .25, "service": .45, "convenience": .60, "brand_image": .15,
-                        "relationship": .10}},
-    "overall_satisfaction": {"model": "clip(round(intercept + 0.8 * sum_d weight_d * gap_d + N(0, sd)))",
-                             "intercept": 8.6, "scale": 0.8, "noise_sd": 0.8},
-}
+
+def _add_derived(gt: dict) -> dict:
+    """Add to the parameters read from the file the vocabularies and the values that follow from
+    the parameters in closed form (listed at the top of ground_truth.yaml)."""
+    gt["satisfaction"]["classes"] = CLASSES
+    gt["experience"]["dimensions"] = DIMS
+    gt["addons"]["stage_order"] = STAGES
+    gt["churn"]["involuntary_reasons"] = INVOLUNTARY_REASONS
+    sow = gt["customers"]["share_of_wallet"]
+    sow["mean"] = {c: round(a / sow["concentration"], 4) for c, a in sow["a"].items()}
+    gt["dropout"]["mean_p"] = {c: round(a / (a + b), 4) for c, (a, b) in gt["dropout"]["beta"].items()}
+    gt["lifecycle"]["pattern_share"] = _pattern_shares(gt)
+    inc = gt["incentive"]
+    inc["expected_repeat_ticket_share"] = round(inc["deal_seeker_share"] * inc["p_repeat_ticket"]["deal_seeker"]
+                                                + (1 - inc["deal_seeker_share"]) * inc["p_repeat_ticket"]["other"], 4)
+    seg = gt["segments"]
+    gt["vip"]["share_expected"] = round(sum(seg["share"][s] * seg["vip_probability"][s] for s in SEGMENTS), 4)
+    gt["vip"]["dropout"] = f"Beta b x {gt['dropout']['vip_b_multiplier']} (mean dropout about 0.35x)"
+    c = gt["complaints"]
+    h_unresolved, h_resolved = _switch_hazard(gt)
+    c["switch_hazard_per_day"] = {"unresolved": round(h_unresolved, 6), "resolved": round(h_resolved, 6)}
+    c["switch_probability"]["resolved"] = round(1 - math.exp(-h_resolved * c["switch_window_days"]), 4)
+    return gt
+
+
+#: the file of the planted parameters, beside this module
+GROUND_TRUTH_FILE = Path(__file__).with_name("ground_truth.yaml")
+
+
+def load_ground_truth(path: str | Path = GROUND_TRUTH_FILE) -> dict:
+    """The planted ground truth: the parameters in ``ground_truth.yaml`` plus the values that
+    follow from them (pattern shares, mean dropout, switching hazards ...). A new dict each call."""
+    import yaml
+    with open(path, encoding="utf-8") as f:
+        return _add_derived(yaml.safe_load(f))
+
+
+#: Everything planted in the demo data (ground_truth.yaml and what follows from it). The
+#: simulator reads its own copy, so editing this dict does not change the simulation.
+GROUND_TRUTH: dict = load_ground_truth()
+_G = copy.deepcopy(GROUND_TRUTH)
+
+DEFAULT_END_DATE = _G["window"]["default_end_date"]
+WINDOW_YEARS = _G["window"]["years"]
 
 #: columns of the optional ``truth`` table (``generate(..., truth=True)``): the latent state per customer
 TRUTH_COLUMNS = ("customer_id", "satisfaction_class", "latent_satisfaction", "language", "deal_seeker",
@@ -283,12 +162,11 @@ TRUTH_COLUMNS = ("customer_id", "satisfaction_class", "latent_satisfaction", "la
 
 
 # ----------------------------------------------------------------------------------------------
-# parameters as arrays (copied from GROUND_TRUTH)
+# parameters as arrays (from the simulator's copy _G of GROUND_TRUTH)
 def _arr(d: dict, keys) -> np.ndarray:
     return np.array([d[k] for k in keys], dtype=float)
 
 
-_G = GROUND_TRUTH
 _CLASS_P = _arr(_G["satisfaction"]["share"], CLASSES)
 _Z_MEAN = _arr(_G["satisfaction"]["latent_mean"], CLASSES)
 _Z_SD = _G["satisfaction"]["latent_sd"]
@@ -297,14 +175,16 @@ _SEG_RATE = _arr(_G["segments"]["purchase_rate_multiplier"], SEGMENTS)
 _SEG_SPEND = _arr(_G["segments"]["spend_multiplier"], SEGMENTS)
 _SEG_VIP = _arr(_G["segments"]["vip_probability"], SEGMENTS)
 _RATE_R = _G["purchase_rate"]["gamma_shape_r"]
-_RATE_SCALE = _G["purchase_rate"]["base_mean_per_year"] / _RATE_R / 365.25  # per day
+_RATE_SCALE = _G["purchase_rate"]["base_mean_per_year"] / _RATE_R / DAYS_PER["year"]  # per day
 _CLASS_RATE = _arr(_G["purchase_rate"]["class_multiplier"], CLASSES)
 _GG_P, _GG_Q, _GG_GAMMA = _G["spend"]["p"], _G["spend"]["q"], _G["spend"]["gamma"]
 _CLASS_SPEND = _arr(_G["spend"]["class_multiplier"], CLASSES)
 _VIP_SPEND = _G["spend"]["vip_multiplier"]
 _QTY_P = np.array(list(_G["spend"]["quantity_share"].values()))
-_DROP_A = np.array([_DROPOUT_BETA[c][0] for c in CLASSES])
-_DROP_B = np.array([_DROPOUT_BETA[c][1] for c in CLASSES])
+_DROP_A = np.array([_G["dropout"]["beta"][c][0] for c in CLASSES])
+_DROP_B = np.array([_G["dropout"]["beta"][c][1] for c in CLASSES])
+_VIP_B_MULT = _G["dropout"]["vip_b_multiplier"]
+_PATTERN_J = np.array(list(_G["lifecycle"]["pattern_max_dropout_index"].values()))  # by PATTERNS, long_term: above
 _GAP = _G["lifecycle"]["rate_multiplier_by_gap"]
 _GAP_MULT = np.array([1.0, _GAP["1-2"], _GAP["1-2"]] + [_GAP[str(k)] for k in range(3, 8)])  # by k (k >= 8: 1)
 _DECLINE_MULT = _arr(_G["lifecycle"]["decline_rate_multiplier"], ("J", "J-1", "J-2"))  # by J - k = 0, 1, 2
@@ -327,8 +207,12 @@ _CMP_RES = _arr(_G["complaints"]["resolve_probability"], COMPLAINT_CATEGORIES)
 _SEV_P = _arr(_G["complaints"]["severity_share"], SEVERITIES)
 _SEV_RES = _arr(_G["complaints"]["severity_resolve_factor"], SEVERITIES)
 _CMP_CH_P = _arr(_G["complaints"]["channel_share"], CHANNELS)
+_HAZARD_U, _HAZARD_R = _switch_hazard(_G)      # per day after an unresolved / a resolved complaint
+_SWITCH_WINDOW = _G["complaints"]["switch_window_days"]
 _REF_W = _arr(_G["referrals"]["referrer_weight"], CLASSES)
 _SOW_A = _arr(_G["customers"]["share_of_wallet"]["a"], CLASSES)
+_SOW_N = _G["customers"]["share_of_wallet"]["concentration"]
+_TIER_MIN = _arr(_G["customers"]["member_tier_min_tickets_per_year"], TIERS[1:])  # silver, gold, platinum
 _VOL_P = _arr(_G["churn"]["voluntary_reason_share"], VOLUNTARY_REASONS)
 _EXP = _G["experience"]
 _MU_X = _arr(_EXP["experience_mean"], DIMS)
@@ -346,7 +230,8 @@ _HOME_P = np.array([a[5] for a in AIRPORTS])
 _HOME_P = _HOME_P / _HOME_P.sum()
 _DEST_W = np.array([a[6] for a in AIRPORTS])
 _INTL = np.array([a[2] == "Overseas" for a in AIRPORTS])
-_EN_P = np.where(np.isin(_AP_CODE, ("SHA", "PEK", "SZX")), .18, .08)  # by home airport
+_EN = _G["customers"]["english_share_by_home"]
+_EN_P = np.where(np.isin(_AP_CODE, _EN["airports"]), _EN["share"], _EN["other"])  # by home airport
 
 
 def _routes():
@@ -354,7 +239,9 @@ def _routes():
     dlat, dlon = lat[:, None] - lat[None, :], lon[:, None] - lon[None, :]
     h = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
     km = 2 * 6371 * np.arcsin(np.sqrt(h))
-    factor = (0.45 + km / 2000) * np.where(_INTL[None, :] | _INTL[:, None], 1.3, 1.0)
+    rf = _G["spend"]["route_factor"]
+    factor = (rf["base"] + km / rf["km_divisor"]) * np.where(_INTL[None, :] | _INTL[:, None],
+                                                             rf["international_multiplier"], 1.0)
     dest = _DEST_W[None, :] * (1 - np.eye(_N_AP))
     dest = dest / dest.sum(axis=1, keepdims=True)          # destination choice per origin
     demand = _HOME_P[:, None] * dest
@@ -447,17 +334,18 @@ def _calendar(end: str) -> dict:
     days = start + np.arange(n_days)
     month = days.astype("datetime64[M]").astype(int) % 12 + 1
     dom = (days - days.astype("datetime64[M]")).astype(int) + 1
+    sv = _G["window"]["seasonality"]
     season = np.ones(n_days)
-    season[((month == 1) & (dom >= 20)) | ((month == 2) & (dom <= 20))] = 1.3
-    season[(month == 7) | (month == 8)] = 1.25
-    season[(month == 10) & (dom <= 7)] = 1.5
-    season[(month == 3) | (month == 11)] = 0.85
+    season[((month == 1) & (dom >= 20)) | ((month == 2) & (dom <= 20))] = sv["spring_festival_jan20_feb20"]
+    season[(month == 7) | (month == 8)] = sv["summer_jul_aug"]
+    season[(month == 10) & (dom <= 7)] = sv["golden_week_oct1_7"]
+    season[(month == 3) | (month == 11)] = sv["march_november"]
     season /= season.mean()
     warp = np.concatenate(([0.0], np.cumsum(season)))  # operational time at each day boundary
-    trend = 1 + 0.6 * np.arange(n_days) / n_days
+    trend = 1 + _G["window"]["signup_trend"]["rise"] * np.arange(n_days) / n_days
     dens = trend * season
     signup_cdf = np.concatenate(([0.0], np.cumsum(dens) / dens.sum()))
-    improve = stop - pd.DateOffset(months=6)
+    improve = stop - pd.DateOffset(months=_EXP["convenience_improvement"]["months_before_end"])
     return {"start": start, "n_days": n_days, "grid": np.arange(n_days + 1, dtype=float), "warp": warp,
             "signup_cdf": signup_cdf, "improve_day": float((np.datetime64(improve.date(), "D") - start).astype(int)),
             "start_year": int(str(start)[:4])}
@@ -524,23 +412,26 @@ def _draw_customers(b) -> None:
     b.english = rng.random(n) < _EN_P[b.home]
     b.female = rng.random(n) < np.where(b.seg == 0, G["customers"]["female_share"]["leisure"],
                                         G["customers"]["female_share"]["other"])
-    b.birth = np.where(b.seg == 3, rng.integers(1998, 2007, n),
-                       np.clip(np.round(rng.normal(1982, 11, n)), 1950, 2003)).astype(np.int64)
+    by = G["customers"]["birth_year"]
+    b.birth = np.where(b.seg == 3, rng.integers(by["student"][0], by["student"][1] + 1, n),
+                       np.clip(np.round(rng.normal(by["other_mean"], by["other_sd"], n)), *by["other_range"])
+                       ).astype(np.int64)
     b.t0 = np.interp(rng.random(n), b.cal["signup_cdf"], b.cal["grid"])       # signup = first purchase
     b.lam = rng.gamma(_RATE_R, _RATE_SCALE, n) * _SEG_RATE[b.seg] * _CLASS_RATE[b.cls]  # per operational day
     nu = rng.gamma(_GG_Q, 1.0 / _GG_GAMMA, n)
     b.mean_fare = _GG_P / nu * _CLASS_SPEND[b.cls] * _SEG_SPEND[b.seg] * np.where(b.vip, _VIP_SPEND, 1.0)
     b.p_drop = rng.beta(_DROP_A[b.cls], _DROP_B[b.cls] * np.where(b.vip, _VIP_B_MULT, 1.0))
     b.J = np.minimum(rng.geometric(np.maximum(b.p_drop, 1e-12)), 10 ** 9)       # repeat purchase of the dropout
-    b.pattern = np.searchsorted(np.array(_PATTERN_J), b.J, side="left")
+    b.pattern = np.searchsorted(_PATTERN_J, b.J, side="left")
     b.fav = (_DEST_CUM[b.home] < rng.random(n)[:, None]).sum(axis=1)            # favourite destination
     b.pref = np.where(rng.random(n) < G["channels"]["preferred_is_acquisition_channel"], b.acq,
                       _choice(rng, _BUY_P, n))
     b.owner = np.full(n, -1)
     corp = b.seg == 2
-    b.owner[corp] = rng.integers(0, 60, corp.sum())
+    sp = G["salespeople"]
+    b.owner[corp] = rng.integers(sp["corporate_owners"][0] - 1, sp["corporate_owners"][1], corp.sum())
     agent_owned = (b.acq == 4) & ~corp
-    b.owner[agent_owned] = rng.integers(60, 120, agent_owned.sum())
+    b.owner[agent_owned] = rng.integers(sp["agent_owners"][0] - 1, sp["agent_owners"][1], agent_owned.sum())
 
 
 def _draw_purchases(b) -> None:
@@ -579,12 +470,13 @@ def _draw_exits(b) -> None:
     ci = np.nonzero(rng.random(m) < _CMP_P[b.cls[b.tk_c]])[0]
     nc = len(ci)
     c_cust = b.tk_c[ci]
-    c_open = b.tk_t[ci] + rng.exponential(2.0, nc)
+    gc = G["complaints"]
+    c_open = b.tk_t[ci] + rng.exponential(gc["open_delay_days_mean"], nc)
     c_cat = _choice(rng, _CMP_CAT_P, nc)
     c_sev = _choice(rng, _SEV_P, nc)
     c_resolves = rng.random(nc) < np.minimum(_CMP_RES[c_cat] * _SEV_RES[c_sev], 1.0)
-    c_resolved = c_open + rng.gamma(2.0, 2.5, nc)
-    wait = rng.exponential(1.0, nc) / np.where(c_resolves, _HAZARD_U / _HAZARD_MULT, _HAZARD_U)
+    c_resolved = c_open + rng.gamma(gc["resolution_days"]["gamma_shape"], gc["resolution_days"]["gamma_scale"], nc)
+    wait = rng.exponential(1.0, nc) / np.where(c_resolves, _HAZARD_R, _HAZARD_U)
     c_switch = np.where(wait <= _SWITCH_WINDOW, c_open + wait, np.inf)
     t_complaint = _group_min(c_cust, c_switch, n)
     causing = np.isfinite(c_switch) & (c_switch == t_complaint[c_cust])
@@ -632,10 +524,7 @@ def _transactions(b) -> pd.DataFrame:
     ap[:, 0] *= np.where(b.vip[tk_c], G["vip"]["upgrade_multiplier"], 1.0)
     a_row, a_type = np.nonzero(rng.random((m, len(ADDONS))) < ap)
     na = len(a_row)
-    a_amount = np.select([a_type == 0, a_type == 1, a_type == 2],
-                         [0.5 * b.mean_fare[tk_c[a_row]] * rng.gamma(4.0, 0.25, na), rng.gamma(6.0, 30.0, na),
-                          rng.gamma(20.0, 11.0, na)], rng.gamma(4.0, 22.5, na))
-    a_amount = np.maximum(np.round(a_amount), 1.0)
+    a_amount = _addon_amounts(rng, a_type, b.mean_fare[tk_c[a_row]])
     a_t = tk_t[a_row] + rng.uniform(0.0, 0.04, na)
     a_inc = rng.random(na) < np.where(a_type == 0, inc["p_addon"]["upgrade"], inc["p_addon"]["other"])
     a_chan = chan[a_row]
@@ -676,6 +565,20 @@ def _transactions(b) -> pd.DataFrame:
     })
 
 
+def _addon_amounts(rng: np.random.Generator, a_type: np.ndarray, mean_fare: np.ndarray) -> np.ndarray:
+    """Amount of each add-on (type = index in ADDONS): Gamma with the planted mean and shape; an
+    upgrade a fraction of the customer's mean fare (``mean_fare``). Whole CNY, at least 1."""
+    am, n = _G["addons"]["amount"], len(a_type)
+
+    def gamma(a):
+        return rng.gamma(am[a]["gamma_shape"], am[a]["mean"] / am[a]["gamma_shape"], n)
+    up = am["upgrade"]
+    upgrade = up["fare_fraction"] * mean_fare * rng.gamma(up["gamma_shape"], 1.0 / up["gamma_shape"], n)
+    amount = np.select([a_type == 0, a_type == 1, a_type == 2], [upgrade, gamma("baggage"), gamma("lounge")],
+                       gamma("seat"))
+    return np.maximum(np.round(amount), 1.0)
+
+
 def _referrals(b) -> pd.DataFrame:
     """Referred customers get a referrer who signed up earlier in the same block and was still
     active; satisfied customers (and referred ones) refer more, which makes chains."""
@@ -711,9 +614,9 @@ def _acquisition(b) -> pd.DataFrame:
 
 def _customers(b) -> pd.DataFrame:
     n_tickets = np.bincount(b.tk_c, minlength=b.n)
-    years = np.maximum((np.minimum(b.t_exit, b.D) - b.t0) / 365.25, 0.5)
-    tier = np.searchsorted(np.array([3.0, 6.0, 12.0]), n_tickets / years, side="right")
-    sow = b.rng.beta(_SOW_A[b.cls], 10.0 - _SOW_A[b.cls])
+    years = np.maximum((np.minimum(b.t_exit, b.D) - b.t0) / DAYS_PER["year"], 0.5)
+    tier = np.searchsorted(_TIER_MIN, n_tickets / years, side="right")
+    sow = b.rng.beta(_SOW_A[b.cls], _SOW_N - _SOW_A[b.cls])
     return pd.DataFrame({
         "customer_id": b.cust_ids,
         "signup_date": _to_date(b.cal, b.t0),
@@ -726,7 +629,7 @@ def _customers(b) -> pd.DataFrame:
         "owner": _strings(b.owner, [f"S{i + 1:03d}" for i in range(_G["salespeople"]["owners"])]),
         "vip": b.vip,
         "member_tier": _strings(tier, TIERS),
-        "category_spend": np.round(b.lam * 365.25 * b.mean_fare / sow, 2),
+        "category_spend": np.round(b.lam * DAYS_PER["year"] * b.mean_fare / sow, 2),
     })
 
 
@@ -738,7 +641,7 @@ def _subscriptions(b, first: int, id_width: int) -> pd.DataFrame:
     start = b.t0 + rng.exponential(gs["start_delay_days_mean"], n)
     plan = _choice(rng, _SUB_P, n)
     yearly = _SUB_YEARLY[plan]
-    period = np.where(yearly, 365.25, 365.25 / 12)
+    period = np.where(yearly, DAYS_PER["year"], DAYS_PER["month"])
     n_paid = rng.geometric(1.0 - np.where(yearly, _RENEW_Y[b.cls], _RENEW_M[b.cls]))
     n_until_exit = np.where(np.isfinite(b.t_exit), np.ceil(np.maximum(b.t_exit - start, 1e-9) / period), np.inf)
     stop = start + np.minimum(n_paid, n_until_exit) * period
@@ -869,7 +772,7 @@ def _truth(b) -> pd.DataFrame:
         "language": _strings(b.english.astype(np.int64), ("zh", "en")),
         "deal_seeker": b.deal,
         "high_maintenance": b.high_maint,
-        "purchase_rate": b.lam * 365.25,
+        "purchase_rate": b.lam * DAYS_PER["year"],
         "mean_fare": b.mean_fare,
         "dropout_probability": b.p_drop,
         "dropout_index": b.J.astype(np.int64),
@@ -920,11 +823,7 @@ def _check(n_customers, seed, end_date) -> tuple[int, int, str]:
         raise CxValueError(f"n_customers: expected a positive whole number, got {n_customers!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise CxValueError(f"seed: expected a whole number >= 0, got {seed!r}")
-    try:
-        end = str(pd.Timestamp(end_date).date())
-    except (ValueError, TypeError):
-        raise CxValueError(f"end_date: expected a date such as '2025-12-31', got {end_date!r}") from None
-    return int(n_customers), int(seed), end
+    return int(n_customers), int(seed), str(as_date(end_date, "end_date"))
 
 
 def _tables(truth: bool) -> tuple[str, ...]:

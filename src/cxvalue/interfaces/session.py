@@ -79,13 +79,8 @@ class Session:
 
 
 def _date(v) -> dt.date | None:
-    if v is None:
-        return None
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v))
+    from ..timeutil import as_date
+    return None if v is None else as_date(v, "as_of")
 
 
 def _store_as_of(con) -> dt.date | None:

@@ -127,10 +127,10 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
               memory_limit: str | None = None, progress=None) -> LoadReport:
     """Load one file (or SQL query result) into ``table`` of the store ``con`` (an Ibis backend).
 
-    ``unknown_customer``: ``"create"`` stub customers for ids not in ``customers`` (default, from
-    settings) or ``"reject"`` such rows. ``strict``: abort (and roll back) on the first bad row,
+    ``unknown_customer``: ``"create"`` stub customers for ids not in ``customers`` (default: the
+    setting's default) or ``"reject"`` such rows. ``strict``: abort (and roll back) on the first bad row,
     raising an error that names file, row, column, expected and got. ``memory_limit``: DuckDB's
-    memory cap during the load (default: setting ``load_memory_limit``); staging spills to disk
+    memory cap during the load (default: the default of setting ``load_memory_limit``); staging spills to disk
     beyond it.
     """
     t0 = time.perf_counter()
@@ -180,10 +180,11 @@ def _mapping_and_options(table: str, mapping, options) -> tuple[Mapping, ReadOpt
 
 
 def _setting_defaults(unknown_customer: str | None, memory_limit: str | None) -> tuple[str, str | None]:
-    """``unknown_customer`` and ``memory_limit``, from the settings when not given."""
+    """``unknown_customer`` and ``memory_limit``, the settings' defaults when not given (the
+    interfaces pass the resolved settings; library code never reads the project's settings)."""
     if unknown_customer is None or memory_limit is None:
-        from ..config import load_settings
-        settings = load_settings()
+        from ..config import defaults
+        settings = defaults()
         unknown_customer = settings["unknown_customer"] if unknown_customer is None else unknown_customer
         memory_limit = settings["load_memory_limit"] if memory_limit is None else memory_limit
     if unknown_customer not in ("create", "reject"):

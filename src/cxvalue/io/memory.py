@@ -8,14 +8,16 @@ from pathlib import Path
 from ..errors import DataQualityWarning
 
 
-def load_into_memory(table: str, file: str | Path, *, mapping=None, options: dict | None = None):
+def load_into_memory(table: str, file: str | Path, *, mapping=None, options: dict | None = None,
+                     memory_limit: str | None = None):
     """``file`` loaded into table ``table`` of a fresh in-memory DuckDB store (unknown customers
     become stubs). Rejected rows raise a :class:`DataQualityWarning` naming the count, the reasons
     and the first one. Returns ``(con, report)``."""
     from ..store import connect
     from .load import load_file
     con = connect("duckdb://")
-    rep = load_file(con, table, file, mapping=mapping, options=options, unknown_customer="create")
+    rep = load_file(con, table, file, mapping=mapping, options=options, unknown_customer="create",
+                    memory_limit=memory_limit)
     if rep.rows_rejected:
         ex = rep.examples[0]
         reasons = ", ".join(f"{k}: {v}" for k, v in rep.rejected_by_reason.items())

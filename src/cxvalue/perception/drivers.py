@@ -34,7 +34,6 @@ performance = mean rating, split at the mean over drivers (or given cuts).
 """
 from __future__ import annotations
 
-import warnings
 from math import factorial
 
 import numpy as np
@@ -283,7 +282,7 @@ class KeyDriverAnalysis(Estimator):
             X[:, j] = x
         return M, drivers
 
-    def fit(self, data: pd.DataFrame, *, outcome: str, drivers=None, positive=None) -> "KeyDriverAnalysis":
+    def fit(self, data: pd.DataFrame, *, outcome: str, drivers=None, positive=None) -> KeyDriverAnalysis:
         """Fit on a frame of answers: ``outcome`` column (numeric, or any values with
         ``positive`` = the value counted as 1) and the ``drivers`` rating columns
         (default: every ``rating_*`` column)."""
@@ -307,9 +306,7 @@ class KeyDriverAnalysis(Estimator):
                                f"{len(drivers) + 2} rows complete on {outcome!r} and the drivers")
         names = [outcome] + drivers
         cnt = (~np.isnan(M)).sum(axis=0)
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)      # all-missing columns
-            lo, hi = np.fmin.reduce(M, axis=0), np.fmax.reduce(M, axis=0)   # ignore NaN, fast
+        lo, hi = np.fmin.reduce(M, axis=0), np.fmax.reduce(M, axis=0)   # NaN only where a column is all missing
         const = [names[i] for i in range(M.shape[1]) if cnt[i] < 2 or not lo[i] < hi[i]]
         if const:
             raise CxValueError(f"column(s) {const} have no variation in the {n_used} rows used: "

@@ -301,7 +301,7 @@ class ExperienceValue(Estimator):
         self.random_state = random_state
         self.min_n = min_n
 
-    def fit(self, data, *, as_of=None, since=None, until=None) -> "ExperienceValue":
+    def fit(self, data, *, as_of=None, since=None, until=None) -> ExperienceValue:
         """Link the survey to the follow-up window and compare the groups; returns ``self``."""
         self._check_options()
         df = self._with_groups(self._link(data, as_of, since, until))

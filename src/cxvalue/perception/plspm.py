@@ -494,7 +494,7 @@ class PLSPM(Estimator):
             raise CxValueError(f"max_iter={self.max_iter!r} is not valid: expected a positive integer")
         self._confidence()
 
-    def fit(self, data: pd.DataFrame, *, blocks: dict, paths, modes="A") -> "PLSPM":
+    def fit(self, data: pd.DataFrame, *, blocks: dict, paths, modes="A") -> PLSPM:
         """Estimate the model on a frame of indicators; returns ``self`` (see the class doc)."""
         self._check_options()
         order, P, cols, blockinds, modes_l = self._spec(data, blocks, paths, modes)

@@ -27,7 +27,7 @@ import pandas as pd
 from ..errors import CxValueError, SmallSampleWarning
 from ..features.summary import summary_frame
 from ..store import has_table
-from ..timeutil import DAYS_PER, periods_per_month, periods_per_year
+from ..timeutil import DAYS_PER, as_date, periods_per_month, periods_per_year
 from .bgnbd import BetaGeoModel
 from .checking import calibration_vs_holdout, cumulative_tracking
 from .clv import customer_lifetime_value
@@ -148,8 +148,8 @@ def model_check(tx, as_of, *, holdout_weeks: int = 26, max_customers: int = 100_
     days["day"] = pd.to_datetime(days.day)
     days = days[days.day <= pd.Timestamp(as_of)]
     origin = days.day.min()
-    t = (days.day - origin).dt.days / 7.0
-    end_w = (pd.Timestamp(as_of) - origin).days / 7.0
+    t = (days.day - origin).dt.days / DAYS_PER["week"]
+    end_w = (pd.Timestamp(as_of) - origin).days / DAYS_PER["week"]
     periods = np.arange(1, int(np.floor(end_w)) + 1)
     track = cumulative_tracking(m, pd.DataFrame({"customer_id": days.customer_id, "t": t}), customer_col="customer_id",
                                 time_col="t", periods=periods)
@@ -172,7 +172,8 @@ def analyse_store(con, settings: dict | None = None, *, as_of=None, progress=Non
         raise CxValueError("the store has no transactions: load them with `cxvalue load transactions FILE`")
     tx = con.table("transactions")
     if as_of is not None:
-        tx = tx.filter(tx.date.cast("date") <= ibis.literal(pd.Timestamp(as_of).date(), type="date"))
+        as_of = as_date(as_of, "as_of")
+        tx = tx.filter(tx.date.cast("date") <= ibis.literal(as_of, type="date"))
     horizon = int(settings["clv_horizon_months"])
     d = float(settings["discount_rate"])
     acquisition = con.table("acquisition") if has_table(con, "acquisition") else None
@@ -305,7 +306,6 @@ def _recent_spend(con, as_of, months: int, *, every_customer: bool = False) -> p
     import datetime as dt
 
     from ..store import last_activity_date
-    from ..timeutil import as_date
     end = as_date(as_of, "as_of") if as_of is not None else last_activity_date(con)
     start = end - dt.timedelta(days=round(months * DAYS_PER["month"]))
     tx = con.table("transactions")

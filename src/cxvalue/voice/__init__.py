@@ -4,7 +4,7 @@ See :mod:`cxvalue.voice.nps` and docs/voice.md.
 """
 from __future__ import annotations
 
-__all__ = ["classify_nps", "nps_score", "nps_from_counts", "nps_difference", "nps_by", "nps_trend",
+__all__ = ["classify_nps", "nps_score", "nps_from_counts", "nps_difference", "nps_by", "nps_trend", "nps_analysis",
            "NpsEstimate", "NpsDifference"]
 
 

@@ -34,7 +34,7 @@ from ..errors import CxValueError, SmallSampleWarning, one_of
 __all__ = [
     "PROMOTER_MIN", "PASSIVE_MIN", "MIN_N", "METHODS", "CATEGORIES",
     "NpsEstimate", "NpsDifference",
-    "classify_nps", "nps_score", "nps_from_counts", "nps_difference", "nps_by", "nps_trend",
+    "classify_nps", "nps_score", "nps_from_counts", "nps_difference", "nps_by", "nps_trend", "nps_analysis",
 ]
 
 PROMOTER_MIN = 9      #: answers >= 9 are promoters
@@ -365,3 +365,72 @@ def nps_trend(df: pd.DataFrame, date_col: str = "date", freq: str = "M", *, scor
     tab = tab[cols]
     _warn_small(tab, [*byl, "period"], min_n, "period(s)")
     return tab
+
+
+# --------------------------------------------------------------------------- one analysis, all options
+def nps_analysis(data, *, score: str = "nps", by=None, trend: str | None = None, compare=None,
+                 date_col: str = "date", since=None, until=None, method: str = "wald",
+                 confidence: float = 0.95, min_n: int = MIN_N) -> dict[str, pd.DataFrame]:
+    """NPS of survey answers with every breakdown the ``nps`` command and page offer.
+
+    ``data`` is a frame of answers or a store (an Ibis backend: its responses, with the
+    customers' attributes and value tier joined when ``by`` asks for them; see
+    :func:`cxvalue.voice.pipeline.nps_answers`). ``by``: breakdown columns (``"period"``
+    = the ``trend`` period, default quarter, of ``date_col``); ``trend``: ``"M"``, ``"Q"``
+    or ``"Y"``; ``compare``: two values ``(a, b)`` of the first ``by`` column whose NPS are
+    tested against each other; ``since`` / ``until`` keep the answers dated in between.
+
+    Returns frames named like the store's result tables: ``nps_summary`` (one row per
+    interval method, ``method`` first), ``nps_segments`` (long: ``by``, ``segment``, the
+    :func:`nps_by` columns), ``nps_trend`` (``freq`` and the :func:`nps_trend` columns) and
+    ``nps_compare`` (one row: ``by``, ``a``, ``b`` and the :class:`NpsDifference` fields);
+    the last three only when asked for.
+    """
+    from .inputs import filter_period
+    from .pipeline import segments_long, summary_frame
+    one_of("method", method, METHODS)
+    if trend is not None:
+        one_of("trend", trend, FREQS)
+    byl = [by] if isinstance(by, str) else list(by or [])
+    if isinstance(data, pd.DataFrame):
+        df = data
+    else:
+        from .pipeline import nps_answers
+        df = nps_answers(data, score=score, date_col=date_col, columns=byl)
+    if score not in df.columns:
+        raise CxValueError(f"--score {score!r} is not a column of the survey data; columns: "
+                           f"{', '.join(map(str, df.columns[:20]))}")
+    df = filter_period(df, since, until, date_col)
+    if "period" in byl:
+        if date_col not in df.columns:
+            raise CxValueError(f"--by period needs a {date_col!r} column (use --date-col)")
+        per = pd.to_datetime(df[date_col], errors="coerce").dt.to_period(FREQS[trend or "Q"]).astype(str)
+        df = df.assign(period=per)
+    missing = [b for b in byl if b not in df.columns]
+    if missing:
+        raise CxValueError(f"--by {', '.join(missing)}: not a column of the survey data; columns: "
+                           f"{', '.join(map(str, df.columns[:20]))}")
+    if trend is not None and date_col not in df.columns:
+        raise CxValueError(f"--trend needs a {date_col!r} column (use --date-col)")
+    if compare is not None and not byl:
+        raise CxValueError("--compare A,B needs --by COLUMN: the column whose two values are compared")
+    if compare is not None:
+        a, b = (str(v) for v in compare)
+        col = df[byl[0]].astype(str)
+        for v in (a, b):
+            if not (col == v).any():
+                raise CxValueError(f"--compare: {v!r} is not a value of {byl[0]!r}; values: "
+                                   f"{', '.join(sorted(col.unique())[:15])}")
+    out = {"nps_summary": summary_frame(df[score], confidence=confidence, min_n=min_n, first=method)}
+    if byl:
+        out["nps_segments"] = segments_long(df, byl, score_col=score, method=method, confidence=confidence,
+                                            min_n=min_n)
+    if trend is not None:
+        tr = nps_trend(df, date_col, trend, score_col=score, method=method, confidence=confidence, min_n=min_n)
+        tr.insert(0, "freq", trend)
+        out["nps_trend"] = tr
+    if compare is not None:
+        d = nps_difference(df.loc[(col == a).to_numpy(), score], df.loc[(col == b).to_numpy(), score],
+                           method=method, confidence=confidence)
+        out["nps_compare"] = pd.DataFrame([{"by": byl[0], "a": a, "b": b, **d.to_dict()}])
+    return out

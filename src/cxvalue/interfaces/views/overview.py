@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...store import has_table, status as store_status
-from . import Chart, Column, Table, Text, View, view
+from . import Chart, Column, Table, Text, View, records, view
 
 
 def monthly_activity(con):
@@ -26,7 +26,7 @@ def build(session) -> View | None:
     if not info["tables"]:
         return None
     v = View("overview", t("data_overview"))
-    v.blocks.append(Table("tables", t("data_overview"), columns=[
+    v.blocks.append(Table("tables", "", columns=[
         Column("table", t("table")), Column("table_label", ""), Column("rows", t("rows"), "int"),
         Column("customers", t("customers_n"), "int"), Column("date_from", t("date_from"), "date"),
         Column("date_to", t("date_to"), "date")],
@@ -45,6 +45,21 @@ def build(session) -> View | None:
     if info["loads"]:
         v.blocks += _load_quality(session, info)
     return v
+
+
+QUARANTINE_COLUMNS = ("table_name", "source", "row", "column_name", "reason", "expected", "got")
+
+
+def quarantine_view(session, rows) -> View:
+    """Quarantined rows (a frame from :func:`cxvalue.store.quarantined`) as a view."""
+    t = session.t
+    labels = {"table_name": t("table"), "source": t("source"), "row": "row", "column_name": t("column"),
+              "reason": t("reason"), "expected": "expected", "got": "got"}
+    rows = rows.assign(source=[_name(x) for x in rows.source]) if len(rows) else rows
+    return View("quarantine", t("load_quality") + " — quarantine", blocks=[Table(
+        "quarantine-rows", "", columns=[Column(c, labels[c], "int" if c == "row" else "text")
+                                        for c in QUARANTINE_COLUMNS],
+        rows=records(rows, [c for c in QUARANTINE_COLUMNS if c in rows.columns]))])
 
 
 def _load_quality(session, info) -> list:

@@ -24,7 +24,8 @@ def open_input(table: str, file: Path | None, sess, *, mapping=None, options: di
     if file is None:
         return sess.con
     from ....io.memory import load_into_memory
-    return load_into_memory(table, file, mapping=mapping, options=options)[0]
+    return load_into_memory(table, file, mapping=mapping, options=options,
+                            memory_limit=sess.settings["load_memory_limit"])[0]
 
 
 def _load_progress(quiet: bool):
@@ -142,64 +143,35 @@ def load(
 
 @app.command()
 def status(store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt):
-    """Show what is in the store: tables, row counts, date ranges, quarantined rows by reason."""
-    from ....i18n import t
-    from ....store import status as store_status
+    """Show what is in the store: tables, row counts, date ranges, loads, quarantined rows by reason
+    (the report's overview view)."""
+    from ...views import View, build_view
+    from ..render import print_json, print_view
     sess = session(store, lang)
-    info = store_status(sess.con)
-    info["as_of"] = str(sess.as_of) if sess.as_of else None
+    v = build_view("overview", sess) or View("overview", sess.t("data_overview"))
     if as_json:
-        print(json.dumps(info, ensure_ascii=False, default=str, indent=2))
+        print_json(v.to_dict())
         return
-    L = sess.lang
-    console.print(f"store: {info['store']}" + (f"  ({t('as_of_note', L, as_of=sess.as_of)})" if sess.as_of else ""))
-    if not info["tables"]:
-        console.print(t("empty_store", L))
+    console.print(f"store: {sess.settings['store']}")
+    if not v.blocks:
+        console.print(sess.t("empty_store"))
         return
-    tb = _table(title=t("data_overview", L))
-    for c in ("table", "rows", "customers_n", "date_from", "date_to"):
-        tb.add_column(t(c, L), justify="right" if c in ("rows", "customers_n") else "left")
-    for r in info["tables"]:
-        tb.add_row(f"{r['table']} ({t('t_' + r['table'], L)})", f"{r['rows']:,}",
-                   "" if r["customers"] is None else f"{r['customers']:,}", str(r["date_from"] or ""), str(r["date_to"] or ""))
-    console.print(tb)
-    if info["quarantine"]:
-        qb = _table(title=t("load_quality", L) + " — quarantine")
-        for c in ("table", "reason", "column", "count"):
-            qb.add_column(t(c, L))
-        for r in info["quarantine"]:
-            qb.add_row(r["table_name"], t("r_" + r["reason"], L), str(r["column_name"] or ""), f"{r['rows']:,}")
-        console.print(qb)
-    else:
-        console.print(t("quarantine_none", L))
+    print_view(v, sess.lang)
 
 
 @app.command()
 def quarantine(table: Optional[str] = typer.Option(None, "--table", help="Only rows rejected from this table."),
                limit: int = typer.Option(50, "--limit", help="How many rows to show."),
                out: Optional[Path] = typer.Option(None, "--out", help="Write all matching rows to this CSV file."),
-               store: Optional[str] = StoreOpt, as_json: bool = JsonOpt):
+               store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt):
     """List quarantined (rejected) rows with file, row, column, reason, expected and got."""
-    from ....store import table as store_table
-    con = session(store).con
-    q = store_table(con, "quarantine")
-    if table:
-        q = q.filter(q.table_name == table)
-    q = q.order_by(["quarantined_at", "source", "row"])
+    from ....store import quarantined
+    from ...views.overview import quarantine_view
+    from ..render import print_json, print_view
+    sess = session(store, lang)
     if out:
-        q.to_pandas().to_csv(out, index=False)
+        quarantined(sess.con, table=table).to_csv(out, index=False)
         console.print(f"written to {out}")
         return
-    df = q.limit(limit).to_pandas()
-    if as_json:
-        print(df.to_json(orient="records", force_ascii=False, date_format="iso"))
-        return
-    tb = _table()
-    for c in ("table_name", "source", "row", "column_name", "reason", "expected", "got"):
-        tb.add_column(c)
-    for r in df.itertuples():
-        tb.add_row(r.table_name, Path(str(r.source)).name, str(r.row), str(r.column_name or ""), r.reason,
-                   str(r.expected), str(r.got)[:50])
-    console.print(tb)
-
-
+    v = quarantine_view(sess, quarantined(sess.con, table=table, limit=limit))
+    print_json(v.to_dict()) if as_json else print_view(v, sess.lang, max_rows=limit)

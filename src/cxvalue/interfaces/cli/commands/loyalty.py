@@ -1,6 +1,6 @@
 """``cxvalue loyalty``: repeat purchase by channel and product (C1, C2), service loyalty (C3),
 behavioural × attitudinal segments (C4), incentive-driven repeat buying (C5) — on the store
-or directly on a transactions file."""
+or directly on a transactions file; shows the loyalty view (``--json``: the view's JSON)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,11 +10,7 @@ import typer
 
 from ..main import app
 from ..options import JsonOpt, LangOpt, StoreOpt, session
-from ..render import console, print_frame, print_json
-from .data import open_input
-from ....errors import CxValueError, one_of
-
-WHAT = ("channel", "product", "service", "segments", "incentive", "all")
+from .voice import show
 
 
 @app.command("loyalty")
@@ -49,75 +45,26 @@ def loyalty_command(
     Examples: `cxvalue loyalty --what segments --attitude-min 8 --attitude satisfaction`,
     `cxvalue loyalty tx.csv --what incentive --by channel --json`.
     """
-    from ....i18n import t
-    from ....voice.inputs import frames_to_json, parse_list
-    from ....loyalty.metrics import incentive_share, repeat_purchase_rate, service_loyalty
-    from ....loyalty.segments import LoyaltyCutoffs, loyalty_segments, segment_summary
+    from ...views import capture
+    from ...views.loyalty import loyalty_view
+    from ....errors import CxValueError
+    from ....loyalty.pipeline import loyalty_analysis
+    from ....voice.inputs import parse_list
+    from .data import open_input
     sess = session(store, lang)
-    s = sess.settings
-    L = s["lang"]
-    one_of("what", what, WHAT)
-    if file is None:
-        if customers is not None or responses is not None:
-            raise CxValueError("--customers/--responses go with a transactions FILE")
-        con = sess.con
-    else:
-        from ....io.load import load_file
-        con = open_input("transactions", file, sess)
-        if customers is not None:
-            load_file(con, "customers", customers, replace=True)
-        if responses is not None:
-            load_file(con, "responses", responses, unknown_customer="create")
-    cat = parse_list(category)
-    cat = cat[0] if cat and len(cat) == 1 else cat
-    amin = attitude_min if attitude_min is not None else (9.0 if attitude == "nps" else 8.0)
-    cut = LoyaltyCutoffs(repeats_per_year=repeats_per_year, min_tenure_days=min_tenure, active_days=active_days,
-                         attitude=attitude, attitude_min=amin)
-    tables = con.list_tables()
-    tx_cols = con.table("transactions").columns
-    out: dict = {}
-    want = WHAT[:-1] if what == "all" else (what,)
-    for w in want:
-        if w in ("channel", "product"):
-            col = by if (by and w == what) else w
-            if col not in tx_cols:
-                if what != "all":
-                    raise CxValueError(f"--what {w}: transactions have no {col!r} column")
-                continue
-            out[w] = repeat_purchase_rate(con, col, category=cat, since=since, until=until)
-        elif w == "service":
-            if "customers" not in tables or flag not in con.table("customers").columns:
-                if what != "all":
-                    raise CxValueError(f"--what service needs customers with a {flag!r} column (--customers FILE "
-                                       "with a file)")
-                continue
-            out[w] = service_loyalty(con, flag=flag, category=cat, as_of=until)
-        elif w == "segments":
-            if "responses" not in tables:
-                if what != "all":
-                    raise CxValueError("--what segments needs survey answers: the store's responses, or "
-                                       "--responses FILE")
-                continue
-            seg = loyalty_segments(con, cut, as_of=until, category=cat)
-            out["segments"] = segment_summary(seg)
-            out["cutoffs"] = cut.to_dict()
-        elif w == "incentive":
-            if "incentive" not in tx_cols:
-                if what != "all":
-                    raise CxValueError("--what incentive needs an 'incentive' column in transactions")
-                continue
-            out[w] = incentive_share(con, by=by if what == "incentive" else None, category=cat, since=since,
-                                     until=until)
-    if not out:
-        raise CxValueError("no loyalty analysis is possible on these tables")
-    if as_json:
-        print_json(frames_to_json(out))
-        return
-    titles = {"channel": "loy_channel_title", "product": "loy_product_title", "service": "loy_service_title",
-              "segments": "loy_segments_title", "incentive": "loy_incentive_title"}
-    for k, v in out.items():
-        if k == "cutoffs":
-            console.print(t("loy_cutoffs", L, rpy=v["repeats_per_year"], tenure=v["min_tenure_days"],
-                            active=v["active_days"], attitude=v["attitude"], amin=v["attitude_min"]))
-            continue
-        print_frame(v, t(titles[k], L, n=min(len(v), 30)))
+    with capture() as notes:
+        if file is None:
+            if customers is not None or responses is not None:
+                raise CxValueError("--customers/--responses go with a transactions FILE")
+            con = sess.con
+        else:
+            from ....io.load import load_file
+            con = open_input("transactions", file, sess)
+            if customers is not None:
+                load_file(con, "customers", customers, replace=True)
+            if responses is not None:
+                load_file(con, "responses", responses, unknown_customer="create")
+        frames = loyalty_analysis(con, what=what, by=by, category=parse_list(category), since=since, until=until,
+                                  flag=flag, repeats_per_year=repeats_per_year, min_tenure_days=min_tenure,
+                                  active_days=active_days, attitude=attitude, attitude_min=attitude_min)
+    show(loyalty_view(sess, frames, notes=notes), sess, as_json, on_store=file is None)

@@ -155,7 +155,8 @@ def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number
         sess.con = connect(store_url)
         task = bar.add_task("loading into the store", total=len(counts))
         done = iter(range(len(counts) + 1))
-        reports, _ = load_dir(sess.con, folder, progress=lambda msg: bar.update(
+        reports, _ = load_dir(sess.con, folder, unknown_customer=sess.settings["unknown_customer"],
+                              memory_limit=sess.settings["load_memory_limit"], progress=lambda msg: bar.update(
             task, completed=next(done), description=f"loading {msg}"))
         bar.update(task, completed=len(counts), description="loaded into the store")
         sess.refresh()
