@@ -7,8 +7,8 @@ import json
 from cli_runner import cx
 
 VIEWS = ("overview", "value", "voice", "perception", "loyalty", "churn", "lifecycle")
-VALUE_BLOCKS = ("customer-value", "clv-distribution", "clv-parameters", "clv-fit", "value-matrix-grid", "value-matrix",
-                "value-multiplication", "value-multiplication-table")
+VALUE_BLOCKS = ("customer-value", "value-note", "clv-distribution", "clv-parameters", "clv-fit", "clv-tracking",
+                "clv-holdout", "value-matrix-grid", "value-matrix", "value-multiplication", "value-multiplication-table")
 
 
 def test_demo_end_to_end(tmp_path):
@@ -34,7 +34,7 @@ def test_demo_end_to_end(tmp_path):
             assert f'id="{b["id"]}"' in en and f'id="{b["id"]}"' in zh, (v["id"], b["id"])
     ids = [b["id"] for v in views.values() for b in v["blocks"]]
     assert len(ids) == len(set(ids)), "block ids are unique in the report"
-    assert tuple(b["id"] for b in views["value"]["blocks"])[:len(VALUE_BLOCKS)] == VALUE_BLOCKS
+    assert tuple(b["id"] for b in views["value"]["blocks"]) == VALUE_BLOCKS
     kpis = {k["key"]: k["value"] for k in views["value"]["blocks"][0]["items"]}
     assert kpis["customers"] == 2000 and isinstance(kpis["total_clv"], float) and 0 < kpis["mean_p_alive"] < 1
     assert "客户价值矩阵" in zh and "Value matrix" in en and "分析日期 2025-12-31" in zh

@@ -196,3 +196,26 @@ def test_the_report_renders_the_churn_view(store, tmp_path):
         assert f'id="{id}"' in html, id
     assert {"churn-survival", "value-at-risk", "owner-risk"} <= set(ids(churn))
     assert html.count('<div class="block"') >= len(ids(churn)) and "<svg" in html
+
+
+def test_retention_on_a_file_of_scores(tmp_path):
+    f = tmp_path / "scores.csv"
+    rows = ["customerID,p_churn,clv,main_reason,owner"]
+    rows += [f"c{i},{(i % 10) / 10 + 0.05:.2f},{100 * (i + 1)},{'complaint' if i % 4 == 0 else 'price'},"
+             f"{'S1' if i < 30 else 'S2'}" for i in range(40)]
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    r = cx("retention", f, "--top", "4", "--follow-probability", "0.5", "--json", "--out", tmp_path / "list.csv")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["id"] == "churn" and ids(out) == RETENTION and out["meta"]["source"] == "scores.csv"
+    k = kpis(out, "value-at-risk")
+    want = sum(((i % 10) / 10 + 0.05) * 100 * (i + 1) for i in range(40))
+    assert k["listed"] == 40 and k["value_at_risk"] == pytest.approx(want, rel=1e-6) and k["value_source"] == "predicted CLV"
+    assert out["meta"]["retention"] == {"customers": 40, "value_at_risk": k["value_at_risk"], "value_source": "clv"}
+    rl = block(out, "retention-list")["rows"]
+    assert [x["rank"] for x in rl] == [1, 2, 3, 4] and rl[0]["customer_id"] == "c39"
+    assert rl[0]["action"] == "churn_act_tailored_pricing" and rl[0]["value_tier"] == "high"
+    own = {o["owner"]: o for o in block(out, "owner-risk")["rows"]}
+    assert own["S1"]["customers"] == 30 and own["S1"]["value_at_risk_if_leaves"] == pytest.approx(0.5 * 100 * 465)
+    assert kpis(out, "owner-concentration")["follow_probability"] == 0.5
+    assert (tmp_path / "list.csv").exists()

@@ -42,6 +42,13 @@ def test_lifecycle_on_a_file_and_on_a_store(tmp_path):
     assert tr["decline"]["ended"] == 1.0
     flow = block(out, "lifecycle-flow")
     assert flow["chart"] == "stacked_area" and flow["data"]["x"][0] == "2022-01" and len(flow["data"]["x"]) == 36
+    # rules from a YAML file, under the options
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("period: quarter\ninactive_days: 200\n", encoding="utf-8")
+    r = cx("lifecycle", f, "--rules", rules, "--inactive-days", "300", "--json")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)["meta"]["rules"]
+    assert (got["period"], got["inactive_days"], got["end_rule"]) == ("quarter", 300, "p_alive")
     # the terminal: the same view as tables
     r = cx("lifecycle", f, "--end-rule", "inactivity", "--lang", "zh")
     assert r.returncode == 0, r.stderr

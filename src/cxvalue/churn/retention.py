@@ -91,14 +91,6 @@ def load_playbook(playbook: dict | str | Path | None = None) -> dict:
     return pb
 
 
-def __getattr__(name):
-    # customer values are owned by cxvalue.value (lazy: importing cxvalue.churn must not load scipy)
-    if name == "customer_values":
-        from ..value.customer_value import customer_values
-        return customer_values
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def retention_list(scores: pd.DataFrame, values: pd.DataFrame, *, playbook: dict | str | Path | None = None,
                    owners: pd.Series | None = None) -> pd.DataFrame:
     """The ranked retention list: one row per scored customer, highest value at risk first.

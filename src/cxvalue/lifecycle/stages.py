@@ -76,7 +76,7 @@ class LifecycleRules:
                 raise CxValueError(f"{name}={getattr(self, name)!r}: expected a positive number")
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "LifecycleRules":
+    def from_dict(cls, d: dict | None) -> LifecycleRules:
         d = dict(d or {})
         names = {f.name for f in fields(cls)}
         bad = set(d) - names

@@ -526,16 +526,3 @@ def _pct(v) -> str:
 
 def _money(v, currency: str) -> str:
     return "n/a" if v is None or not np.isfinite(v) else f"{v:,.0f} {currency}"
-
-
-# names that moved: E2 to perception/roi.py, customer values and tiers to value/ (their owner);
-# still importable from here for the modules that import them so (lazy: no import cycle)
-_MOVED = {"experience_roi": "cxvalue.perception.roi",
-          "customer_tiers": "cxvalue.value.customer_value", "TIER_ORDER": "cxvalue.value.segments"}
-
-
-def __getattr__(name):
-    if name in _MOVED:
-        from importlib import import_module
-        return getattr(import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,8 +18,7 @@ from ..errors import CxValueError
 from ..schema import get_table, normalize_name
 from ..timeutil import as_date
 
-__all__ = ["read_any", "is_contract_file", "survey_frame", "filter_period", "parse_list", "parse_pair",
-           "frames_to_json"]
+__all__ = ["read_any", "is_contract_file", "survey_frame", "filter_period", "parse_list", "parse_pair"]
 
 
 def parse_list(value: str | None) -> list[str] | None:
@@ -142,15 +141,3 @@ def filter_period(df: pd.DataFrame, since=None, until=None, date_col: str = "dat
     if out.empty:
         raise CxValueError(f"no answers dated between {since or 'the start'} and {until or 'the end'}")
     return out
-
-
-def frames_to_json(obj):
-    """Frames (and nested dicts/lists of them) → JSON-ready records."""
-    import json
-    if isinstance(obj, pd.DataFrame):
-        return json.loads(obj.to_json(orient="records", force_ascii=False, date_format="iso"))
-    if isinstance(obj, dict):
-        return {k: frames_to_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [frames_to_json(v) for v in obj]
-    return obj

@@ -20,7 +20,7 @@ from . import charts as C
 
 def render_block(block, lang: str) -> str:
     """One block as HTML (escaped; charts as inline SVG)."""
-    head = f"<h3>{escape(block.title)}</h3>" if block.title and not isinstance(block, Kpis) else ""
+    head = f"<h3>{escape(block.title)}</h3>" if block.title else ""
     warn = "".join(f'<div class="warn">{escape(w.message)}</div>' for w in block.warnings)
     if isinstance(block, Kpis):
         body = '<div class="kpis">' + "".join(

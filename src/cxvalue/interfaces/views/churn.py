@@ -249,7 +249,7 @@ def _survival(session, frames, info, meta, *, curves=False, **_) -> list:
 
 
 def _cox(t, cox, ph, info) -> Table:
-    hr = "hazard_ratio"    # the estimate of the contract is the coefficient β; hazard ratios are exp(β)
+    # the estimate of the estimator contract is the coefficient β; the table shows hazard ratios exp(β)
     lo, hi = _col(cox, "hazard_ratio_ci_low", "ci_lower"), _col(cox, "hazard_ratio_ci_high", "ci_upper")
     viol = dict(zip(ph.covariate, ph.ph_violated)) if _has(ph) else {}
     php = dict(zip(ph.covariate, ph.p)) if _has(ph) else {}

@@ -264,7 +264,7 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
     p_col = "p_value" if "p_value" in paths.columns else ("p" if "p" in paths.columns else None)
     path_cols = [Column("path", t("col_path")), Column("estimate", t("col_estimate"), "float3")]
     path_cols += [Column(c, t(k), "float3") for c, k in (("std_error", "std_error"), ("ci_low", "col_ci_low"),
-                                                         ("ci_high", "col_ci_high")) if c in paths.columns]
+                                                         ("ci_high", "col_ci_high")) if c in paths.columns and paths[c].notna().any()]
     if p_col:
         path_cols.append(Column(p_col, t("col_p_value"), "p"))
     blocks = [

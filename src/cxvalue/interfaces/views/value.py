@@ -21,7 +21,7 @@ def build(session) -> View | None:
     v = View("value", t("customer_value"))
     months = int(session.settings.get("clv_horizon_months") or 12)
     params = read_result(con, "clv_parameters")
-    kp = Kpis("customer-value", t("customer_value"), warnings=step_notes(session, STEP), items=[
+    kp = Kpis("customer-value", "", warnings=step_notes(session, STEP), items=[
         Kpi("customers", t("kpi_customers"), int(len(cv)), "int"),
         Kpi("total_clv", t("kpi_total_clv"), float(cv.clv.sum()), "money", cur),
         Kpi("mean_clv", t("kpi_mean_clv"), float(cv.clv.mean()), "money", cur),
