@@ -161,7 +161,7 @@ def test_c1_c2_c4_on_the_demo(demo_store):
 
 # --------------------------------------------------------------------------- loyalty_analysis (the command's and page's one call)
 def test_loyalty_analysis_on_tiny(tiny):
-    from cxvalue.loyalty.pipeline import loyalty_analysis
+    from cxvalue.loyalty.analysis import loyalty_analysis
     out = loyalty_analysis(tiny)
     assert set(out) == {"loyalty_channel", "loyalty_product", "loyalty_service", "loyalty_segments",
                         "loyalty_segment_summary", "loyalty_incentive"}
@@ -180,7 +180,7 @@ def test_loyalty_analysis_on_tiny(tiny):
 
 
 def test_loyalty_analysis_errors(tiny):
-    from cxvalue.loyalty.pipeline import loyalty_analysis
+    from cxvalue.loyalty.analysis import loyalty_analysis
     with pytest.raises(CxValueError, match="what"):
         loyalty_analysis(tiny, what="nope")
     with pytest.raises(CxValueError, match="--what service needs customers with a 'gold' column"):

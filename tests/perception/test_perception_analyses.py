@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from cxvalue.errors import CxValueError
+from cxvalue.perception.analyses import cem_analysis, csi_analysis, drivers_analysis, survey_segments
 
 DIMS = ("product", "service", "convenience")
 
@@ -29,9 +30,7 @@ def survey() -> pd.DataFrame:
     return df
 
 
-# (imported in the tests: importing a pipeline module at collection would register its steps first)
 def test_survey_segments_keep_segments_with_enough_rows(survey):
-    from cxvalue.perception.pipeline import survey_segments
     segs = dict(survey_segments(survey, "touchpoint", 50))
     assert list(segs) == ["all", "app", "web"] and len(segs["all"]) == len(survey)
     assert [s for s, _ in survey_segments(survey, None, 50)] == ["all"]
@@ -40,7 +39,6 @@ def test_survey_segments_keep_segments_with_enough_rows(survey):
 
 
 def test_drivers_analysis(survey):
-    from cxvalue.perception.pipeline import drivers_analysis
     out = drivers_analysis(survey, n_boot=0, by="touchpoint")
     imp, summ = out["driver_importance"], out["driver_summary"]
     assert set(imp["segment"]) == {"all", "app", "web"} and set(summ["segment"]) == {"all", "app", "web"}
@@ -59,7 +57,6 @@ def test_drivers_analysis(survey):
 
 
 def test_cem_analysis_compare_options(survey):
-    from cxvalue.perception.pipeline import cem_analysis
     auto = cem_analysis(survey)                              # None: compare when there are two waves
     assert set(auto) == {"cem_gaps", "cem_compare"} and (auto["cem_gaps"]["segment"] == "all").all()
     assert set(auto["cem_compare"][["before_wave", "after_wave"]].drop_duplicates().itertuples(index=False)) == \
@@ -80,7 +77,6 @@ def test_cem_analysis_compare_options(survey):
 
 
 def test_csi_analysis_model_table(survey):
-    from cxvalue.perception.pipeline import csi_analysis
     model = {"name": "mini", "blocks": {"QUAL": [f"experience_{d}" for d in DIMS], "SAT": ["satisfaction"],
                                         "LOY": ["nps"]},
              "paths": {"SAT": ["QUAL"], "LOY": ["QUAL", "SAT"]}, "labels": {"SAT": {"en": "Sat", "zh": "S"}}}

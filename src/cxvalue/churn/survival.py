@@ -33,11 +33,11 @@ import pandas as pd
 from ..errors import ConvergenceWarning, CxValueError, SmallSampleWarning, one_of
 from ..estimator import Estimator, summary_table
 from ..store import has_table
-from .data import as_date, column, data_end, parse_event
+from ..timeutil import DAYS_PER, as_date
+from .data import column, data_end, parse_event
 from .definitions import LeakageWarning, resolve_definition
 from .prediction import leaky_columns
 
-UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 
 
 def _durations(df: pd.DataFrame, duration_col: str, event_col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -269,7 +269,7 @@ def survival_frame(con, *, as_of=None, definition: str = "auto", inactivity_days
     """One row per customer from the store: ``start``, ``end``, ``duration_days``, ``duration`` (in
     ``unit``), ``event`` (1 churned, 0 censored) and the profile columns present in ``customers``."""
     import ibis
-    one_of("unit", unit, UNITS)
+    one_of("unit", unit, DAYS_PER)
     as_of = as_date(as_of, "as_of") if as_of is not None else data_end(con)
     definition = resolve_definition(con, definition, business_type)
     if definition == "p_alive":
@@ -318,6 +318,6 @@ def survival_frame(con, *, as_of=None, definition: str = "auto", inactivity_days
             p = cu.select(cu.customer_id.cast("string").name("customer_id"), *cols)
             out = out.left_join(p, out.customer_id == p.customer_id).drop("customer_id_right")
     df = out.to_pandas().set_index("customer_id").sort_index()
-    df.insert(3, "duration", df.duration_days / UNITS[unit])
+    df.insert(3, "duration", df.duration_days / DAYS_PER[unit])
     df.attrs.update(as_of=str(as_of), unit=unit, definition=definition)
     return df

@@ -157,13 +157,10 @@ def csi_tables(pls: PLSPM, spec: dict, data: pd.DataFrame | None = None, *, by: 
     does) — and ``csi_paths`` (``model``, ``relationship``, ``from``, ``to``,
     ``estimate``, ``std_error``, ``t_value``, ``p_value`` and bootstrap ``ci_low`` /
     ``ci_high`` when fitted with ``n_boot``)."""
-    import warnings
     data = pls.manifests_ if data is None else data
     rng = _item_range(spec, pls.manifests_, item_range)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        idx = pls.indices(item_range=rng)
-        per = pls.index_scores(item_range=rng)
+    idx = pls.indices(item_range=rng)
+    per = pls.index_scores(item_range=rng)
     r2 = pls.inner_summary_.set_index("lv")["r_squared"]
     idx["segment"] = "all"
     frames = [idx]

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CxValueError, SmallSampleWarning, one_of
+from ..timeutil import DAYS_PER, as_date
 from ..estimator import Estimator, summary_table
 
 __all__ = ["MEASURES", "GROUPS", "METRICS", "DEFAULT_CUTS", "followup_expr", "followup_frame", "assign_groups",
@@ -63,13 +64,6 @@ _SUB_METRICS = ("renewal_rate", "expected_tenure_years", "subscription_cross_sel
                 "subscription_up_sell_amount")
 _PERIOD_PER_YEAR = {"month": 12.0, "quarter": 4.0, "year": 1.0}
 MAX_TENURE_YEARS = 100.0
-
-
-def _date(value, name: str) -> dt.date:
-    try:
-        return pd.Timestamp(value).date()
-    except (ValueError, TypeError):
-        raise CxValueError(f"{name}={value!r} is not a date: expected YYYY-MM-DD") from None
 
 
 def _table(con, name, needs=()):
@@ -113,11 +107,11 @@ def followup_expr(con, *, measure: str = "satisfaction", window_days: int = 365,
     end = _end_date(con, as_of)
     last = end - dt.timedelta(days=w)
     if until is not None:
-        last = min(last, _date(until, "until"))
+        last = min(last, as_date(until, "until"))
     r = r.mutate(__sday=r.date.cast("date"))
     r = r.filter(r.customer_id.notnull() & r[measure].notnull() & (r.__sday <= ibis.literal(last, type="date")))
     if since is not None:
-        r = r.filter(r.__sday >= ibis.literal(_date(since, "since"), type="date"))
+        r = r.filter(r.__sday >= ibis.literal(as_date(since, "since"), type="date"))
     aggs = {"survey_day": r.__sday.min(), "score": r[measure].argmin(r.date).cast("float64")}
     seg_from_customers = False
     if by is not None:
@@ -498,7 +492,7 @@ def value_sentence(comparison: pd.DataFrame, *, lang: str = "en", segment: str =
     if c.empty:
         return ""
     hi_g, lo_g = str(c["high_group"].iloc[0]), str(c["low_group"].iloc[0])
-    months = max(1, round(window_days / 30.4375))
+    months = max(1, round(window_days / DAYS_PER["month"]))
     parts = []
     if "spend" in c.index:
         r = c.loc["spend"]

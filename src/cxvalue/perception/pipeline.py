@@ -11,11 +11,12 @@
   waves (``before_wave``, ``after_wave`` columns added).
 * ``csi_scores`` / ``csi_paths`` / ``csi_model`` (46) — the satisfaction index model that
   fits the responses' columns (:func:`~cxvalue.perception.csi.resolve_model`), see
-  :func:`csi_analysis`.
+  :func:`~cxvalue.perception.analyses.csi_analysis`.
 * ``experience_value`` / ``experience_value_comparison`` / ``experience_roi`` (50) — E1
   (:class:`~cxvalue.perception.experience_value.ExperienceValue`, satisfaction groups
   when answered, else NPS classes) and E2
-  (:func:`~cxvalue.perception.roi.experience_roi`), see :func:`experience_value_analysis`.
+  (:func:`~cxvalue.perception.roi.experience_roi`), see
+  :func:`~cxvalue.perception.analyses.experience_value_analysis`.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from ..steps import Step, StepResult, StepSkipped, register
 from ..store import declare, has_table
 from .analyses import _ev_frames, _outcome, _roi_frame, cem_tables, csi_analysis, driver_tables
 
-__all__ = ["run_drivers", "run_cem", "run_csi", "run_experience_value"]
+__all__ = ["run_drivers", "run_cem", "run_csi", "run_experience_value", "driver_tables", "cem_tables"]
 
 BOOT_E1 = 500
 BOOT_E2 = 100

@@ -21,7 +21,8 @@ import pandas as pd
 
 from ..errors import CxValueError, one_of
 from ..timeutil import DAYS_PER
-from .experience_value import GROUPS, MEASURES, _cuts, _date, _table
+from ..timeutil import as_date
+from .experience_value import GROUPS, MEASURES, _cuts, _table
 
 __all__ = ["experience_roi", "latest_answers"]
 
@@ -36,9 +37,9 @@ def latest_answers(con, columns, *, since=None, until=None) -> pd.DataFrame:
     cols = [c for c in columns if c in r.columns]
     r = r.filter(r.customer_id.notnull())
     if since is not None:
-        r = r.filter(r.date.cast("date") >= ibis.literal(_date(since, "since"), type="date"))
+        r = r.filter(r.date.cast("date") >= ibis.literal(as_date(since, "since"), type="date"))
     if until is not None:
-        r = r.filter(r.date.cast("date") <= ibis.literal(_date(until, "until"), type="date"))
+        r = r.filter(r.date.cast("date") <= ibis.literal(as_date(until, "until"), type="date"))
     agg = r.group_by("customer_id").aggregate(**{c: r[c].argmax(r.date).cast("float64") for c in cols})
     return agg.to_pandas().set_index("customer_id").sort_index()
 

@@ -18,7 +18,12 @@ from ..errors import CxValueError
 from ..schema import get_table, normalize_name
 from ..timeutil import as_date
 
-__all__ = ["read_any", "is_contract_file", "survey_frame", "filter_period", "parse_list", "parse_pair"]
+__all__ = ["read_any", "is_contract_file", "survey_frame", "nps_answers", "filter_period", "parse_list", "parse_pair",
+           "BREAKDOWNS", "CUSTOMER_BREAKDOWNS"]
+
+#: response columns NPS is broken down by (when present), then customer attributes
+BREAKDOWNS = ("touchpoint", "channel", "product", "wave")
+CUSTOMER_BREAKDOWNS = ("member_tier", "segment")
 
 
 def parse_list(value: str | None) -> list[str] | None:
@@ -122,6 +127,39 @@ def survey_frame(file: Path | None, con=None, *, columns=None, options: dict | N
         mem, _ = load_into_memory("responses", file, options=options)
         return mem.table("responses").to_pandas()
     return read_any(file)
+
+
+def nps_answers(con, *, score: str = "nps", date_col: str = "date", columns=(), value_tier=None,
+                as_of=None) -> pd.DataFrame:
+    """The store's answers with a ``score`` (0-10) as pandas: ``customer_id``, ``date_col``,
+    ``score``, the response breakdowns (touchpoint, channel, product, wave) and any of
+    ``columns`` that responses has, the customers' ``member_tier`` / ``segment`` joined in,
+    and ``value_tier`` (:func:`cxvalue.value.customer_value.customer_tiers`: the CLV
+    analysis' customer pyramid when present, else value quantiles) when ``value_tier`` is
+    true — or, when None, when ``columns`` asks for it. Errors name the missing table or column."""
+    from ..store import has_table
+    if not has_table(con, "responses"):
+        raise CxValueError("the store has no responses: load them with `cxvalue load responses FILE`")
+    r = con.table("responses")
+    if score not in r.columns:
+        raise CxValueError(f"--score {score!r} is not a column of the survey data; columns: "
+                           f"{', '.join(map(str, r.columns[:20]))}")
+    want = ["customer_id", date_col, score, *BREAKDOWNS, *columns]
+    cols = [c for c in dict.fromkeys(want) if c in r.columns]
+    df = r.filter(r[score].notnull()).select(*cols).to_pandas()
+    if "customer_id" in df.columns and len(df):
+        if has_table(con, "customers"):
+            cust = con.table("customers")
+            extra = [c for c in CUSTOMER_BREAKDOWNS if c in cust.columns and c not in df.columns]
+            if extra:
+                cd = cust.select("customer_id", *extra).to_pandas().set_index("customer_id")
+                df = df.join(cd, on="customer_id")
+        if value_tier is None:
+            value_tier = "value_tier" in columns
+        if value_tier and "value_tier" not in df.columns and has_table(con, "transactions"):
+            from ..value.customer_value import customer_tiers
+            df["value_tier"] = df["customer_id"].map(customer_tiers(con, as_of=as_of))
+    return df
 
 
 def filter_period(df: pd.DataFrame, since=None, until=None, date_col: str = "date") -> pd.DataFrame:

@@ -35,6 +35,7 @@ __all__ = [
     "PROMOTER_MIN", "PASSIVE_MIN", "MIN_N", "METHODS", "CATEGORIES",
     "NpsEstimate", "NpsDifference",
     "classify_nps", "nps_score", "nps_from_counts", "nps_difference", "nps_by", "nps_trend", "nps_analysis",
+    "segments_long", "summary_frame",
 ]
 
 PROMOTER_MIN = 9      #: answers >= 9 are promoters
@@ -367,6 +368,32 @@ def nps_trend(df: pd.DataFrame, date_col: str = "date", freq: str = "M", *, scor
     return tab
 
 
+# --------------------------------------------------------------------------- tables of several breakdowns
+def segments_long(df: pd.DataFrame, breakdowns, *, score_col: str = "nps", method: str = "wald",
+                  confidence: float = 0.95, min_n: int = 30) -> pd.DataFrame:
+    """:func:`cxvalue.voice.nps.nps_by` of each breakdown column in long form: ``by``,
+    ``segment`` (its value, as text) and the NPS columns; breakdowns without values are left out."""
+    segs = []
+    for by in breakdowns:
+        if by not in df.columns or df[by].notna().sum() == 0:
+            continue
+        tab = nps_by(df, by, score_col=score_col, method=method, confidence=confidence, min_n=min_n)
+        tab = tab.rename(columns={by: "segment"})
+        tab["segment"] = tab["segment"].astype(str)
+        tab.insert(0, "by", by)
+        segs.append(tab)
+    return pd.concat(segs, ignore_index=True) if segs else pd.DataFrame()
+
+
+def summary_frame(scores, *, confidence: float = 0.95, min_n: int = 30, first: str = "wald") -> pd.DataFrame:
+    """One row per interval method (``first`` first) of :func:`cxvalue.voice.nps.nps_score`."""
+    rows = [nps_score(scores, method=m, confidence=confidence, min_n=min_n).to_dict()
+            for m in sorted(METHODS, key=lambda m: m != first)]
+    summary = pd.DataFrame(rows)
+    return summary[["method", "n", "promoters", "passives", "detractors", "promoters_pct", "passives_pct",
+                    "detractors_pct", "nps", "center", "std_error", "ci_low", "ci_high", "confidence"]]
+
+
 # --------------------------------------------------------------------------- one analysis, all options
 def nps_analysis(data, *, score: str = "nps", by=None, trend: str | None = None, compare=None,
                  date_col: str = "date", since=None, until=None, method: str = "wald",
@@ -375,7 +402,7 @@ def nps_analysis(data, *, score: str = "nps", by=None, trend: str | None = None,
 
     ``data`` is a frame of answers or a store (an Ibis backend: its responses, with the
     customers' attributes and value tier joined when ``by`` asks for them; see
-    :func:`cxvalue.voice.pipeline.nps_answers`). ``by``: breakdown columns (``"period"``
+    :func:`cxvalue.voice.inputs.nps_answers`). ``by``: breakdown columns (``"period"``
     = the ``trend`` period, default quarter, of ``date_col``); ``trend``: ``"M"``, ``"Q"``
     or ``"Y"``; ``compare``: two values ``(a, b)`` of the first ``by`` column whose NPS are
     tested against each other; ``since`` / ``until`` keep the answers dated in between.
@@ -387,7 +414,6 @@ def nps_analysis(data, *, score: str = "nps", by=None, trend: str | None = None,
     the last three only when asked for.
     """
     from .inputs import filter_period
-    from .pipeline import segments_long, summary_frame
     one_of("method", method, METHODS)
     if trend is not None:
         one_of("trend", trend, FREQS)
@@ -395,7 +421,7 @@ def nps_analysis(data, *, score: str = "nps", by=None, trend: str | None = None,
     if isinstance(data, pd.DataFrame):
         df = data
     else:
-        from .pipeline import nps_answers
+        from .inputs import nps_answers
         df = nps_answers(data, score=score, date_col=date_col, columns=byl)
     if score not in df.columns:
         raise CxValueError(f"--score {score!r} is not a column of the survey data; columns: "

@@ -1,7 +1,7 @@
 """Loyalty view (order 48): repeat purchase by channel and product (C1, C2), premium-service
 users vs others (C3), behavioural × attitudinal segments (C4) and incentive-driven repeat
 purchases (C5). ``build`` reads the result tables of the ``loyalty`` step; the ``loyalty``
-command builds the same view from :func:`cxvalue.loyalty.pipeline.loyalty_analysis` frames
+command builds the same view from :func:`cxvalue.loyalty.analysis.loyalty_analysis` frames
 (:func:`loyalty_view`)."""
 from __future__ import annotations
 

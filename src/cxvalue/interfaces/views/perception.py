@@ -3,7 +3,7 @@ gaps (D4), the satisfaction index path model (D5) and the value of experience (E
 
 ``build`` reads the result tables of the ``drivers``, ``cem``, ``csi`` and ``experience
 value`` steps. The commands (``drivers``, ``gaps``, ``csi``, ``experience-value``) build their
-part of the same view from the frames of the :mod:`cxvalue.perception.pipeline` analyses
+part of the same view from the frames of the :mod:`cxvalue.perception.analyses`
 (:func:`drivers_view`, :func:`cem_view`, :func:`csi_view`, :func:`experience_value_view`),
 with the same block code; a ``segment`` column in the frames (``--by``) adds one table per
 segment."""
@@ -55,23 +55,23 @@ def _view(session, title_key: str, blocks: list, meta=None) -> View:
 
 
 def drivers_view(session, tables: dict, *, notes=(), by: str | None = None) -> View:
-    """The key-driver part of the view from :func:`cxvalue.perception.pipeline.drivers_analysis` frames."""
+    """The key-driver part of the view from :func:`cxvalue.perception.analyses.drivers_analysis` frames."""
     return _view(session, "sec_drivers", drivers_blocks(session, tables, notes, by=by), {"by": by})
 
 
 def cem_view(session, tables: dict, *, notes=(), by: str | None = None) -> View:
-    """The CEM part of the view from :func:`cxvalue.perception.pipeline.cem_analysis` frames."""
+    """The CEM part of the view from :func:`cxvalue.perception.analyses.cem_analysis` frames."""
     return _view(session, "sec_cem", cem_blocks(session, tables, notes, by=by), {"by": by})
 
 
 def csi_view(session, tables: dict, *, notes=(), by: str | None = None) -> View:
-    """The satisfaction-index part of the view from :func:`cxvalue.perception.pipeline.csi_analysis` frames."""
+    """The satisfaction-index part of the view from :func:`cxvalue.perception.analyses.csi_analysis` frames."""
     return _view(session, "sec_csi", csi_blocks(session, tables, notes, by=by), {"by": by})
 
 
 def experience_value_view(session, tables: dict, *, notes=(), by: str | None = None) -> View:
     """The value-of-experience part of the view from
-    :func:`cxvalue.perception.pipeline.experience_value_analysis` frames."""
+    :func:`cxvalue.perception.analyses.experience_value_analysis` frames."""
     g = tables.get("experience_value")
     meta = {"by": by, "measure": str(g["measure"].iloc[0]) if g is not None and len(g) else None}
     return _view(session, "sec_experience_value", experience_value_blocks(session, tables, notes, by=by), meta)
@@ -324,7 +324,6 @@ def _group_order(g, c_all) -> list:
 
 def _e1(t, lang, cur, g, comp, notes, by) -> list:
     from ...perception import value_sentence
-    measure = str(g["measure"].iloc[0])
     window = int(g["window_days"].iloc[0])
     conf = float(g["confidence"].iloc[0])
     months = max(1, round(window / 30.4375))

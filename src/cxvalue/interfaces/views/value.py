@@ -91,15 +91,12 @@ def clv_view(session, res: dict, *, top: int = 20, notes=()) -> View:
 
 
 def _parameters(t, params) -> Table:
-    se = "std_error" if "std_error" in params.columns else "se"
-    lo = "ci_low" if "ci_low" in params.columns else "lower_95"
-    hi = "ci_high" if "ci_high" in params.columns else "upper_95"
     return Table("clv-parameters", t("clv_parameters"), columns=[
         Column("model", t("model")), Column("parameter", t("parameter")), Column("estimate", t("estimate"), "float3"),
         Column("std_error", t("std_error"), "float3"), Column("ci_low", t("ci_low"), "float3"),
         Column("ci_high", t("ci_high"), "float3")],
-        rows=[{"model": r["model"], "parameter": r["parameter"], "estimate": r["estimate"], "std_error": r[se],
-               "ci_low": r[lo], "ci_high": r[hi]} for r in records(params)])
+        rows=[{"model": r["model"], "parameter": r["parameter"], "estimate": r["estimate"], "std_error": r["std_error"],
+               "ci_low": r["ci_low"], "ci_high": r["ci_high"]} for r in records(params)])
 
 
 def _fit_table(t, params) -> Table:

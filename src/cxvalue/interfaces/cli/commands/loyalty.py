@@ -48,7 +48,7 @@ def loyalty_command(
     from ...views import capture
     from ...views.loyalty import loyalty_view
     from ....errors import CxValueError
-    from ....loyalty.pipeline import loyalty_analysis
+    from ....loyalty.analysis import loyalty_analysis
     from ....voice.inputs import parse_list
     from .data import open_input
     sess = session(store, lang)

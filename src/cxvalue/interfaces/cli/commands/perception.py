@@ -60,7 +60,7 @@ def drivers_command(
     from ...views import capture
     from ...views.perception import drivers_view
     from ....errors import one_of
-    from ....perception.pipeline import drivers_analysis
+    from ....perception.analyses import drivers_analysis
     from ....voice.inputs import parse_list
     sess = session(store, lang)
     one_of("method", method, ("relative_weights", "shapley", "both"))
@@ -93,7 +93,7 @@ def gaps_command(
     """
     from ...views import capture
     from ...views.perception import cem_view
-    from ....perception.pipeline import cem_analysis
+    from ....perception.analyses import cem_analysis
     from ....voice.inputs import parse_list
     sess = session(store, lang)
     with capture() as notes:
@@ -125,7 +125,7 @@ def csi_command(
     """
     from ...views import capture
     from ...views.perception import csi_view
-    from ....perception.pipeline import csi_analysis
+    from ....perception.analyses import csi_analysis
     from ....voice.inputs import parse_pair
     sess = session(store, lang)
     with capture() as notes:
@@ -168,7 +168,7 @@ def experience_value_command(
     from ...views import capture
     from ...views.perception import experience_value_view
     from ....errors import CxValueError
-    from ....perception.pipeline import experience_value_analysis
+    from ....perception.analyses import experience_value_analysis
     from ....voice.inputs import parse_pair, read_any
     from .data import open_input
     sess = session(store, lang)
