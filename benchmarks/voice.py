@@ -121,7 +121,7 @@ def main(argv=None):
     print(f"   relative weights (textbook SVD)  : {t_ref:7.3f} s   peak {m_ref:8.1f} MiB")
     print(f"   ratio cxvalue / textbook: time {t_rw / t_ref:.2f}x, memory {m_rw / m_ref:.2f}x; "
           f"max |difference| of the weights {np.max(np.abs(ours - ref)):.2e} (sum {ours.sum():.6f} vs {ref.sum():.6f})")
-    del df, X, y
+    df = X = y = None  # free the driver data before the PLS-PM part
 
     pdf = pls_data(a.respondents)
     print(f"\n2) PLS-PM (ECSI model, {pdf.shape[1]} indicators, 6 latent variables): {len(pdf):,} respondents")

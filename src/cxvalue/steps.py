@@ -22,8 +22,9 @@ import time
 import uuid
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import datetime, UTC
+from typing import Any
+from collections.abc import Callable
 
 from .errors import CxValueError, CxValueWarning
 
@@ -41,7 +42,7 @@ class Step:
     """One analysis of the run: ``needs`` tables (a tuple entry = any one of them), ``writes``
     declared result tables, ``run(session) -> StepResult``."""
     name: str
-    run: Callable[[Any], "StepResult"]
+    run: Callable[[Any], StepResult]
     needs: tuple[Need, ...] = ()
     writes: tuple[str, ...] = ()
     domain: str = ""
@@ -94,6 +95,9 @@ def ordered(steps: dict[str, Step] | None = None) -> list[Step]:
     """The steps in dependency order (a step after every step writing a table it needs);
     declaration order breaks ties. A cycle is an error naming the steps."""
     steps = import_steps() if steps is None else steps
+    # ties are broken by domain (DOMAINS order), then declaration: the order does not depend on import order
+    rank = {d: i for i, d in enumerate(DOMAINS)}
+    steps = dict(sorted(steps.items(), key=lambda kv: rank.get(kv[1].domain, len(rank))))
     writer = {t: s.name for s in steps.values() for t in s.writes}
     deps = {s.name: {writer[t] for need in (*s.needs, *s.uses) for t in _names(need)
                      if t in writer and writer[t] != s.name}
@@ -170,7 +174,7 @@ def run_steps(session, *, only=None, progress: Callable[[str, int, int], None] |
                                     _plain(res.summary), time.perf_counter() - t0))
     if progress:
         progress("", len(chosen), len(chosen))
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     import pandas as pd
     log = pd.DataFrame([{"run_id": run_id, "at": now, "as_of": str(session.as_of) if session.as_of else None,
                          "step": o.step, "domain": o.domain, "status": o.status, "reason": o.reason,

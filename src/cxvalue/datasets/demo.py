@@ -37,7 +37,7 @@ import functools
 import math
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd

@@ -49,7 +49,7 @@ class Session:
             self.settings["as_of"] = self._as_of
         return self._as_of
 
-    def refresh(self) -> "Session":
+    def refresh(self) -> Session:
         """Forget cached run outcomes and, unless it was given, the analysis date (after a
         load or a run changed the store)."""
         self._outcomes = None

@@ -20,7 +20,7 @@ import json
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import duckdb
@@ -446,7 +446,7 @@ def _create_customers(stage, spec, present, mode: str, loaded: str) -> int:
 
 
 def _now():
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 # ---- other engines (PySpark, Postgres ...): validate in DuckDB, move rows through a staging table

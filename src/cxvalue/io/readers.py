@@ -49,7 +49,7 @@ class ReadOptions:
     quote: str | None = None
 
     @classmethod
-    def from_dict(cls, d: dict, base: "ReadOptions | None" = None) -> "ReadOptions":
+    def from_dict(cls, d: dict, base: ReadOptions | None = None) -> ReadOptions:
         base = base or cls()
         known = set(cls.__dataclass_fields__)
         unknown = set(d) - known
@@ -145,7 +145,7 @@ def _transcode(path: Path, encoding: str) -> Path:
     """Stream ``path`` into a temporary UTF-8 file (bounded memory)."""
     fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="cxvalue-utf8-")
     try:
-        with open(path, "r", encoding=encoding, newline="") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
+        with open(path, encoding=encoding, newline="") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
             for chunk in iter(lambda: src.read(1 << 22), ""):
                 dst.write(chunk)
     except UnicodeDecodeError as exc:

@@ -214,7 +214,7 @@ class Check:
 
 def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mapping, *,
                   native_types: dict[str, str], existing_keys: str | None, customers: str | None,
-                  today_sql: str = "current_date", materialize: bool = False) -> "CheckPlan":
+                  today_sql: str = "current_date", materialize: bool = False) -> CheckPlan:
     """The SQL that validates a staged source against ``plan``'s contract (see :class:`CheckPlan`).
 
     Per-row checks (types, ranges, dates, amounts) come first; a row's first failing check

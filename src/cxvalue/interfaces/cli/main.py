@@ -50,7 +50,7 @@ def _main(help_settings: bool = typer.Option(False, "--help-settings", callback=
 
 
 # the commands register themselves on ``app`` (each module imports only typer at the top)
-from .commands import data, run, value, voice, perception, loyalty, churn, lifecycle  # noqa: E402,F401
+from . import commands  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,9 +68,12 @@ def print_view(view, lang: str = "en", *, max_rows: int = 30, charts: bool = Fal
         warn(w.category, w.message)
     for s in view.skipped:
         warn("skipped", t("step_skipped", lang, step=s["step"], reason=s["reason"]))
+    seen = {(w.category, w.message) for w in view.warnings}
     for b in view.blocks:
         for w in b.warnings:
-            warn(w.category, w.message)
+            if (w.category, w.message) not in seen:
+                seen.add((w.category, w.message))
+                warn(w.category, w.message)
         if isinstance(b, Kpis):
             console.print("  ".join(f"{k.label}: [bold]{fmt(k.value, k.format, lang=lang, unit=k.unit)}[/]"
                                     for k in b.items), highlight=False)

@@ -18,10 +18,14 @@ from ..views import Chart, Kpis, Table, Text, View, build_views, fmt
 from . import charts as C
 
 
-def render_block(block, lang: str) -> str:
-    """One block as HTML (escaped; charts as inline SVG)."""
+def render_block(block, lang: str, seen: set | None = None) -> str:
+    """One block as HTML (escaped; charts as inline SVG). ``seen``: warnings already shown in
+    this view (each is shown once, on the first block that carries it)."""
     head = f"<h3>{escape(block.title)}</h3>" if block.title else ""
-    warn = "".join(f'<div class="warn">{escape(w.message)}</div>' for w in block.warnings)
+    seen = set() if seen is None else seen
+    fresh = [w for w in block.warnings if (w.category, w.message) not in seen]
+    seen.update((w.category, w.message) for w in fresh)
+    warn = "".join(f'<div class="warn">{escape(w.message)}</div>' for w in fresh)
     if isinstance(block, Kpis):
         body = '<div class="kpis">' + "".join(
             f'<div class="kpi">{escape(k.label)}<b>{escape(fmt(k.value, k.format, lang=lang, unit=k.unit))}</b></div>'
@@ -83,7 +87,8 @@ def render_view(view: View, lang: str, t) -> str:
     parts = [f'<div class="warn">{escape(w.message)}</div>' for w in view.warnings]
     parts += [f'<div class="warn">{escape(t("step_skipped", step=s["step"], reason=s["reason"]))}</div>'
               for s in view.skipped]
-    parts += [render_block(b, lang) for b in view.blocks]
+    seen = {(w.category, w.message) for w in view.warnings}
+    parts += [render_block(b, lang, seen) for b in view.blocks]
     return "".join(parts)
 
 

@@ -148,7 +148,7 @@ def stacked_bar_chart(labels: list[str], series: dict[str, list[float]], *, titl
                        f'fill="{PALETTE[j % len(PALETTE)]}"/>')
             base += v
         out.append(f'<text x="{x + bw / 2:.1f}" y="{top + h + 16}" text-anchor="middle" font-size="11">{escape(str(lab))}</text>')
-    for j, (name, vals) in enumerate((line or {}).items()):
+    for j, vals in enumerate((line or {}).values()):
         color = PALETTE[(len(series) + j) % len(PALETTE)]
         pts = " ".join(f"{left + slot * i + slot / 2:.1f},{py(v):.1f}" for i, v in enumerate(vals))
         out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2" stroke-dasharray="5,3"/>')
@@ -256,7 +256,7 @@ def quadrant_chart(labels: list[str], x: list[float], y: list[float], *, x_cut: 
         yv = ymin + (ymax - ymin) * k / 4
         out.append(f'<text x="{px(xv):.1f}" y="{top + h + 16}" text-anchor="middle" font-size="11">{_fmt(xv)}</text>'
                    f'<text x="{left - 6}" y="{py(yv) + 4:.1f}" text-anchor="end" font-size="11">{_fmt(yv)}</text>')
-    for i, (lab, a, b) in enumerate(zip(labels, x, y)):
+    for lab, a, b in zip(labels, x, y):
         color = PALETTE[1] if (a < x_cut and b >= y_cut) else PALETTE[0]
         flip = px(a) > left + 0.8 * w       # label to the left near the right edge
         out.append(f'<circle cx="{px(a):.1f}" cy="{py(b):.1f}" r="5" fill="{color}"/>'

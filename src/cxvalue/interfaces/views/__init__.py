@@ -13,10 +13,11 @@ call library functions; they compute no analytics of their own.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 #: value formats understood by the renderers (see :func:`fmt`)
 FORMATS = ("int", "number", "float1", "float2", "float3", "pct", "pct1", "points", "signed", "money", "text",
@@ -120,6 +121,8 @@ def _clean(obj):
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_clean(v) for v in obj]
+    if type(obj).__name__ in ("NAType", "NaTType"):  # pandas' missing markers of nullable columns
+        return None
     if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
         try:
             obj = obj.item()
@@ -138,6 +141,33 @@ def records(df, columns=None) -> list[dict]:
         return []
     cols = list(columns) if columns is not None else list(df.columns)
     return [_clean(dict(zip(cols, row))) for row in df[cols].itertuples(index=False, name=None)]
+
+
+# --------------------------------------------------------------------------- labels
+def slug(value) -> str:
+    """A block-id-safe form of a column or segment name."""
+    s = re.sub(r"[^0-9a-zA-Z_]+", "-", str(value).strip()).strip("-").lower()
+    return s or "x"
+
+
+def label(t, key: str, fallback) -> str:
+    """The catalogue's text for ``key``, else ``fallback`` (a column or value name as it is)."""
+    s = t(key)
+    return str(fallback) if s == key else s
+
+
+def by_label(t, by: str) -> str:
+    return label(t, f"by_{by}", by)
+
+
+def segment_label(t, by: str, value) -> str:
+    """Display label of a segment value (value tiers are translated)."""
+    return label(t, f"tier_{value}", value) if by == "value_tier" else str(value)
+
+
+def small_note(t, what: str, min_n: int = 30) -> Note:
+    return Note("SmallSampleWarning", t("cx_small_sample", min_n=min_n) + f" ({what})")
+
 
 
 # --------------------------------------------------------------------------- registry

@@ -6,8 +6,7 @@ command builds the same view from :func:`cxvalue.loyalty.analysis.loyalty_analys
 from __future__ import annotations
 
 from ...store import read_result
-from . import Chart, Column, Kpi, Kpis, Table, Text, View, fmt, step_notes, view
-from .voice import by_label, rows_of, small_note
+from . import Chart, Column, Kpi, Kpis, Table, Text, View, by_label, fmt, records, small_note, step_notes, view
 
 STEP = "loyalty"
 TABLES = ("loyalty_channel", "loyalty_product", "loyalty_service", "loyalty_segment_summary", "loyalty_incentive")
@@ -80,7 +79,7 @@ def _repeat(t, df, what: str, title_key: str, notes, limit=None) -> list:
             Column("ci_high", t("col_ci_high"), "pct1"),
             Column("occasions_per_customer", t("col_occasions_per_customer"), "float2"),
             Column("revenue_share", t("col_revenue_share"), "pct1")],
-            rows=[{**r, "label": str(r[col]) + ("*" if r["small_sample"] else "")} for r in rows_of(df)], note=note)]
+            rows=[{**r, "label": str(r[col]) + ("*" if r["small_sample"] else "")} for r in records(df)], note=note)]
 
 
 def _service(t, cur, sv, notes, kp) -> list:
@@ -93,7 +92,7 @@ def _service(t, cur, sv, notes, kp) -> list:
                fmts.get(c, "pct1" if c.endswith("rate") else "money")) for c in cols]
     if {"ci_low", "ci_high"} <= set(sv.columns):
         columns[3:3] = [Column("ci_low", t("col_ci_low"), "pct1"), Column("ci_high", t("col_ci_high"), "pct1")]
-    rows = [{**r, "label": _group_label(t, r["group"])} for r in rows_of(sv)]
+    rows = [{**r, "label": _group_label(t, r["group"])} for r in records(sv)]
     for r in rows:
         kp.items.append(Kpi(f"retention_{r['group']}", t("loy_kpi_retention", group=r["label"]),
                             r["retention_rate"], "pct1"))
@@ -111,7 +110,7 @@ def _service(t, cur, sv, notes, kp) -> list:
 
 def _segments(t, ss, notes, kp) -> list:
     title = t("loy_segments_title")
-    rows = [{**r, "label": t(f"seg_{r['segment']}")} for r in rows_of(ss)]
+    rows = [{**r, "label": t(f"seg_{r['segment']}")} for r in records(ss)]
     for r in rows:
         if r["segment"] == "true":
             kp.items.append(Kpi("true_loyalty_share", r["label"], r["share"], "pct1"))
@@ -160,5 +159,5 @@ def _incentive(t, inc, notes, kp) -> list:
         Column("ci_high", t("col_ci_high"), "pct1"),
         Column("incentive_share_first", t("col_incentive_share_first"), "pct1"),
         Column("incentive_driven_share", t("col_incentive_driven_share"), "pct1")],
-        rows=[{**r, "by_label": t("col_all") if r["by"] == "all" else by_label(t, r["by"])} for r in rows_of(inc)]))
+        rows=[{**r, "by_label": t("col_all") if r["by"] == "all" else by_label(t, r["by"])} for r in records(inc)]))
     return blocks

@@ -10,8 +10,7 @@ segment."""
 from __future__ import annotations
 
 from ...store import read_result
-from . import Chart, Column, Kpi, Kpis, Table, Text, View, fmt, step_notes, view
-from .voice import by_label, label, rows_of, slug, small_note
+from . import Chart, Column, Kpi, Kpis, Table, Text, View, by_label, fmt, label, records, slug, small_note, step_notes, view
 
 TABLES = ("driver_importance", "driver_summary", "cem_gaps", "cem_compare", "csi_scores", "csi_paths", "csi_model",
           "experience_value", "experience_value_comparison", "experience_roi")
@@ -114,7 +113,7 @@ def _drivers_table(t, imp, notes, id: str, title: str, note: str = "") -> Table:
         cols.append(Column("shapley_share", t("col_shapley"), "pct1"))
     cols += [Column("performance", t("col_performance"), "float2"), Column("quadrant_label", t("col_quadrant"))]
     rows = []
-    for r in rows_of(main):
+    for r in records(main):
         r.update(label=driver_label(t, r["driver"]), quadrant_label=t(f"quadrant_{r['quadrant']}"))
         if sh is not None and len(sh):
             r["shapley_share"] = sh.get(r["driver"])
@@ -183,7 +182,7 @@ def cem_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
             cols.append(Column("significant_label", t("col_significant")))
         rows = [{**r, "label": driver_label(t, r["dimension"]), "measure_label": t(f"measure_{r['measure']}"),
                  "significant_label": {True: t("answer_yes"), False: t("answer_no")}.get(r.get("significant"), "")}
-                for r in rows_of(c)]
+                for r in records(c)]
         blocks.append(Table("cem-compare", t("cem_compare_title", before=comp["before_wave"].iloc[0],
                                              after=comp["after_wave"].iloc[0]), warnings=notes, columns=cols, rows=rows))
     return blocks
@@ -198,7 +197,7 @@ def _cem_table(t, g, notes, id: str, title: str) -> Table:
     return Table(id, title, warnings=notes,
                  columns=[Column("label", t("col_dimension"))] + [Column(c, t(k), f) for c, k, f in cols
                                                                   if c in g.columns],
-                 rows=[{**r, "label": driver_label(t, r["dimension"])} for r in rows_of(g)])
+                 rows=[{**r, "label": driver_label(t, r["dimension"])} for r in records(g)])
 
 
 def _cem_all(t, g, notes) -> list:
@@ -254,7 +253,7 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
     if len(sat):
         items.append(Kpi("satisfaction_index", lab("SAT"), float(sat["index"].iloc[0]), "float1"))
     nodes = []
-    for r in rows_of(overall):
+    for r in records(overall):
         note = []
         if r["index"] is not None:
             note.append(f"{t('csi_index_short')} {fmt(r['index'], 'int')}")
@@ -271,13 +270,13 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
         Kpis("csi", t("sec_csi"), warnings=notes, items=items),
         Text("csi-intro", text=t("csi_intro", model=model.upper(), n=n, gof=gof if gof is not None else float("nan"))),
         Chart("csi-paths", t("csi_paths_title"), warnings=notes, chart="path",
-              data={"nodes": nodes, "edges": [[r["from"], r["to"], r["estimate"]] for r in rows_of(paths)]}),
+              data={"nodes": nodes, "edges": [[r["from"], r["to"], r["estimate"]] for r in records(paths)]}),
         Table("csi-scores", t("col_index"), warnings=notes, columns=[
             Column("label", t("col_lv")), Column("lv", "LV"), Column("index", t("col_index"), "float1"),
             Column("score", t("col_score"), "float2"), Column("r_squared", t("col_r_squared"), "float2")],
-            rows=[{**r, "label": lab(r["lv"])} for r in rows_of(overall)]),
+            rows=[{**r, "label": lab(r["lv"])} for r in records(overall)]),
         Table("csi-paths-table", t("csi_paths_title"), warnings=notes, columns=path_cols,
-              rows=[{**r, "path": f"{lab(r['from'])} → {lab(r['to'])}"} for r in rows_of(paths)])]
+              rows=[{**r, "path": f"{lab(r['from'])} → {lab(r['to'])}"} for r in records(paths)])]
     seg = sc[sc["segment"] != "all"]
     if len(seg):
         lv = "SAT" if (seg["lv"] == "SAT").any() else str(seg["lv"].iloc[-1])
@@ -299,7 +298,7 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
         blocks.append(Table("csi-items", t("csi_items_title"), warnings=notes, columns=[
             Column("label", t("col_lv")), Column("item", t("col_indicator")), Column("weight", t("col_weight"), "float3"),
             Column("loading", t("col_loading"), "float3")],
-            rows=[{**r, "label": lab(r["lv"])} for r in rows_of(mf)]))
+            rows=[{**r, "label": lab(r["lv"])} for r in records(mf)]))
     return blocks
 
 
@@ -375,7 +374,7 @@ def _e1(t, lang, cur, g, comp, notes, by) -> list:
         cols += [Column("estimate", t("col_change"), f), Column("ci_low", t("col_ci_low"), f),
                  Column("ci_high", t("col_ci_high"), f), Column("p_value", t("col_p_value"), "p")]
         rows = []
-        for r in rows_of(part):
+        for r in records(part):
             ge = g[(g["segment"] == r["segment"]) & (g["metric"] == r["metric"])].set_index("group")["estimate"]
             rows.append({**r, "metric_label": t(f"ev_m_{r['metric']}"),
                          **{f"group_{x}": (float(ge[x]) if x in ge.index else None) for x in order}})
@@ -393,7 +392,7 @@ def _e2(t, cur, roi, notes) -> list:
     if {"ci_low_base", "ci_high_base"} <= set(drv.columns):
         data.update(lows=drv["ci_low_base"].astype(float).tolist(), highs=drv["ci_high_base"].astype(float).tolist())
     rows = []
-    for r in rows_of(drv) + rows_of(mv):
+    for r in records(drv) + records(mv):
         if r["kind"] == "driver":
             item = t("roi_close_gap", dim=driver_label(t, r["item"]))
         else:

@@ -3,10 +3,11 @@ of two segments. ``build`` reads the result tables of the ``nps`` step; the ``np
 builds the same view from :func:`cxvalue.voice.nps.nps_analysis` frames (:func:`voice_view`)."""
 from __future__ import annotations
 
-import re
 
 from ...store import read_result
-from . import Chart, Column, Kpi, Kpis, Note, Table, Text, View, records, step_notes, view
+from ...value.segments import TIER_ORDER
+from . import (Chart, Column, Kpi, Kpis, Table, Text, View, by_label, records, segment_label, slug,
+                small_note, step_notes, view)
 
 STEP = "nps"
 TABLES = ("nps_summary", "nps_trend", "nps_segments", "nps_compare")
@@ -14,40 +15,6 @@ TABLES = ("nps_summary", "nps_trend", "nps_segments", "nps_compare")
 SHOWN = ("touchpoint", "channel", "value_tier", "member_tier", "wave", "product", "segment")
 MAX_SEGMENTS = 12
 MIN_N = 30
-#: display order of value tiers (the customer pyramid, then the quantile tiers)
-TIER_ORDER = ("platinum", "gold", "iron", "lead", "high", "medium", "low")
-
-
-def slug(value) -> str:
-    """A block-id-safe form of a column or segment name."""
-    s = re.sub(r"[^0-9a-zA-Z_]+", "-", str(value).strip()).strip("-").lower()
-    return s or "x"
-
-
-def label(t, key: str, fallback) -> str:
-    """The catalogue's text for ``key``, else ``fallback`` (a column or value name as it is)."""
-    s = t(key)
-    return str(fallback) if s == key else s
-
-
-def by_label(t, by: str) -> str:
-    return label(t, f"by_{by}", by)
-
-
-def segment_label(t, by: str, value) -> str:
-    """Display label of a segment value (value tiers are translated)."""
-    return label(t, f"tier_{value}", value) if by == "value_tier" else str(value)
-
-
-def rows_of(df, columns=None) -> list[dict]:
-    """:func:`records` with pandas' missing markers (NA, NaT of nullable columns) as None."""
-    if df is None:
-        return []
-    return records(df.astype(object).where(df.notna(), None), columns)
-
-
-def small_note(t, what: str, min_n: int = MIN_N) -> Note:
-    return Note("SmallSampleWarning", t("cx_small_sample", min_n=min_n) + f" ({what})")
 
 
 @view("voice", 40)
@@ -92,7 +59,7 @@ def voice_view(session, tables: dict, *, notes=(), method: str = "wald", freq: s
         Column("n", t("col_n"), "int"), Column("promoters_pct", t("col_promoters_pct"), "float1"),
         Column("passives_pct", t("col_passives_pct"), "float1"),
         Column("detractors_pct", t("col_detractors_pct"), "float1")],
-        rows=[{**r, "method_label": t(f"nps_method_{r['method']}")} for r in rows_of(s)]))
+        rows=[{**r, "method_label": t(f"nps_method_{r['method']}")} for r in records(s)]))
     v.blocks += _trend(t, tables.get("nps_trend"), notes, freq, min_n)
     v.blocks += _segments(t, tables.get("nps_segments"), notes, shown, min_n, limit=MAX_SEGMENTS if shown is None else None)
     v.blocks += _compare(t, tables.get("nps_compare"), notes)
@@ -119,7 +86,7 @@ def _trend(t, trend, notes, freq, min_n) -> list:
         blocks.append(Text("nps-change", text=t("nps_change_note", period=last["period"], nps=float(last["nps"]),
                                                 change=float(last["nps_change"]), p=float(last["p_value_change"])),
                            tone="plain"))
-    rows = [{**r, "label": r["period"] + ("*" if r["small_sample"] else "")} for r in rows_of(tr)]
+    rows = [{**r, "label": r["period"] + ("*" if r["small_sample"] else "")} for r in records(tr)]
     blocks.append(Table("nps-trend-table", title, warnings=warns, columns=[
         Column("label", t("col_period")), Column("n", t("col_n"), "int"), Column("nps", t("col_nps"), "signed"),
         Column("ci_low", t("col_ci_low"), "signed"), Column("ci_high", t("col_ci_high"), "signed"),
@@ -167,7 +134,7 @@ def _segments(t, segs, notes, shown, min_n, limit=None) -> list:
         if "p_value_vs_rest" in tab.columns:
             cols.append(Column("p_value_vs_rest", t("col_p_value_vs_rest"), "p"))
         rows = [{**r, "label": segment_label(t, by, r["segment"]) + ("*" if r["small_sample"] else "")}
-                for r in rows_of(tab)]
+                for r in records(tab)]
         blocks.append(Table(f"nps-by-{slug(by)}-table", title, warnings=warns, columns=cols, rows=rows, note=note))
     return blocks
 
@@ -183,4 +150,4 @@ def _compare(t, comp, notes) -> list:
                       Column("ci_low", t("col_ci_low"), "signed"), Column("ci_high", t("col_ci_high"), "signed"),
                       Column("z", "z", "float2"), Column("p_value", t("col_p_value"), "p"),
                       Column("significant_label", t("col_significant"))],
-                  rows=[{**r, "significant_label": t("answer_yes") if r["significant"] else t("answer_no")} for r in rows_of(comp)])]
+                  rows=[{**r, "significant_label": t("answer_yes") if r["significant"] else t("answer_no")} for r in records(comp)])]
