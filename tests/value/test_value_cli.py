@@ -33,7 +33,7 @@ def test_clv_on_plain_csv_reproduces_fader_hardie_lee(shared_data, tmp_path):
     assert p == pytest.approx({"r": 0.2426, "alpha": 4.4136, "a": 0.7929, "b": 2.4259}, rel=2e-4)
     fit = {r["model"]: r for r in block(out, "clv-fit")["rows"]}
     assert fit["bgnbd"]["loglik"] == pytest.approx(-9582.43, abs=0.01)
-    assert out["meta"]["customers"] == 2357
+    assert out["meta"]["customers"] == 2357 and out["as_of"] == "1997-09-30"
     kpis = {k["key"]: k["value"] for k in block(out, "clv-kpis")["items"]}
     assert kpis["customers"] == 2357 and isinstance(kpis["total_clv"], float)  # numbers, not "20,000"
     assert bg["r"]["ci_low"] < 0.2426 < bg["r"]["ci_high"]

@@ -186,6 +186,7 @@ def cli(data, store, shared_data, tmp_path_factory):
         "ev_file": ["experience-value", d / "responses.csv", "--transactions", d / "transactions.csv", "--measure",
                     "nps", "--boot", "50", "--json"],
         "loyalty_store": ["loyalty", "--json"],
+        "loyalty_asof_store": ["loyalty", "--what", "service", "--as-of", "2025-06-30", "--json"],
         "loyalty_file": ["loyalty", d / "transactions.csv", "--what", "incentive", "--by", "channel", "--json"],
         "error": ["drivers", inv, "--outcome", "nope"],
     }
@@ -301,6 +302,11 @@ def test_cli_experience_value_and_loyalty(cli):
     assert [r["segment"] for r in seg] == ["true", "spurious", "latent", "none"]
     assert seg[0]["cut_attitude_min"] == 9.0 and sum(r["share"] for r in seg) == pytest.approx(1.0)
     assert len(block(lo, "loyalty-product-table")["rows"]) > 10          # the command lists every product
+    # the analysis date moves the retention window of C3 and is stated in the output
+    la = _json(cli["loyalty_asof_store"])
+    assert la["as_of"] == "2025-06-30" and lo["as_of"] != "2025-06-30"
+    rates = [r["retention_rate"] for r in block(la, "loyalty-service")["rows"]]
+    assert rates != [r["retention_rate"] for r in block(lo, "loyalty-service")["rows"]]
     lf = _json(cli["loyalty_file"])
     inc = block(lf, "loyalty-incentive-table")["rows"]
     assert {r["group"] for r in inc if r["by"] == "channel"} == set(demo.CHANNELS)

@@ -123,7 +123,9 @@ def clv_analysis(tx, *, model: str = "bgnbd", unit: str = "week", calibration_en
     info = {"model": model, "unit": unit, "customers": int(len(summ)), "horizon_months": int(horizon_months),
             "discount_rate": float(discount_rate), "margin": float(mg), "total_clv": float(pred.clv.sum()),
             "mean_p_alive": float(pred.p_alive.mean()),
-            "calibration_end": str(calibration_end) if calibration_end is not None else None}
+            "calibration_end": str(calibration_end) if calibration_end is not None else None,
+            "as_of": str(calibration_end) if calibration_end is not None else
+            str(pd.Timestamp(tx.date.max().execute()).date())}
     return {"customers": pred, "parameters": parameters_frame(models), "models": models, "info": info}
 
 

@@ -17,7 +17,7 @@ declare("clv_tracking", columns=("date", "actual_cumulative", "expected_cumulati
         doc="Model check: cumulative actual vs expected repeat purchases.")
 declare("value_matrix", key=("value_tier",), columns=("customers", "customer_share", "strategy"),
         doc="Customers and value per value tier (B6).")
-declare("value_multiplication", doc="Revenue components per customer and relationship year (B7).")
+declare("value_multiplication", doc="Revenue components per customer and relationship year (B5).")
 declare("value_multiplication_summary", key=("relationship_year",), doc="The seed-001 five-year value table.")
 declare("delivered_value", doc="Customer-delivered value by product or channel (B7).")
 

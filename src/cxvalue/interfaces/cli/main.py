@@ -28,9 +28,10 @@ def _print_settings(value: bool):
     t = RichTable(title="cxvalue settings (cxvalue.toml, CXVALUE_<NAME> env vars, CLI options)")
     for col in ("name", "default", "env", "help"):
         t.add_column(col)
+    from rich.markup import escape
     for s in SETTINGS:
         t.add_row(s.name, "" if s.default is None else str(s.default), f"CXVALUE_{s.name.upper()}",
-                  s.help + (f" One of: {', '.join(s.choices)}." if s.choices else ""))
+                  escape(s.help + (f" One of: {', '.join(s.choices)}." if s.choices else "")))
     console.print(t)
     raise typer.Exit()
 

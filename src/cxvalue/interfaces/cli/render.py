@@ -94,6 +94,16 @@ def print_view(view, lang: str = "en", *, max_rows: int = 30, charts: bool = Fal
             console.print(f"[dim]{b.title}: {json.dumps(b.data, ensure_ascii=False)[:200]}")
 
 
+def show(view, sess, as_json: bool, *, as_of=None) -> None:
+    """Print ``view`` as tables, or its JSON with ``as_json``; ``as_of`` dates a view that has no date yet."""
+    if as_of is not None and view.as_of is None:
+        view.as_of = str(as_of)
+    if as_json:
+        print_json(view.to_dict())
+    else:
+        print_view(view, sess.lang)
+
+
 def warn(category: str, message: str) -> None:
     err_console.print(f"[yellow]warning ({category}):[/] {message}", highlight=False, soft_wrap=True)
 

@@ -264,37 +264,25 @@ def capture():
                     warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
+_SPECS = {"int": "{:,.0f}", "money": "{:,.0f}", "float1": "{:,.1f}", "float2": "{:,.2f}", "float3": "{:.3f}",
+          "pct": "{:.0%}", "pct1": "{:.1%}", "points": "{:.1f}", "signed": "{:+.1f}"}
+
+
 def fmt(value, format: str = "number", *, lang: str = "en", unit: str = "") -> str:
     """A number as people read it (the only place numbers become text)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
+    if format == "date":
+        return str(value)[:10]
     if format == "text" or isinstance(value, str):
         return str(value) + (f" {unit}" if unit and not isinstance(value, str) else "")
     if isinstance(value, bool):
         return str(value)
     v = float(value)
-    if format == "int":
-        s = f"{v:,.0f}"
-    elif format == "money":
-        s = f"{v:,.0f}"
-    elif format == "float1":
-        s = f"{v:,.1f}"
-    elif format == "float2":
-        s = f"{v:,.2f}"
-    elif format == "float3":
-        s = f"{v:.3f}"
-    elif format == "pct":
-        s = f"{v:.0%}"
-    elif format == "pct1":
-        s = f"{v:.1%}"
-    elif format == "points":
-        s = f"{v:.1f}"
-    elif format == "signed":
-        s = f"{v:+.1f}"
+    if format in _SPECS:
+        s = _SPECS[format].format(v)
     elif format == "p":
         s = f"{v:.4f}" if v >= 1e-4 else "<0.0001"
-    elif format == "date":
-        s = str(value)[:10]
     else:
         s = f"{v:,.0f}" if abs(v) >= 1000 else (f"{v:.4g}" if v != int(v) else f"{v:.0f}")
     return s + (f" {unit}" if unit else "")

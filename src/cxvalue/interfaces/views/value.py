@@ -66,7 +66,7 @@ def clv_view(session, res: dict, *, top: int = 20, notes=()) -> View:
     parameters with intervals and log-likelihood, and the top customers by CLV."""
     t, info = session.t, res["info"]
     pred = res["customers"]
-    v = View("clv", t("clv_title", model=info["model"]))
+    v = View("clv", t("clv_title", model=info["model"]), as_of=info.get("as_of"))
     v.blocks.append(Kpis("clv-kpis", "", warnings=list(notes), items=[
         Kpi("customers", t("kpi_customers"), info["customers"], "int"),
         Kpi("total_clv", t("kpi_total_clv"), info["total_clv"], "money", session.currency),

@@ -16,7 +16,8 @@ import typer
 
 from ..main import app
 from ..options import AsOfOpt, JsonOpt, LangOpt, StoreOpt, session, split
-from ..render import console, print_json, print_view
+from ..render import console
+from ..render import show as render
 from ....errors import CxValueError
 
 
@@ -40,7 +41,7 @@ def show(v, sess, as_json: bool, *, adhoc: bool = False) -> None:
         v.blocks.insert(0, Text("churn-adhoc", text=sess.t("churn_adhoc_note"), tone="plain"))
         v.meta["adhoc"] = True
         v.as_of = str(sess.as_of) if sess.as_of else None
-    print_json(v.to_dict()) if as_json else print_view(v, sess.lang)
+    render(v, sess, as_json)
 
 
 def _times(value: Optional[str]) -> list[float] | None:

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ..main import app
-from ..options import JsonOpt, LangOpt, StoreOpt, session
+from ..options import AsOfOpt, JsonOpt, LangOpt, StoreOpt, session
 from .voice import show
 
 
@@ -36,7 +36,8 @@ def loyalty_command(
     attitude_min: Optional[float] = typer.Option(None, "--attitude-min", help="C4: attitudinal loyalty when the "
                                                  "latest answer is at least this (default 9 for nps, 8 for "
                                                  "satisfaction)."),
-    store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt,
+    store: Optional[str] = StoreOpt, as_of: Optional[str] = AsOfOpt, as_json: bool = JsonOpt,
+    lang: Optional[str] = LangOpt,
 ):
     """Loyalty: repeat-purchase rates by channel and product, premium-service users vs others,
     behavioural × attitudinal loyalty segments with explicit cut-offs, incentive-driven
@@ -51,12 +52,13 @@ def loyalty_command(
     from ....loyalty.analysis import loyalty_analysis
     from ....voice.inputs import parse_list
     from .data import open_input
-    sess = session(store, lang)
+    sess = session(store, lang, as_of)
     with capture() as notes:
         if file is None:
             if customers is not None or responses is not None:
                 raise CxValueError("--customers/--responses go with a transactions FILE")
             con = sess.con
+            until = until or sess.as_of  # the store's analysis date, as in the loyalty step
         else:
             from ....io.load import load_file
             con = open_input("transactions", file, sess)

@@ -15,13 +15,8 @@ FileArg = typer.Argument(None, help="Survey file (CSV, Excel, Parquet); default:
 
 def show(view, sess, as_json: bool, *, on_store: bool) -> None:
     """Print ``view`` (tables, or its JSON); a view of the store is dated with the store's as-of date."""
-    from ..render import print_json, print_view
-    if on_store and view.as_of is None and sess.as_of is not None:
-        view.as_of = str(sess.as_of)
-    if as_json:
-        print_json(view.to_dict())
-    else:
-        print_view(view, sess.lang)
+    from ..render import show as render
+    render(view, sess, as_json, as_of=sess.as_of if on_store else None)
 
 
 @app.command("nps")
