@@ -126,3 +126,26 @@ def test_no_silent_skips_in_the_run(pattern):
     bad = [mod for mod, _ in modules() if mod.endswith("pipeline.py") and
            re.search(pattern, (SRC / mod).read_text(encoding="utf-8"))]
     assert not bad, bad
+
+
+LAYER = {"errors.py": 0, "config.py": 1, "i18n.py": 1, "schema.py": 1, "timeutil.py": 1, "estimator.py": 1,
+         "store.py": 2, "io": 3, "features": 3, "steps.py": 4, "datasets": 4}
+
+
+def test_layers_point_one_way():
+    """io → store → features → domains → steps → views → interfaces: the ground never imports up."""
+    bad = []
+    for mod, tree in modules():
+        top = mod.split("/")[0]
+        mine = LAYER.get(top)
+        if mine is None:
+            continue
+        for name in imported(tree, mod):
+            parts = name.split(".")
+            if parts[0] != "cxvalue" or len(parts) < 2:
+                continue
+            target = parts[1] + ("" if parts[1] in ("io", "features", "datasets") else ".py")
+            theirs = LAYER.get(target, 5)  # domains and interfaces sit above the ground
+            if theirs > mine:
+                bad.append(f"{mod} imports {name}")
+    assert not bad, bad

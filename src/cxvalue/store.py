@@ -185,10 +185,8 @@ declare("run_log", kind="ledger", key=("run_id", "step"),
 
 
 def result_spec(name: str) -> ResultTable:
-    """The declaration of result table ``name`` (the domains' steps are imported to find it)."""
-    if name not in RESULTS:
-        from .steps import import_steps
-        import_steps()
+    """The declaration of result table ``name`` (domains declare theirs in their ``pipeline``
+    module, imported by :func:`cxvalue.steps.import_steps`)."""
     if name not in RESULTS:
         raise StoreError(f"{name!r} is not a declared result table; declared: {', '.join(sorted(RESULTS))}")
     return RESULTS[name]

@@ -13,9 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import numpy as np
-import pandas as pd
-
 from .errors import CxValueError, one_of
 
 __all__ = ["DAYS_PER", "UNITS", "days_per", "periods_per_month", "periods_per_year", "as_date"]
@@ -53,6 +50,8 @@ def as_date(value, name: str = "date") -> dt.date:
     None, NaT, a day-first or month-first string such as ``"01/02/2024"`` (ambiguous) —
     raises :class:`CxValueError` naming ``name``, the expected form and what was given.
     """
+    import numpy as np  # here, not at import: the CLI starts without numpy and pandas
+    import pandas as pd
     ts = None
     if value is pd.NaT:                         # NaT passes for a datetime
         pass

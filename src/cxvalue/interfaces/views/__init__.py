@@ -183,9 +183,10 @@ def view(id: str, order: int):
     return deco
 
 
-def _import_views():
+def _import_views(only: str | None = None):
+    """Import the view modules (each registers its builder; module name = view id)."""
     import importlib
-    for m in VIEW_MODULES:
+    for m in VIEW_MODULES if only is None or only not in VIEW_MODULES else (only,):
         importlib.import_module(f"{__name__}.{m}")
 
 
@@ -196,7 +197,7 @@ def view_ids() -> list[str]:
 
 def build_view(id: str, session) -> View | None:
     """The view ``id`` on the session's store (None when its data are not in the store)."""
-    _import_views()
+    _import_views(id)
     if id not in VIEWS:
         from ...errors import CxValueError
         raise CxValueError(f"unknown view {id!r}: expected one of {', '.join(view_ids())}")

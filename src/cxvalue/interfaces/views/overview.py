@@ -20,7 +20,8 @@ def _name(path) -> str:
 
 
 @view("overview", 10)
-def build(session) -> View | None:
+def build(session, *, activity: bool = True) -> View | None:
+    """The store's tables, (with ``activity``) monthly revenue and customers, and load quality."""
     con, t = session.con, session.t
     info = store_status(con)
     if not info["tables"]:
@@ -33,7 +34,7 @@ def build(session) -> View | None:
         rows=[{"table": r["table"], "table_label": t("t_" + r["table"]), "rows": r["rows"],
                "customers": r["customers"], "date_from": r["date_from"] and str(r["date_from"])[:10],
                "date_to": r["date_to"] and str(r["date_to"])[:10]} for r in info["tables"]]))
-    if has_table(con, "transactions"):
+    if activity and has_table(con, "transactions"):
         df = monthly_activity(con)
         if len(df):
             x = [f"{int(y)}-{int(mo):02d}" for y, mo in zip(df.year, df.month)]

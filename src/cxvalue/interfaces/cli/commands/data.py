@@ -145,10 +145,12 @@ def load(
 def status(store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt):
     """Show what is in the store: tables, row counts, date ranges, loads, quarantined rows by reason
     (the report's overview view)."""
-    from ...views import View, build_view
+    from ...views import View
+    from ...views.overview import build
     from ..render import print_json, print_view
     sess = session(store, lang)
-    v = build_view("overview", sess) or View("overview", sess.t("data_overview"))
+    v = build(sess, activity=False) or View("overview", sess.t("data_overview"))
+    v.as_of = str(sess.as_of) if sess.as_of else None
     if as_json:
         print_json(v.to_dict())
         return
