@@ -142,7 +142,7 @@ def run_steps(session, *, only=None, progress: Callable[[str, int, int], None] |
     if only:
         chosen = _with_missing_upstream(session.con, chosen, all_steps)
     run_id = uuid.uuid4().hex[:12]
-    _ = session.as_of  # fix the analysis date (and put it in session.settings) before any step
+    _ = session.as_of  # fix the analysis date once, before any step
     outcomes: list[StepOutcome] = []
     produced: set[str] = set()
     for i, step in enumerate(chosen):

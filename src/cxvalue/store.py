@@ -93,6 +93,9 @@ def table(con, name: str):
     return con.table(name)
 
 
+_contract_table = table   # for functions whose ``table`` argument names a table
+
+
 def status(con) -> dict:
     """Tables, row counts, customer counts, date ranges and quarantined rows by reason (engine-side)."""
     present = set(con.list_tables())
@@ -125,7 +128,7 @@ def status(con) -> dict:
 
 def quarantined(con, *, table: str | None = None, limit: int | None = None):
     """Quarantined rows (pandas; oldest load first, then source and row), optionally of one table."""
-    q = globals()["table"](con, "quarantine")
+    q = _contract_table(con, "quarantine")
     if table:
         q = q.filter(q.table_name == table)
     q = q.order_by(["quarantined_at", "source", "row"])

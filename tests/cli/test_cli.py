@@ -92,7 +92,9 @@ def test_run_on_own_store_skips_with_reasons_and_logs(files):
     assert steps["customer value"]["status"] == "ok" and steps["customer value"]["tables"]["customer_value"] == 120
     assert steps["nps"]["status"] == "skipped"
     assert steps["nps"]["reason"] == "needs table responses: load it with `cxvalue load responses FILE`"
-    assert steps["retention"]["status"] in ("ok", "skipped")
+    assert [s for s, o in steps.items() if o["status"] == "ok"] == [
+        "customer value", "loyalty", "churn prediction", "survival", "retention", "lifecycle"]
+    assert steps["churn reasons"]["reason"] == "needs churn_events, or complaints with transactions"
     r = cx("run", "--store", store, "--only", "lifecycle", "--json")
     assert [s["step"] for s in json.loads(r.stdout)["steps"]] == ["lifecycle"]
     con = duckdb.connect(str(store), read_only=True)

@@ -1,5 +1,5 @@
-"""Churn in the full analysis run (orders 60–69): each step reads the store, calls the library and
-returns frames that become store tables. The CLI commands call the same functions.
+"""Churn in the analysis run (steps "churn prediction", "survival", "churn reasons",
+"retention"): each step reads the store, calls the library and returns frames that become store tables. The CLI commands call the same functions.
 
 Tables written:
 
@@ -30,7 +30,7 @@ import pandas as pd
 from ..config import defaults
 from ..errors import CxValueError, CxValueWarning
 from ..steps import Step, StepResult, StepSkipped, register
-from ..store import declare, has_table, read_result, write_result
+from ..store import declare, has_table, read_result
 from .data import as_date, data_end, days
 
 COX_MAX_ROWS = 50_000
@@ -314,11 +314,6 @@ def analyse_retention_file(data, *, playbook=None, follow_probability: float | N
     return out
 
 
-def _write(con, results: dict[str, pd.DataFrame]) -> None:
-    for name, frame in results.items():
-        write_result(con, name, frame)
-
-
 declare("churn_scores", key=("customer_id",), columns=("p_churn", "risk_decile", "main_reason", "as_of"),
         doc="Churn probability, risk decile and top reasons per active customer at the as-of date.")
 declare("churn_metrics", key=("metric",), columns=("value",), doc="Definition, horizon, cut-offs and test metrics.")
@@ -342,20 +337,20 @@ ACTIVITY = (("transactions", "subscriptions"),)
 
 
 def _churn(session) -> StepResult:
-    res = analyse_churn(session.con, session.settings)
+    res = analyse_churn(session.con, session.settings, as_of=session.as_of)
     m = dict(zip(res["churn_metrics"].metric, res["churn_metrics"].value))
     return StepResult(res, {"customers_scored": int(m["customers_scored"]),
                             "test_auc": float(m.get("test_roc_auc", "nan")), "mean_p_churn": float(m["mean_p_churn"])})
 
 
 def _survival(session) -> StepResult:
-    res = analyse_survival(session.con, session.settings)
+    res = analyse_survival(session.con, session.settings, as_of=session.as_of)
     s = res["churn_survival_summary"]
     return StepResult(res, {"groups": int(len(s)), "customers": int(s.customers.sum()), "events": int(s.events.sum())})
 
 
 def _reasons(session) -> StepResult:
-    res = analyse_reasons(session.con, session.settings)
+    res = analyse_reasons(session.con, session.settings, as_of=session.as_of)
     if not res:
         raise StepSkipped("needs churn_events, or complaints with transactions")
     out = {}
@@ -368,7 +363,7 @@ def _reasons(session) -> StepResult:
 
 
 def _retention(session) -> StepResult:
-    res = analyse_retention(session.con, session.settings)
+    res = analyse_retention(session.con, session.settings, as_of=session.as_of)
     rl = res["retention_list"]
     return StepResult(res, {"customers": int(len(rl)), "value_at_risk": float(rl.value_at_risk.sum())})
 

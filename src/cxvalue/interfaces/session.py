@@ -46,7 +46,6 @@ class Session:
         if not self._resolved:
             self._as_of = _store_as_of(self.con)
             self._resolved = True
-            self.settings["as_of"] = self._as_of
         return self._as_of
 
     def refresh(self) -> Session:
@@ -55,7 +54,6 @@ class Session:
         self._outcomes = None
         if self.as_of_source == "store":
             self._resolved = False
-            self.settings["as_of"] = None
         return self
 
     # ------------------------------------------------------------------ helpers

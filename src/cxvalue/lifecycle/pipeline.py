@@ -1,4 +1,4 @@
-"""The lifecycle in the full analysis run (order 70): stages, patterns, transitions and stage
+"""The lifecycle in the analysis run (step "lifecycle"): stages, patterns, transitions and stage
 characteristics written to the store. ``cxvalue lifecycle`` calls the same function.
 
 Tables: ``lifecycle`` (one row per customer: first/last purchase, purchases, ended, end_date,

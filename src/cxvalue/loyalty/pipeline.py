@@ -1,4 +1,4 @@
-"""Loyalty over the store (analysis order 48). Result tables:
+"""Loyalty over the store (step "loyalty"). Result tables:
 
 * ``loyalty_channel`` (C1) and ``loyalty_product`` (C2) — :func:`repeat_purchase_rate`
   by ``channel`` and by ``product``;

@@ -1,18 +1,18 @@
-"""Perception analyses over the store (orders 42-50). Result tables:
+"""Perception analyses over the store (steps "drivers", "cem", "csi", "experience value"). Result tables:
 
-* ``driver_importance`` (42) — :class:`~cxvalue.perception.drivers.KeyDriverAnalysis` of
+* ``driver_importance`` (step "drivers") — :class:`~cxvalue.perception.drivers.KeyDriverAnalysis` of
   the NPS answer (else satisfaction) on the follow-up ratings (``rating_*``, else
   ``experience_*``), both methods, 200 bootstrap replicates: ``method``, ``driver``,
   ``importance``, ``share``, ``ci_low``, ``ci_high``, ``share_ci_low``,
   ``share_ci_high``, ``rank``, ``performance``, ``n``, ``quadrant``, ``outcome``;
   ``driver_summary``: R² (with interval), rows used, drivers.
-* ``cem_gaps`` (44) — :func:`~cxvalue.perception.cem.cem_summary` over all answers;
+* ``cem_gaps`` (step "cem") — :func:`~cxvalue.perception.cem.cem_summary` over all answers;
   ``cem_compare``: :func:`~cxvalue.perception.cem.cem_compare` of the last two survey
   waves (``before_wave``, ``after_wave`` columns added).
-* ``csi_scores`` / ``csi_paths`` / ``csi_model`` (46) — the satisfaction index model that
+* ``csi_scores`` / ``csi_paths`` / ``csi_model`` (step "csi") — the satisfaction index model that
   fits the responses' columns (:func:`~cxvalue.perception.csi.resolve_model`), see
   :func:`~cxvalue.perception.analyses.csi_analysis`.
-* ``experience_value`` / ``experience_value_comparison`` / ``experience_roi`` (50) — E1
+* ``experience_value`` / ``experience_value_comparison`` / ``experience_roi`` (step "experience value") — E1
   (:class:`~cxvalue.perception.experience_value.ExperienceValue`, satisfaction groups
   when answered, else NPS classes) and E2
   (:func:`~cxvalue.perception.roi.experience_roi`), see

@@ -100,6 +100,10 @@ def parameters_frame(models: dict) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
+#: the transaction models of :func:`fit_clv` / :func:`clv_analysis`
+TRANSACTION_MODELS = ("bgnbd", "mbgnbd", "paretonbd")
+
+
 def clv_analysis(tx, *, model: str = "bgnbd", unit: str = "week", calibration_end=None, horizon_months: int = 12,
                  discount_rate: float = 0.10, margin: float = 0.0, min_customers: int = 50) -> dict:
     """Predictive CLV on a transactions table (what ``cxvalue clv`` shows): the summary in
@@ -110,7 +114,7 @@ def clv_analysis(tx, *, model: str = "bgnbd", unit: str = "week", calibration_en
     "models": {name: fitted}, "info": {model, unit, customers, horizon_months, discount_rate,
     margin, total_clv, mean_p_alive, calibration_end}}``."""
     from ..errors import one_of
-    one_of("model", model, ("bgnbd", "mbgnbd", "paretonbd"))
+    one_of("model", model, TRANSACTION_MODELS)
     summ = summary_frame(tx, unit=unit, calibration_end=calibration_end)
     if len(summ) < min_customers:
         raise CxValueError(f"only {len(summ)} customers with a purchase: a BTYD model needs at least {min_customers} "

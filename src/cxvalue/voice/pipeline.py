@@ -1,4 +1,4 @@
-"""NPS over the store (analysis order 40): result tables ``nps_summary``, ``nps_trend`` and
+"""NPS over the store (step "nps"): result tables ``nps_summary``, ``nps_trend`` and
 ``nps_segments``.
 
 * ``nps_summary`` — one row per interval method (``wald``, ``adjusted_wald``): ``method``,

@@ -18,10 +18,11 @@ from ..views import Chart, Kpis, Table, Text, View, build_views, fmt
 from . import charts as C
 
 
-def render_block(block, lang: str, seen: set | None = None) -> str:
+def render_block(block, lang: str, seen: set | None = None, *, heading: bool = True) -> str:
     """One block as HTML (escaped; charts as inline SVG). ``seen``: warnings already shown in
-    this view (each is shown once, on the first block that carries it)."""
-    head = f"<h3>{escape(block.title)}</h3>" if block.title else ""
+    this view (each is shown once, on the first block that carries it); ``heading``: whether
+    to show the block's title."""
+    head = f"<h3>{escape(block.title)}</h3>" if block.title and heading else ""
     seen = set() if seen is None else seen
     fresh = [w for w in block.warnings if (w.category, w.message) not in seen]
     seen.update((w.category, w.message) for w in fresh)
@@ -88,7 +89,10 @@ def render_view(view: View, lang: str, t) -> str:
     parts += [f'<div class="warn">{escape(t("step_skipped", step=s["step"], reason=s["reason"]))}</div>'
               for s in view.skipped]
     seen = {(w.category, w.message) for w in view.warnings}
-    parts += [render_block(b, lang, seen) for b in view.blocks]
+    previous = view.title
+    for b in view.blocks:  # a block titled like the view or the block above it gets no second heading
+        parts.append(render_block(b, lang, seen, heading=b.title != previous))
+        previous = b.title or previous
     return "".join(parts)
 
 

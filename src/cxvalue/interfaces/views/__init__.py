@@ -156,8 +156,28 @@ def label(t, key: str, fallback) -> str:
     return str(fallback) if s == key else s
 
 
+def stored_value(v):
+    """A value stored as text in a (metric, value) table back to a number when it is one."""
+    if not isinstance(v, str):
+        return v
+    try:
+        f = float(v)
+    except ValueError:
+        return v
+    return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f
+
+
+def has_rows(df) -> bool:
+    return df is not None and len(df) > 0
+
+
+def coded_label(t, prefix: str, value) -> str:
+    """The catalogue's text of code ``value`` (key ``prefix + value``), else the code itself."""
+    return label(t, f"{prefix}{value}", value)
+
+
 def by_label(t, by: str) -> str:
-    return label(t, f"by_{by}", by)
+    return coded_label(t, "by_", by)
 
 
 def segment_label(t, by: str, value) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ...i18n import catalogue
 from ...store import read_result
-from . import Chart, Column, Kpi, Kpis, Note, Table, Text, View, fmt, records, skipped_steps, step_notes, view
+from . import (Chart, Column, Kpi, Kpis, Note, Table, Text, View, coded_label, fmt, has_rows, records, skipped_steps,
+                step_notes, stored_value, view)
 
 #: the view's sections, the step whose tables each one shows, and those tables
 STEPS = {"prediction": "churn prediction", "survival": "survival", "reasons": "churn reasons",
@@ -25,27 +26,6 @@ CURVES_DRAWN = 6          # survival curves drawn (largest groups); the table li
 CURVE_POINTS = 400        # steps kept per drawn curve
 MIN_CHURNERS = 30         # fewer churners in a test set: lift and calibration are imprecise
 MIN_CUSTOMERS = 30        # fewer customers in a complaint status: its hazard ratio is imprecise
-
-
-def label(t, prefix: str, value) -> str:
-    """The catalogue label of ``prefix + value`` when there is one, else the value itself."""
-    key = f"{prefix}{value}"
-    return t(key) if key in catalogue() else str(value)
-
-
-def _value(v):
-    """A metric value as stored (text) back to a number when it is one."""
-    if isinstance(v, str):
-        try:
-            f = float(v)
-        except ValueError:
-            return v
-        return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f
-    return v
-
-
-def _has(df) -> bool:
-    return df is not None and len(df) > 0
 
 
 def _col(df, *names):
@@ -106,9 +86,9 @@ def churn_view(session, frames: dict, *, notes=None, sections=SECTIONS, top: int
 def _prediction(session, frames, info, meta, *, top=None, **_) -> list:
     t = session.t
     met = frames.get("churn_metrics")
-    if not _has(met):
+    if not has_rows(met):
         return []
-    m = {k: _value(x) for k, x in zip(met.metric, met.value)}
+    m = {k: stored_value(x) for k, x in zip(met.metric, met.value)}
     meta["metrics"] = m
     oot = "test_roc_auc" in m          # validated out of time on the store; cross-validated on a file
     auc, pr = ("test_roc_auc", "test_pr_auc") if oot else ("cv_roc_auc", "cv_pr_auc")
@@ -125,25 +105,25 @@ def _prediction(session, frames, info, meta, *, top=None, **_) -> list:
         blocks.append(Text("churn-prediction-note", text=t("churn_file_note", target=m.get("target"),
                                                             source=m.get("source"), folds=m.get("folds"))))
     val = frames.get("churn_validation")
-    if _has(val):
+    if has_rows(val):
         cols = [Column("test_cutoff", t("churn_test_cutoff"), "date"), Column("train_cutoffs", t("churn_train_cutoffs")),
                 Column("n_train", t("churn_n_train"), "int"), Column("n_test", t("churn_n_test"), "int")]
         blocks.append(Table("churn-validation", t("churn_validation"), columns=cols + _metric_columns(t, val),
                             rows=records(val)))
     folds = frames.get("churn_folds")
-    if _has(folds):
+    if has_rows(folds):
         blocks.append(Table("churn-folds", t("churn_folds"), columns=[Column("fold", t("churn_fold"), "int"),
                                                                       Column("n", t("customers_n"), "int")]
                             + _metric_columns(t, folds), rows=records(folds)))
     cvs = frames.get("churn_cv_summary")
-    if _has(cvs):
+    if has_rows(cvs):
         blocks.append(Table("churn-cv-summary", t("churn_cv_summary"), columns=[
             Column("metric_label", t("churn_metric")), Column("estimate", t("estimate"), "float3"),
             Column("std_error", t("std_error"), "float3"), Column("ci_low", t("ci_low"), "float3"),
             Column("ci_high", t("ci_high"), "float3")],
             rows=[{**r, "metric_label": t(f"churn_m_{r['parameter']}")} for r in records(cvs)]))
     lift = frames.get("churn_lift")
-    if _has(lift):
+    if has_rows(lift):
         chart = Chart("churn-lift", t("churn_lift_chart"), chart="bar", value_format="float2",
                       data={"labels": [f"{t('churn_decile')} {int(d)}" for d in lift.decile],
                             "values": lift.lift.astype(float).tolist()})
@@ -156,7 +136,7 @@ def _prediction(session, frames, info, meta, *, top=None, **_) -> list:
             Column("mean_p_churn", t("churn_mean_p"), "pct1"), Column("lift", t("churn_lift"), "float2"),
             Column("capture", t("churn_capture"), "pct1")], rows=records(lift))]
     cal = frames.get("churn_calibration")
-    if _has(cal):
+    if has_rows(cal):
         lo, hi = _col(cal, "ci_lower", "ci_low"), _col(cal, "ci_upper", "ci_high")
         blocks.append(Table("churn-calibration", t("churn_calibration"), columns=[
             Column("bin", t("churn_bin"), "int"), Column("customers", t("customers_n"), "int"),
@@ -164,9 +144,9 @@ def _prediction(session, frames, info, meta, *, top=None, **_) -> list:
             Column("ci_low", t("ci_low"), "pct1"), Column("ci_high", t("ci_high"), "pct1")],
             rows=[{**r, "ci_low": r.get(lo), "ci_high": r.get(hi)} for r in records(cal)]))
     drv = frames.get("churn_drivers")
-    if _has(drv):
+    if has_rows(drv):
         top12 = drv.head(12)
-        rows = [{**r, "family_label": label(t, "churn_fam_", r["family"])} for r in records(top12)]
+        rows = [{**r, "family_label": coded_label(t, "churn_fam_", r["family"])} for r in records(top12)]
         blocks += [
             Chart("churn-drivers", t("churn_drivers"), chart="bar", value_format="float3",
                   data={"labels": [f"{r['feature']} ({r['family_label']})" for r in rows],
@@ -176,7 +156,7 @@ def _prediction(session, frames, info, meta, *, top=None, **_) -> list:
                 Column("mean_abs_shap", t("churn_mean_abs_shap"), "float3"),
                 Column("mean_shap", t("churn_mean_shap"), "float3")], rows=rows, note=t("churn_drivers_note"))]
     sc = frames.get("churn_scores")
-    if top and _has(sc):
+    if top and has_rows(sc):
         best = sc.sort_values("p_churn", ascending=False, kind="stable").head(top)
         best = best.reset_index() if "customer_id" not in best.columns else best
         cols = [Column("customer_id", t("churn_customer")), Column("p_churn", t("churn_p_churn"), "pct1")]
@@ -187,7 +167,7 @@ def _prediction(session, frames, info, meta, *, top=None, **_) -> list:
             cols.append(Column("churned", t("churn_churned"), "int"))
         keep = [c.key for c in cols if c.key != "main_reason_label"] + ["main_reason"]
         blocks.append(Table("churn-scores", t("churn_top_risk", n=len(best)), columns=cols, rows=[
-            {**r, "main_reason_label": label(t, "churn_fam_", r.get("main_reason", "other"))}
+            {**r, "main_reason_label": coded_label(t, "churn_fam_", r.get("main_reason", "other"))}
             for r in records(best, [c for c in keep if c in best.columns])]))
     return blocks
 
@@ -200,7 +180,7 @@ def _metric_columns(t, df) -> list[Column]:
 def _survival(session, frames, info, meta, *, curves=False, **_) -> list:
     t = session.t
     cur, summ = frames.get("churn_survival"), frames.get("churn_survival_summary")
-    if cur is None or not _has(summ):
+    if cur is None or not has_rows(summ):
         return []
     from ...churn.pipeline import SURVIVAL_UNIT
     unit = info.get("unit", SURVIVAL_UNIT) if info else SURVIVAL_UNIT
@@ -232,7 +212,7 @@ def _survival(session, frames, info, meta, *, curves=False, **_) -> list:
         note=t("churn_curves_drawn", n=CURVES_DRAWN, groups=len(summ)) if len(summ) > CURVES_DRAWN else "")
     blocks = [chart, table]
     lr = frames.get("churn_logrank")
-    if _has(lr):
+    if has_rows(lr):
         o = lr.iloc[0]
         blocks.append(Table("churn-logrank", t("churn_logrank"), columns=[
             Column("group_a", t("churn_group")), Column("group_b", t("churn_group")),
@@ -240,7 +220,7 @@ def _survival(session, frames, info, meta, *, curves=False, **_) -> list:
             rows=records(lr), note=t("churn_logrank_note", stat=fmt(float(o.test_statistic), "float1"),
                                      p=fmt(float(o.p), "p"))))
     cox = frames.get("churn_cox")
-    if _has(cox):
+    if has_rows(cox):
         blocks.append(_cox(t, cox, frames.get("churn_ph_test"), info))
     if curves:
         blocks.append(Table("churn-survival-curves", t("churn_survival_curves"), columns=[
@@ -251,8 +231,8 @@ def _survival(session, frames, info, meta, *, curves=False, **_) -> list:
 def _cox(t, cox, ph, info) -> Table:
     # the estimate of the estimator contract is the coefficient β; the table shows hazard ratios exp(β)
     lo, hi = _col(cox, "hazard_ratio_ci_low", "ci_lower"), _col(cox, "hazard_ratio_ci_high", "ci_upper")
-    viol = dict(zip(ph.covariate, ph.ph_violated)) if _has(ph) else {}
-    php = dict(zip(ph.covariate, ph.p)) if _has(ph) else {}
+    viol = dict(zip(ph.covariate, ph.ph_violated)) if has_rows(ph) else {}
+    php = dict(zip(ph.covariate, ph.p)) if has_rows(ph) else {}
     rows = [{**r, "hr_ci_low": r.get(lo), "hr_ci_high": r.get(hi), "ph_p": php.get(r["covariate"]),
              "ph_violated": bool(viol.get(r["covariate"], False)),
              "ph_check": t("churn_ph_violated") if viol.get(r["covariate"]) else t("churn_ph_ok")}
@@ -267,16 +247,16 @@ def _cox(t, cox, ph, info) -> Table:
 def _reasons(session, frames, info, meta, **_) -> list:
     t = session.t
     reasons, vol = frames.get("churn_reasons"), frames.get("churn_voluntary")
-    if not _has(reasons):
+    if not has_rows(reasons):
         return []
     blocks = []
-    if _has(vol):
+    if has_rows(vol):
         a = vol[vol.group == "all"].iloc[0]
         blocks.append(Kpis("churn-reasons", t("churn_reasons"), items=[
             Kpi("churners", t("churn_churners"), int(a.churners), "int"),
             Kpi("voluntary_share", t("churn_voluntary_share"), float(a.voluntary_share), "pct1")]))
     allr = reasons[reasons.group == "all"]
-    rows = [{**r, "reason_label": label(t, "churn_r_", r["reason"]),
+    rows = [{**r, "reason_label": coded_label(t, "churn_r_", r["reason"]),
              "type": t("churn_voluntary") if r["voluntary"] == 1 else (
                  t("churn_involuntary") if r["voluntary"] == 0 else "")} for r in records(allr)]
     blocks += [
@@ -288,7 +268,7 @@ def _reasons(session, frames, info, meta, **_) -> list:
             Column("share", t("churn_share"), "pct1"), Column("type", t("churn_type")),
             Column("share_voluntary", t("churn_share_voluntary"), "pct1"),
             Column("seed_share", t("churn_seed_share"), "pct")], rows=rows)]
-    if _has(vol) and len(vol) > 1:
+    if has_rows(vol) and len(vol) > 1:
         blocks.append(Table("churn-voluntary", t("churn_by_segment"), columns=[
             Column("group", t("churn_group")), Column("churners", t("churn_churners"), "int"),
             Column("voluntary", t("churn_voluntary"), "int"), Column("involuntary", t("churn_involuntary"), "int"),
@@ -299,11 +279,11 @@ def _reasons(session, frames, info, meta, **_) -> list:
 def _complaints(session, frames, info, meta, **_) -> list:
     t = session.t
     ci = frames.get("complaint_impact")
-    if not _has(ci):
+    if not has_rows(ci):
         return []
     hr = "hazard_ratio"
     lo, hi = _col(ci, "hazard_ratio_ci_low", "ci_lower"), _col(ci, "hazard_ratio_ci_high", "ci_upper")
-    rows = [{**r, "status_label": label(t, "churn_status_", r["status"]), "hazard_ratio": r.get(hr),
+    rows = [{**r, "status_label": coded_label(t, "churn_status_", r["status"]), "hazard_ratio": r.get(hr),
              "hr_ci_low": r.get(lo), "hr_ci_high": r.get(hi)} for r in records(ci)]
     table = Table("complaint-impact", t("churn_complaint_impact"), columns=[
         Column("status_label", t("churn_status")), Column("customers", t("customers_n"), "int"),
@@ -322,7 +302,7 @@ def _complaints(session, frames, info, meta, **_) -> list:
 def _retention(session, frames, info, meta, *, top=None, **_) -> list:
     t, cur = session.t, session.currency
     rl = frames.get("retention_list")
-    if not _has(rl):
+    if not has_rows(rl):
         return []
     from ...value.segments import TIER_ORDER
     src = rl.value_source.mode().iloc[0] if "value_source" in rl.columns else ""
@@ -331,7 +311,7 @@ def _retention(session, frames, info, meta, *, top=None, **_) -> list:
     blocks = [Kpis("value-at-risk", t("churn_value_at_risk_title"), items=[
         Kpi("value_at_risk", t("churn_value_at_risk"), total, "money", cur),
         Kpi("listed", t("churn_listed"), int(len(rl)), "int"),
-        Kpi("value_source", t("churn_value_source"), label(t, "churn_vs_", src), "text")])]
+        Kpi("value_source", t("churn_value_source"), coded_label(t, "churn_vs_", src), "text")])]
     piv = rl.pivot_table(index="main_reason", columns="value_tier", values="value_at_risk", aggfunc="sum",
                          fill_value=0)
     tiers = [c for c in TIER_ORDER if c in piv.columns] + [c for c in piv.columns if c not in TIER_ORDER]
@@ -340,7 +320,7 @@ def _retention(session, frames, info, meta, *, top=None, **_) -> list:
     blocks.append(Table("value-at-risk-by-reason", t("churn_var_by_reason"), columns=[
         Column("main_reason_label", t("churn_main_reason"))] + [
         Column(c, _tier(t, c), "money") for c in tiers],
-        rows=[{"main_reason": i, "main_reason_label": label(t, "churn_fam_", i), **dict(zip(tiers, map(float, row)))}
+        rows=[{"main_reason": i, "main_reason_label": coded_label(t, "churn_fam_", i), **dict(zip(tiers, map(float, row)))}
               for i, row in zip(piv.index, piv.to_numpy())]))
     n = top or 20
     best = rl.sort_values("rank").head(n)
@@ -350,10 +330,10 @@ def _retention(session, frames, info, meta, *, top=None, **_) -> list:
         Column("p_churn", t("churn_p_churn"), "pct1"), Column("value", t("churn_value"), "money"),
         Column("value_at_risk", t("churn_value_at_risk"), "money"), Column("value_tier_label", t("churn_value_tier")),
         Column("main_reason_label", t("churn_main_reason")), Column("action_label", t("churn_action"))],
-        rows=[{**r, "value_tier_label": _tier(t, r["value_tier"]), "main_reason_label": label(t, "churn_fam_", r["main_reason"]),
+        rows=[{**r, "value_tier_label": _tier(t, r["value_tier"]), "main_reason_label": coded_label(t, "churn_fam_", r["main_reason"]),
                "action_label": t(r["action"])} for r in records(best)]))
     owners = frames.get("owner_risk")
-    if _has(owners):
+    if has_rows(owners):
         o = owners.iloc[0]
         fp = float(o.follow_probability) if "follow_probability" in owners.columns else 1.0
         fsrc = o.follow_probability_source if "follow_probability_source" in owners.columns else "given"
@@ -375,4 +355,4 @@ def _retention(session, frames, info, meta, *, top=None, **_) -> list:
 
 def _tier(t, tier) -> str:
     key = f"churn_tier_{tier}"
-    return t(key) if key in catalogue() else label(t, "tier_", tier)
+    return t(key) if key in catalogue() else coded_label(t, "tier_", tier)

@@ -14,7 +14,7 @@ from ...lifecycle.patterns import PATTERNS
 from ...lifecycle.stages import STAGES
 from ...lifecycle.transitions import STATES, matrix_wide
 from ...store import read_result
-from . import Chart, Column, Kpi, Kpis, Table, Text, View, records, step_notes, view
+from . import Chart, Column, Kpi, Kpis, Table, Text, View, has_rows, records, step_notes, stored_value, view
 
 STEP = "lifecycle"
 TABLES = ("lifecycle_summary", "lifecycle_flow", "lifecycle_transitions", "lifecycle_characteristics",
@@ -22,21 +22,6 @@ TABLES = ("lifecycle_summary", "lifecycle_flow", "lifecycle_transitions", "lifec
 #: the measures of a stage set against the seed's profile: (measure, column, format)
 MEASURES = (("volume", "purchases_per_period", "float2"), ("price", "amount_per_purchase", "money"),
             ("cost", "cost_share", "pct1"), ("profit", "profit_per_period", "money"))
-
-
-def _value(v):
-    """A summary value as stored (text) back to a number when it is one."""
-    if not isinstance(v, str):
-        return v
-    try:
-        f = float(v)
-    except ValueError:
-        return v
-    return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f
-
-
-def _has(df) -> bool:
-    return df is not None and len(df) > 0
 
 
 @view("lifecycle", 70)
@@ -50,12 +35,12 @@ def lifecycle_view(session, frames: dict, *, notes=()) -> View | None:
     warnings raised while computing them (shown on the first block). None without the flow."""
     t, cur = session.t, session.currency
     flow = frames.get("lifecycle_flow")
-    if not _has(flow):
+    if not has_rows(flow):
         return None
     v = View("lifecycle", t("view_lifecycle"))
     summ = frames.get("lifecycle_summary")
-    if _has(summ):
-        m = {k: _value(x) for k, x in zip(summ.metric, summ.value)}
+    if has_rows(summ):
+        m = {k: stored_value(x) for k, x in zip(summ.metric, summ.value)}
         v.as_of = str(m["as_of"]) if m.get("as_of") is not None else None
         v.meta.update(as_of=m.get("as_of"), customers=m.get("customers"),
                       rules={k[5:]: x for k, x in m.items() if k.startswith("rule_")},
@@ -70,7 +55,7 @@ def lifecycle_view(session, frames: dict, *, notes=()) -> View | None:
                           data={"x": flow.period.astype(str).tolist(),
                                 "series": {t(f"lifecycle_{s}"): flow[s].astype(float).tolist() for s in stages}}))
     tr = frames.get("lifecycle_transitions")
-    if _has(tr):
+    if has_rows(tr):
         w = matrix_wide(tr)
         to = [s for s in STATES if s in w.columns]
         v.blocks.append(Table("lifecycle-transitions", t("lifecycle_transitions"), columns=[
@@ -78,7 +63,7 @@ def lifecycle_view(session, frames: dict, *, notes=()) -> View | None:
             rows=[{"from_stage": i, "from_label": t(f"lifecycle_{i}"), **{s: float(row[s]) for s in to}}
                   for i, row in w.iterrows()]))
     ch = frames.get("lifecycle_characteristics")
-    if _has(ch):
+    if has_rows(ch):
         cols = [Column("stage_label", t("lifecycle_stage")), Column("customers", t("customers_n"), "int")]
         for measure, col, f in MEASURES:
             cols += [Column(col, t(f"lifecycle_m_{measure}", currency=cur), f),
@@ -91,7 +76,7 @@ def lifecycle_view(session, frames: dict, *, notes=()) -> View | None:
         v.blocks.append(Table("lifecycle-characteristics", t("lifecycle_characteristics"), columns=cols, rows=rows,
                               note=t("lifecycle_seed_columns_note")))
     pats = frames.get("lifecycle_patterns")
-    if _has(pats):
+    if has_rows(pats):
         p = pats[pats.group == "all"] if "group" in pats.columns else pats
         order = {x: i for i, x in enumerate(PATTERNS)}
         p = p.sort_values("pattern", key=lambda s: s.map(order))

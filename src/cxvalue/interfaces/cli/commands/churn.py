@@ -17,19 +17,9 @@ import typer
 from ..main import app
 from ..options import AsOfOpt, JsonOpt, LangOpt, StoreOpt, session, split
 from ..render import console
+from .run import run_step
 from ..render import show as render
 from ....errors import CxValueError
-
-
-def run_step(sess, step: str, *, quiet: bool) -> None:
-    """Run ``step`` (and the upstream steps whose tables are missing) on the store; a skipped
-    step ends the command with its reason."""
-    from .run import run_with_progress
-    outcomes = run_with_progress(sess, [step], quiet=quiet)
-    o = next(o for o in outcomes if o.step == step)
-    if o.status != "ok":
-        raise CxValueError(f"{step}: {o.reason}")
-    sess.refresh()
 
 
 def show(v, sess, as_json: bool, *, adhoc: bool = False) -> None:

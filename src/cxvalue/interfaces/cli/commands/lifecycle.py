@@ -30,7 +30,7 @@ def lifecycle(file: Optional[Path] = typer.Argument(None, help="Transactions fil
     from ....lifecycle.pipeline import analyse_lifecycle, lifecycle_rules
     from ...views import build_view, capture
     from ...views.lifecycle import lifecycle_view
-    from .churn import run_step
+    from .run import run_step
     sess = session(store, lang, as_of)
     sess.settings["lifecycle_rules"] = lifecycle_rules(sess.settings, rules, period=period, end_rule=end_rule,
                                                        inactive_days=inactive_days)

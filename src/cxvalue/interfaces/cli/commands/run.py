@@ -40,6 +40,18 @@ def run_with_progress(sess, only=None, *, bar=None, quiet: bool = False):
     return outcomes
 
 
+def run_step(sess, step: str, *, quiet: bool):
+    """Run ``step`` (and the upstream steps whose tables are missing) for a command; a skipped
+    step ends the command with its reason. Returns the step's outcome."""
+    from ....errors import CxValueError
+    outcomes = run_with_progress(sess, [step], quiet=quiet)
+    o = next(o for o in outcomes if o.step == step)
+    if o.status != "ok":
+        raise CxValueError(f"{step}: {o.reason}")
+    sess.refresh()
+    return o
+
+
 def print_outcomes(outcomes, lang: str) -> None:
     """What each step did: tables written (rows) and its summary, or why it was skipped."""
     from ....i18n import t
@@ -160,7 +172,6 @@ def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number
             task, completed=next(done), description=f"loading {msg}"))
         bar.update(task, completed=len(counts), description="loaded into the store")
         sess.refresh()
-        sess.settings["as_of"] = sess.as_of
         outcomes = run_with_progress(sess, bar=bar)
         sess.refresh()
         task = bar.add_task("writing the report", total=2)

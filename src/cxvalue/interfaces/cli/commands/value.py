@@ -11,9 +11,6 @@ from ..options import AsOfOpt, JsonOpt, LangOpt, StoreOpt, session
 from ..render import console, print_json, print_view
 from .data import open_input
 
-MODEL_CHOICES = ("bgnbd", "mbgnbd", "paretonbd")
-
-
 @app.command()
 def clv(file: Optional[Path] = typer.Argument(None, help="Transactions file (CSV/Excel/Parquet); default: the store."),
         model: str = typer.Option("bgnbd", "--model", help="Transaction model: bgnbd, mbgnbd or paretonbd."),
@@ -40,10 +37,10 @@ def clv(file: Optional[Path] = typer.Argument(None, help="Transactions file (CSV
     """
     from ....errors import one_of
     from ....io.mapping import Mapping, load_mapping
-    from ....value.customer_value import clv_analysis
+    from ....value.customer_value import TRANSACTION_MODELS, clv_analysis
     from ...views import capture
     from ...views.value import clv_view
-    one_of("--model", model, MODEL_CHOICES)
+    one_of("--model", model, TRANSACTION_MODELS)
     sess = session(store, lang)
     s = sess.settings
     mp = None
@@ -68,15 +65,10 @@ def value(store: Optional[str] = StoreOpt, as_of: Optional[str] = AsOfOpt, as_js
     """Compute customer value on the store (B1–B8): CLV, profitability, discounted and seed CLV,
     value matrix and RFM, value multiplication, share of wallet, delivered value; write the
     result tables (customer_value, value_matrix, value_multiplication_summary, …)."""
-    from ....errors import CxValueError
     from ...views import build_view
-    from .run import run_with_progress
+    from .run import run_step
     sess = session(store, lang, as_of)
-    outcomes = run_with_progress(sess, ["customer value"], quiet=as_json)
-    outcome = next(o for o in outcomes if o.step == "customer value")
-    if outcome.status != "ok":
-        raise CxValueError(f"customer value: {outcome.reason}")
-    sess.refresh()
+    outcome = run_step(sess, "customer value", quiet=as_json)
     v = build_view("value", sess)
     print_json(v.to_dict()) if as_json else print_view(v, sess.lang)
     if not as_json:
