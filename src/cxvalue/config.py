@@ -74,6 +74,13 @@ SETTINGS: tuple[Setting, ...] = (
             "default: the built-in playbook."),
     Setting("lifecycle_rules", None, "Lifecycle stage thresholds as a table in cxvalue.toml ([cxvalue.lifecycle_rules]); "
             "default: the documented rules (docs/lifecycle.md)."),
+    Setting("web_session_hours", 12, "Web workplace: a login session expires this many hours after sign-in.",
+            parse=int),
+    Setting("web_login_attempts", 5, "Web workplace: failed sign-ins allowed per user name and per client address "
+            "within web_login_window_minutes before further attempts are refused (HTTP 429).", parse=int),
+    Setting("web_login_window_minutes", 15, "Web workplace: the window of web_login_attempts.", parse=int),
+    Setting("web_secure_cookies", "auto", "Web workplace: mark cookies Secure: auto (when the request arrived over "
+            "HTTPS, also behind a proxy sending X-Forwarded-Proto), always or never.", ("auto", "always", "never")),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

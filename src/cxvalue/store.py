@@ -50,6 +50,12 @@ def connect(url: str | Path | None = None, *, read_only: bool = False):
     try:
         return ibis.duckdb.connect(str(path), read_only=read_only)
     except Exception as exc:
+        if "lock" in str(exc).lower():
+            import re
+            pid = re.search(r"PID (\d+)", str(exc))
+            raise StoreError(f"store {str(path)!r} is in use by another process{f' (PID {pid.group(1)})' if pid else ''}: "
+                             "DuckDB allows one writer per file. If it is `cxvalue serve`, run analyses from its "
+                             "Admin → Jobs page (or POST /admin/jobs), or stop the server first") from None
         raise StoreError(f"cannot open DuckDB store {str(path)!r}: {exc}") from None
 
 
@@ -153,9 +159,11 @@ def _iso(v):
 # --------------------------------------------------------------------------- result tables
 @dataclass(frozen=True)
 class ResultTable:
-    """A declared result table: ``snapshot`` (rewritten by each run) or ``ledger`` (appended,
-    never overwritten: cases, their events, the run log). ``key``: the columns identifying a
-    row; ``columns``: the columns readers rely on (checked on every write)."""
+    """A declared result table: ``snapshot`` (rewritten by each run), ``ledger`` (appended,
+    never overwritten: cases, their events, the run log, the audit trail) or ``state`` (small
+    tables owned by one module and rewritten whole by it, never by a run: users, sessions, API
+    tokens). ``key``: the columns identifying a row; ``columns``: the columns readers rely on
+    (checked on every write)."""
     name: str
     kind: str = "snapshot"
     key: tuple[str, ...] = ()
@@ -164,7 +172,7 @@ class ResultTable:
 
 
 RESULTS: dict[str, ResultTable] = {}
-KINDS = ("snapshot", "ledger")
+KINDS = ("snapshot", "ledger", "state")
 
 
 def declare(name: str, *, kind: str = "snapshot", key=(), columns=(), doc: str = "") -> ResultTable:
@@ -217,8 +225,10 @@ def write_result(con, name: str, frame, *, index: bool | None = None):
     """Write snapshot result ``name`` (a pandas DataFrame, one row per entity), replacing the
     previous one. A named index (e.g. customer_id) becomes a column. Ledgers are refused."""
     spec = result_spec(name)
-    if spec.kind == "ledger":
-        raise StoreError(f"{name!r} is a ledger: it is appended to (append_ledger), never overwritten")
+    if spec.kind != "snapshot":
+        raise StoreError(f"{name!r} is a {spec.kind} table, not a snapshot result: "
+                         + ("it is appended to (append_ledger), never overwritten" if spec.kind == "ledger"
+                            else "it is rewritten only by its owner (write_state)"))
     df = _frame(frame, index)
     _check_columns(spec, df)
     con.create_table(name, df, overwrite=True)
@@ -239,10 +249,21 @@ def append_ledger(con, name: str, frame, *, index: bool | None = None):
     return con.table(name)
 
 
+def write_state(con, name: str, frame):
+    """Rewrite state table ``name`` (users, sessions, tokens) whole; other kinds are refused."""
+    spec = result_spec(name)
+    if spec.kind != "state":
+        raise StoreError(f"{name!r} is a {spec.kind} table, not a state table")
+    df = _frame(frame, False)
+    _check_columns(spec, df)
+    con.create_table(name, df, overwrite=True)
+    return con.table(name)
+
+
 def drop_result(con, name: str) -> None:
-    """Drop a snapshot result table; a ledger is refused."""
-    if result_spec(name).kind == "ledger":
-        raise StoreError(f"{name!r} is a ledger and is never dropped by cxvalue")
+    """Drop a snapshot result table; ledgers and state tables are refused."""
+    if result_spec(name).kind != "snapshot":
+        raise StoreError(f"{name!r} is a {result_spec(name).kind} table and is never dropped by cxvalue")
     if has_table(con, name):
         con.drop_table(name)
 

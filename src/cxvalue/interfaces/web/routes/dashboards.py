@@ -1,0 +1,72 @@
+"""Dashboards: one page per view of the report (overview, value, voice, perception, loyalty,
+churn, lifecycle), each opened by the "customers in this view" section that honours the global
+filters, and its JSON twin."""
+from __future__ import annotations
+
+from typing import Optional
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
+
+from ....explore.filters import Filters, choices
+from ....i18n import t as translate
+from ...views import build_view, view_ids
+from ...views.customers import mask
+from ...views.slices import dashboard
+from ..auth import Who, guard
+from ..render import view_response
+
+router = APIRouter(tags=["dashboards"])
+
+
+def filters(date_from: Optional[str] = Query(None, description="Period start, YYYY-MM-DD"),
+            date_to: Optional[str] = Query(None, description="Period end (inclusive), YYYY-MM-DD"),
+            value_tier: Optional[str] = Query(None, description="Value tier (platinum, gold, iron, lead)"),
+            segment: Optional[str] = Query(None, description="Customer segment"),
+            channel: Optional[str] = Query(None, description="Channel of purchases and answers"),
+            touchpoint: Optional[str] = Query(None, description="Survey touchpoint"),
+            product: Optional[str] = Query(None, description="Product / route")) -> Filters:
+    """The global filters from the query string (empty = no filter)."""
+    return Filters.parse(dict(date_from=date_from, date_to=date_to, value_tier=value_tier, segment=segment,
+                              channel=channel, touchpoint=touchpoint, product=product))
+
+
+def filter_choices(request: Request) -> dict:
+    web = request.app.state.web
+    return web.cached(("choices",), lambda: choices(web.con()))
+
+
+def dashboard_view(request: Request, view_id: str, f: Filters, who: Who):
+    web = request.app.state.web
+    if view_id not in view_ids():
+        raise HTTPException(404, f"no dashboard {view_id!r}: expected one of {', '.join(view_ids())}")
+    lang = who.user.lang
+
+    def build():
+        sess = web.session(lang)
+        base = web.cached(("view", view_id, lang), lambda: build_view(view_id, sess))
+        return dashboard(sess, view_id, f, base)
+    v = web.cached(("dashboard", view_id, lang, f), build)
+    if v is not None and who.masked:
+        mask(v)
+    return v
+
+
+@router.get("/", include_in_schema=False)
+def home(who: Who = Depends(guard("dashboards"))):
+    return RedirectResponse("/dashboards/overview", status_code=303)
+
+
+@router.get("/dashboards/{view_id}.json", summary="A dashboard as JSON (the view: blocks with numbers, "
+            "chart data and typed warnings)")
+def dashboard_json(request: Request, view_id: str, f: Filters = Depends(filters),
+                   who: Who = Depends(guard("dashboards"))):
+    return view_response(request, dashboard_view(request, view_id, f, who))
+
+
+@router.get("/dashboards/{view_id}", summary="A dashboard (HTML; JSON with Accept: application/json)")
+def dashboard_page(request: Request, view_id: str, f: Filters = Depends(filters),
+                   who: Who = Depends(guard("dashboards"))):
+    v = dashboard_view(request, view_id, f, who)
+    return view_response(request, v, view_id=view_id, filters=f.active(), choices=filter_choices(request),
+                         empty_title=translate(f"view_{view_id}", who.user.lang))
