@@ -82,8 +82,7 @@ def digest(token: str) -> str:
 
 
 def _append(df: pd.DataFrame, row: dict) -> pd.DataFrame:
-    new = pd.DataFrame([row], columns=list(df.columns))
-    return new if df.empty else pd.concat([df, new], ignore_index=True)
+    return pd.DataFrame([*df.to_dict("records"), row], columns=list(df.columns))
 
 
 def _now() -> dt.datetime:

@@ -27,6 +27,7 @@ PROFILE = ("name", "segment", "region", "city", "member_tier", "signup_date")
 DRILL_DIMENSIONS = ("value_tier", "stage", "risk_decile", "loyalty_segment", "main_reason", "customer_segment")
 PAGE_SIZES = (25, 50, 100, 250)
 EXPORT_LIMIT = 1_000_000
+LATEST = 200          # rows of each event list on the customer 360
 
 
 def _base(con):
@@ -90,7 +91,7 @@ def export_frame(con, f: Filters | None = None, drill: dict | None = None, *, so
     return t.order_by([key, "customer_id"]).limit(EXPORT_LIMIT).to_pandas()
 
 
-def _rows(con, table: str, cid: str, order: str | None = None, limit: int = 200) -> pd.DataFrame | None:
+def _rows(con, table: str, cid: str, order: str | None = None, limit: int = LATEST) -> pd.DataFrame | None:
     if not has_table(con, table):
         return None
     t = con.table(table)
@@ -103,7 +104,7 @@ def _rows(con, table: str, cid: str, order: str | None = None, limit: int = 200)
 def customer_profile(con, customer_id: str) -> dict:
     """Everything the store knows about one customer: ``profile`` (dict), ``value``, ``churn``,
     ``lifecycle``, ``loyalty``, ``retention`` (dicts or None), ``transactions``, ``responses``,
-    ``complaints`` (frames, newest first; at most 200 rows each) and ``counts`` (their totals)."""
+    ``complaints`` (frames, newest first; at most ``LATEST`` rows each) and ``counts`` (their totals)."""
     cid = str(customer_id)
     out: dict = {"customer_id": cid}
     found = False
@@ -117,8 +118,11 @@ def customer_profile(con, customer_id: str) -> dict:
                               ("complaints", "complaints", "opened")):
         out[key] = _rows(con, table, cid, order)
         if out[key] is not None:
-            t = con.table(table)
-            out["counts"][key] = int(t.filter(t.customer_id == cid).count().execute())
+            n = len(out[key])
+            if n == LATEST:  # the list is full: count them all
+                t = con.table(table)
+                n = int(t.filter(t.customer_id == cid).count().execute())
+            out["counts"][key] = n
             found = found or len(out[key]) > 0
     if not found:
         raise CxValueError(f"customer {cid!r} is not in the store")

@@ -50,7 +50,10 @@ def value_slice(con, f: Filters) -> dict | None:
     cv = customers(con, f, con.table("customer_value"))
     totals = _one(cv.aggregate(customers=cv.count(), total_clv=cv.clv.sum(), mean_clv=cv.clv.mean(),
                                mean_p_alive=cv.p_alive.mean(), revenue_12m=cv.revenue_12m.sum()))
+    from ..value.segments import TIER_ORDER
     tiers = _counts(cv, "value_tier", clv=lambda t: t.clv.sum(), revenue_12m=lambda t: t.revenue_12m.sum())
+    rank = {v: i for i, v in enumerate(TIER_ORDER)}
+    tiers = tiers.sort_values("value_tier", key=lambda s: s.map(lambda v: rank.get(v, len(rank)))).reset_index(drop=True)
     return {"totals": totals, "tiers": tiers}
 
 

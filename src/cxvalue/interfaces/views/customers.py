@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from ...explore.drill import customer_list, customer_profile
-from . import Column, Kpi, Kpis, Table, Text, View, coded_label, records
+from ...explore.drill import LATEST, customer_list, customer_profile
+from . import Column, Kpi, Kpis, Table, Text, View, coded_label, records, stored_value
 
 LIST_COLUMNS = (("customer_id", "web_customer", "text"), ("name", "web_name", "text"),
                 ("customer_segment", "by_segment", "text"), ("region", "web_region", "text"),
@@ -82,9 +82,10 @@ def customer_view(session, customer_id: str) -> View:
     reasons = [r for r in reasons if r[0]]
     if reasons:
         v.blocks.append(Table("customer-risk-reasons", t("churn_top_reasons"), columns=[
-            Column("feature", t("web_feature")), Column("value", t("web_value")),
+            Column("feature", t("web_feature")), Column("value", t("web_value"), "number"),
             Column("contribution", t("web_contribution"), "float3")],
-            rows=[{"feature": coded_label(t, "feat_", r[0]), "value": r[1], "contribution": r[2]} for r in reasons]))
+            rows=[{"feature": coded_label(t, "feat_", r[0]), "value": stored_value(r[1]), "contribution": r[2]}
+                  for r in reasons]))
     v.blocks.append(_frame_table("customer-transactions", t("t_transactions"), p["transactions"], (
         ("date", "web_date", "date"), ("order_id", "web_order", "text"), ("amount", "web_amount", "money"),
         ("channel", "by_channel", "text"), ("product", "by_product", "text"), ("is_return", "web_return", "text")), t))
@@ -97,7 +98,7 @@ def customer_view(session, customer_id: str) -> View:
         ("severity", "web_severity", "text"), ("text", "web_comment", "text")), t))
     shown = {k: len(p[k]) for k in ("transactions", "responses", "complaints") if p.get(k) is not None}
     if any(shown[k] < p["counts"].get(k, 0) for k in shown):
-        v.blocks.append(Text("customer-truncated", text=t("web_rows_truncated", n=200)))
+        v.blocks.append(Text("customer-truncated", text=t("web_rows_truncated", n=LATEST)))
     return v
 
 

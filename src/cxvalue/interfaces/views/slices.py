@@ -34,7 +34,10 @@ def slice_blocks(session, view_id: str, f: Filters) -> list:
     s = slice_summary(session.con, view_id, f)
     if not s:
         return []
-    return BUILDERS[view_id](session, s)
+    blocks = BUILDERS[view_id](session, s)
+    if not f:  # everyone: the view below has these totals already; keep the drillable charts and lists
+        blocks = [b for b in blocks if not isinstance(b, Kpis)]
+    return blocks
 
 
 def _kpis(id, title, items) -> Kpis:

@@ -30,14 +30,23 @@ SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "n
                     "Permissions-Policy": "camera=(), microphone=(), geolocation=()"}
 
 
-def create_app(settings: dict, *, con=None) -> FastAPI:
-    """The app on the store of ``settings`` (or the open backend ``con``)."""
+def create_app(settings: dict, *, con=None, warm: bool = False) -> FastAPI:
+    """The app on the store of ``settings`` (or the open backend ``con``). ``warm``: build the
+    dashboards into the cache in the background now and after every job (``cxvalue serve``)."""
     from .routes import account, admin, customers, dashboards, docs, login
     app = FastAPI(title="cxvalue workplace", version=_version(), docs_url=None, redoc_url=None,
                   openapi_url=None,  # served by routes/docs.py behind a session
                   description="Customer value and experience workplace. Every HTML page has a JSON twin "
                               "(`.json` suffix or `Accept: application/json`). Authenticate API calls with a "
                               "personal token: `Authorization: Bearer cxv_…` (create one under Account).")
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app_):
+        yield
+        app_.state.web.close()
+
+    app.router.lifespan_context = lifespan
     app.state.web = WebState(settings, con=con)
     app.state.login_limit = None
 
@@ -75,7 +84,17 @@ def create_app(settings: dict, *, con=None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (login, dashboards, customers, account, admin, docs):
         app.include_router(module.router)
+    if warm:
+        start_warming(app)
     return app
+
+
+def start_warming(app: FastAPI) -> None:
+    """Build the dashboards into the cache in the background now and after every job."""
+    from .routes import dashboards
+    web = app.state.web
+    web.on_change = lambda: dashboards.warm_dashboards(web)
+    web.warm(web.on_change)
 
 
 def _error(request: Request, status: int, message: str, headers=None):

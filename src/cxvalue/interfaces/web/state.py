@@ -49,6 +49,7 @@ class WebState:
         self.settings = settings
         self.root = con if con is not None else connect(settings["store"])
         self.duck = raw_duckdb(self.root)
+        self._cursors: list = []
         self._local = threading.local()
         self._engine_lock = threading.RLock() if self.duck is None else None
         self.accounts = Accounts(self._new_con(), session_hours=int(settings["web_session_hours"]))
@@ -59,13 +60,30 @@ class WebState:
         self.jobs: list[Job] = []
         self._queue_cv = threading.Condition()
         self._worker: threading.Thread | None = None
+        self.on_change = None           # called (in the background) after the store changed
+        self._warmer: threading.Thread | None = None
 
     # ------------------------------------------------------------------ store
     def _new_con(self):
         if self.duck is None:
             return self.root
         import ibis
-        return ibis.duckdb.from_connection(self.duck.cursor())
+        cursor = self.duck.cursor()
+        self._cursors.append(cursor)
+        return ibis.duckdb.from_connection(cursor)
+
+    def close(self) -> None:
+        """Close every cursor and the store (the app is shutting down); a running job is waited for."""
+        for th in (self._worker, self._warmer):
+            if th is not None:
+                th.join(timeout=600)
+        for c in self._cursors:
+            try:
+                c.close()
+            except Exception:  # already closed
+                pass
+        self._cursors.clear()
+        self.root.disconnect()
 
     def con(self):
         """This thread's connection to the store."""
@@ -90,20 +108,34 @@ class WebState:
         return sess
 
     # ------------------------------------------------------------------ view cache
-    def cached(self, key: tuple, build):
+    def cached(self, key: tuple, build, *, private: bool = False):
         """``build()`` once per key and store generation (at most 512 entries, least recently used
-        dropped); the caller gets a deep copy it may change (masking)."""
+        dropped). The cached object is shared: pass ``private=True`` for a deep copy the caller may
+        change (masking)."""
         key = (self.generation, *key)
         with self._cache_lock:
-            if key in self._cache:
+            hit = key in self._cache
+            if hit:
                 self._cache.move_to_end(key)
-                return copy.deepcopy(self._cache[key])
-        value = build()
-        with self._cache_lock:
-            self._cache[key] = value
-            while len(self._cache) > 512:
-                self._cache.popitem(last=False)
-        return copy.deepcopy(value)
+                value = self._cache[key]
+        if not hit:
+            value = build()
+            with self._cache_lock:
+                self._cache[key] = value
+                while len(self._cache) > 512:
+                    self._cache.popitem(last=False)
+        return copy.deepcopy(value) if private else value
+
+    def warm(self, build) -> threading.Thread:
+        """Run ``build()`` (fill the cache with the pages everyone opens) in the background."""
+        def run():
+            try:
+                build()
+            except Exception:  # warming is an optimisation: a failure shows up when the page is asked for
+                traceback.print_exc()
+        th = self._warmer = threading.Thread(target=run, name="cxvalue-warm", daemon=True)
+        th.start()
+        return th
 
     def changed(self) -> None:
         """The store changed (a job finished): forget every cached view."""
@@ -119,7 +151,7 @@ class WebState:
         with self._queue_cv:
             self.jobs.append(job)
             self.jobs[:] = self.jobs[-50:]
-            if self._worker is None or not self._worker.is_alive():
+            if self._worker is None:
                 self._worker = threading.Thread(target=self._work, name="cxvalue-jobs", daemon=True)
                 self._worker.start()
             self._queue_cv.notify()
@@ -137,10 +169,8 @@ class WebState:
             with self._queue_cv:
                 job = next((j for j in self.jobs if j.status == "queued"), None)
                 if job is None:
-                    self._queue_cv.wait(timeout=30)
-                    job = next((j for j in self.jobs if j.status == "queued"), None)
-                    if job is None:
-                        return
+                    self._worker = None
+                    return  # the next submit starts a new worker
                 job.status, job.started_at = "running", _stamp()
             self._run(job)
 
@@ -167,6 +197,8 @@ class WebState:
         finally:
             job.finished_at = _stamp()
             self.changed()
+            if self.on_change is not None:
+                self.warm(self.on_change)
             self.accounts.audit(job.by, "job_" + job.status, job.id, job.message)
 
 

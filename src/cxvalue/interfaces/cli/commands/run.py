@@ -194,3 +194,4 @@ def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number
     print_outcomes(outcomes, L)
     console.print(f"[green]{sess.t('report_written', path=path.resolve())}[/]  ({time.perf_counter() - t0:.0f}s)")
     console.print(sess.t("as_of_note", as_of=sess.as_of))
+    console.print(sess.t("demo_serve_hint", store=store_url))

@@ -85,7 +85,7 @@ def serve(store: Optional[str] = StoreOpt,
     account when there is none (or create one with `cxvalue user add NAME --role admin`)."""
     import uvicorn
 
-    from ...web.app import create_app
+    from ...web.app import create_app, start_warming
     sess = session(store, lang)
     app_ = create_app(sess.settings, con=sess.con)
     accounts = app_.state.web.accounts
@@ -96,6 +96,7 @@ def serve(store: Optional[str] = StoreOpt,
         console.print("No admin account yet: create one now.")
         name = typer.prompt("Admin user name")
         accounts.add_user(name, "admin", _password(False), lang=sess.lang, by="cli")
+    start_warming(app_)
     console.print(f"cxvalue workplace on [bold]http://{host}:{port}/[/] (store {sess.settings['store']}); "
                   "Ctrl+C stops it")
     uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False)

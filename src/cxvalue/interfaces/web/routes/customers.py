@@ -51,7 +51,7 @@ def customers_page(request: Request, f: Filters = Depends(filters), d: dict = De
     f, d = _split(f, d)
     v = web.cached(("customers", who.user.lang, f, tuple(sorted(d.items())), sort, desc, page, size),
                    lambda: list_view(web.session(who.user.lang), f, d, sort=sort, descending=desc, page=page,
-                                     size=size))
+                                     size=size), private=who.masked)
     query = {**f.active(), **d}
     return view_response(request, v, "customers.html.j2", filters=f.active(), drill=d, query=query,
                          choices=filter_choices(request), sort=sort, desc=desc, sizes=PAGE_SIZES)
@@ -97,5 +97,5 @@ def customer_page(request: Request, customer_id: str, who: Who = Depends(guard("
     if request.url.path.endswith(".json") and customer_id.endswith(".json"):
         customer_id = customer_id[:-5]
     v = web.cached(("customer", who.user.lang, customer_id),
-                   lambda: customer_view(web.session(who.user.lang), customer_id))
+                   lambda: customer_view(web.session(who.user.lang), customer_id), private=who.masked)
     return view_response(request, v, "customer.html.j2")

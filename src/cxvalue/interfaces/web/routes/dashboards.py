@@ -46,10 +46,23 @@ def dashboard_view(request: Request, view_id: str, f: Filters, who: Who):
         sess = web.session(lang)
         base = web.cached(("view", view_id, lang), lambda: build_view(view_id, sess))
         return dashboard(sess, view_id, f, base)
-    v = web.cached(("dashboard", view_id, lang, f), build)
+    v = web.cached(("dashboard", view_id, lang, f), build, private=who.masked)
     if v is not None and who.masked:
         mask(v)
     return v
+
+
+def warm_dashboards(web) -> None:
+    """Build every unfiltered dashboard in both languages, and the filter choices, into the cache."""
+    from ....i18n import LANGS
+    web.cached(("choices",), lambda: choices(web.con()))
+    for lang in LANGS:
+        for view_id in view_ids():
+            def build(view_id=view_id, lang=lang):
+                sess = web.session(lang)
+                base = web.cached(("view", view_id, lang), lambda: build_view(view_id, sess))
+                return dashboard(sess, view_id, Filters(), base)
+            web.cached(("dashboard", view_id, lang, Filters()), build)
 
 
 @router.get("/", include_in_schema=False)
