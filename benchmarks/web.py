@@ -66,11 +66,11 @@ def start_server(store: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not start")
 
 
-def sign_in(base: str) -> httpx.Client:
+def sign_in(base: str, user: str = "bench") -> httpx.Client:
     c = httpx.Client(base_url=base, timeout=30)
     r = c.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', r.text).group(1)
-    r = c.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token, "next": "/"})
+    r = c.post("/login", data={"username": user, "password": PASSWORD, "csrf_token": token, "next": "/"})
     if r.status_code not in (200, 303):
         raise SystemExit(f"sign-in failed: {r.status_code}")
     return c
@@ -93,7 +93,18 @@ def routes(c: httpx.Client) -> tuple[list[tuple[str, str]], list[str]]:
     return walk, ids
 
 
-def run(base: str, users: int, seconds: float) -> dict:
+def wait_warm(base: str) -> float:
+    """Wait for the server's cache warm-up (dashboards prebuilt at start); its duration."""
+    admin = sign_in(base, "bench-admin")
+    t0 = time.perf_counter()
+    while True:
+        w = admin.get("/admin/jobs.json").json()["warming"]
+        if not w.get("running"):
+            return time.perf_counter() - t0
+        time.sleep(1)
+
+
+def run(base: str, users: int, seconds: float, think: float) -> dict:
     stats: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     lock = threading.Lock()
@@ -119,6 +130,8 @@ def run(base: str, users: int, seconds: float) -> dict:
                 stats.setdefault(name, []).append(dt)
                 if not ok:
                     errors[name] = errors.get(name, 0) + 1
+            if think:
+                time.sleep(rnd.uniform(0.5 * think, 1.5 * think))
     threads = [threading.Thread(target=user, args=(c, i)) for i, c in enumerate(clients)]
     for t in threads:
         t.start()
@@ -138,6 +151,8 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=120)
+    ap.add_argument("--think", type=float, default=1.0, help="Mean seconds a user waits between two clicks "
+                    "(uniform 0.5-1.5 x); 0 = a closed loop with no pause (a stress test).")
     ap.add_argument("--store", type=Path, help="Use this store (a copy is served) instead of building a demo one.")
     ap.add_argument("--json", type=Path, help="Also write the figures here.")
     args = ap.parse_args()
@@ -146,12 +161,15 @@ def main() -> None:
     shutil.copy(src, store)
     proc, base = start_server(store)
     try:
-        res = run(base, args.users, args.seconds)
+        warm = wait_warm(base)
+        print(f"cache warm-up took {warm:.0f} s after the server answered")
+        res = run(base, args.users, args.seconds, args.think)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     peer = res.get("static (peer)", {}).get("p95_ms") or float("nan")
-    print(f"\n{args.users} users for {args.seconds:.0f} s on {src} ({os.cpu_count()} cores)")
+    print(f"\n{args.users} users, think time {args.think:g} s, for {args.seconds:.0f} s on {src} "
+          f"({os.cpu_count()} cores)")
     print(f"{'route':22} {'requests':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'p95/peer':>9}")
     for name, r in res.items():
         print(f"{name:22} {r['requests']:>9} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} "

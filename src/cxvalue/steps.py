@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 from .errors import CxValueError, CxValueWarning
 
-DOMAINS = ("value", "voice", "perception", "loyalty", "churn", "lifecycle")
+DOMAINS = ("value", "voice", "perception", "loyalty", "churn", "lifecycle", "explore")
 
 Need = str | tuple[str, ...]   # a table name, or a tuple of names of which any one suffices
 
@@ -52,7 +52,7 @@ class Step:
 
 @dataclass
 class StepResult:
-    tables: dict = field(default_factory=dict)        # name -> pandas DataFrame
+    tables: dict = field(default_factory=dict)        # name -> pandas DataFrame (or an Ibis expression: built in the engine)
     summary: dict = field(default_factory=dict)       # name -> number or short text
 
 
@@ -143,6 +143,7 @@ def run_steps(session, *, only=None, progress: Callable[[str, int, int], None] |
         chosen = _with_missing_upstream(session.con, chosen, all_steps)
     run_id = uuid.uuid4().hex[:12]
     _ = session.as_of  # fix the analysis date once, before any step
+    import pandas as pd
     outcomes: list[StepOutcome] = []
     produced: set[str] = set()
     for i, step in enumerate(chosen):
@@ -167,15 +168,14 @@ def run_steps(session, *, only=None, progress: Callable[[str, int, int], None] |
         for name, frame in res.tables.items():
             if name not in step.writes:
                 raise CxValueError(f"step {step.name!r} wrote {name!r}, which it does not declare in writes=")
-            write_result(session.con, name, frame)
-            written[name] = int(len(frame))
+            stored = write_result(session.con, name, frame)   # a pandas frame, or an Ibis expression
+            written[name] = int(len(frame)) if isinstance(frame, pd.DataFrame) else int(stored.count().execute())
             produced.add(name)
         outcomes.append(StepOutcome(step.name, step.domain, "ok", "", _typed(caught), written,
                                     _plain(res.summary), time.perf_counter() - t0))
     if progress:
         progress("", len(chosen), len(chosen))
     now = datetime.now(UTC).replace(tzinfo=None)
-    import pandas as pd
     log = pd.DataFrame([{"run_id": run_id, "at": now, "as_of": str(session.as_of) if session.as_of else None,
                          "step": o.step, "domain": o.domain, "status": o.status, "reason": o.reason,
                          "warnings": json.dumps(o.warnings, ensure_ascii=False),

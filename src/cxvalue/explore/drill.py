@@ -11,7 +11,7 @@ import ibis
 import pandas as pd
 
 from ..errors import CxValueError
-from ..store import has_table
+from ..store import has_table, lookup
 from .filters import Filters, customers
 
 #: (result table, its column, the list column it becomes) joined into the customer list
@@ -19,13 +19,30 @@ JOINS = (
     ("customer_value", "value_tier", "value_tier"), ("customer_value", "clv", "clv"),
     ("customer_value", "p_alive", "p_alive"), ("customer_value", "revenue_12m", "revenue_12m"),
     ("churn_scores", "p_churn", "p_churn"), ("churn_scores", "risk_decile", "risk_decile"),
-    ("churn_scores", "main_reason", "main_reason"),
+    ("churn_scores", "main_reason", "main_reason"), ("customer_value", "strategy", "strategy"),
+    *(("churn_scores", f"reason_{i}{part}", f"reason_{i}{part}") for i in (1, 2, 3) for part in ("", "_value", "_shap")),
+    ("retention_list", "value_at_risk", "value_at_risk"), ("retention_list", "action", "action"),
     ("lifecycle", "current_stage", "stage"), ("loyalty_segments", "segment", "loyalty_segment"),
 )
-PROFILE = ("name", "segment", "region", "city", "member_tier", "signup_date")
+DIRECTORY = "customer_directory"     # the precomputed form of customer_table (step "customer directory")
+PROFILE = ("name", "segment", "region", "city", "member_tier", "signup_date", "owner")
+#: the customer 360's sections as {section: {its field: the directory column}}
+SECTIONS = {
+    "profile": {"name": "name", "segment": "customer_segment", "region": "region", "city": "city",
+                "member_tier": "member_tier", "signup_date": "signup_date", "owner": "owner"},
+    "value": {"value_tier": "value_tier", "clv": "clv", "p_alive": "p_alive", "revenue_12m": "revenue_12m",
+              "strategy": "strategy"},
+    "churn": {"p_churn": "p_churn", "risk_decile": "risk_decile", "main_reason": "main_reason",
+              **{f"reason_{i}{p}": f"reason_{i}{p}" for i in (1, 2, 3) for p in ("", "_value", "_shap")}},
+    "lifecycle": {"current_stage": "stage"},
+    "loyalty": {"segment": "loyalty_segment"},
+    "retention": {"value_at_risk": "value_at_risk", "action": "action"},
+}
 #: the clicked dimensions a list can be narrowed by (list column names)
 DRILL_DIMENSIONS = ("value_tier", "stage", "risk_decile", "loyalty_segment", "main_reason", "customer_segment")
 PAGE_SIZES = (25, 50, 100, 250)
+#: list columns of the directory (channels, products, touchpoints) that filters read, not lists show
+LIST_COLUMNS = ("channels", "products", "touchpoints")
 EXPORT_LIMIT = 1_000_000
 LATEST = 200          # rows of each event list on the customer 360
 
@@ -43,9 +60,27 @@ def _base(con):
     raise CxValueError("the store holds no customers: load customers or transactions first")
 
 
-def customer_table(con, f: Filters | None = None, drill: dict | None = None):
+def customer_table(con, f: Filters | None = None, drill: dict | None = None, *, precomputed: bool = True):
     """An Ibis table of the customers (profile + value, risk, stage, loyalty segment), narrowed by
-    the filters and the drill dimensions ({column: value})."""
+    the filters and the drill dimensions ({column: value}). ``precomputed``: read the
+    ``customer_directory`` table when the store has it (one table, no joins)."""
+    if precomputed and has_table(con, DIRECTORY):
+        t = con.table(DIRECTORY)
+    else:
+        t = _joined(con)
+    if f:
+        t = customers(con, f, t)
+    for k, v in (drill or {}).items():
+        if k not in DRILL_DIMENSIONS:
+            raise CxValueError(f"drill-down by {k!r} is not supported: expected one of {', '.join(DRILL_DIMENSIONS)}")
+        if k not in t.columns:
+            raise CxValueError(f"drill-down by {k!r}: the store has no such column (has its analysis run?)")
+        col = t[k]
+        t = t.filter(col == (int(v) if col.type().is_integer() else str(v)))
+    return t
+
+
+def _joined(con):
     t = _base(con)
     for table in dict.fromkeys(j[0] for j in JOINS):
         if not has_table(con, table):
@@ -56,15 +91,6 @@ def customer_table(con, f: Filters | None = None, drill: dict | None = None):
             continue
         r = r.select(_cid=r.customer_id, **cols)
         t = t.left_join(r, t.customer_id == r._cid).drop("_cid")
-    if f:
-        t = customers(con, f, t)
-    for k, v in (drill or {}).items():
-        if k not in DRILL_DIMENSIONS:
-            raise CxValueError(f"drill-down by {k!r} is not supported: expected one of {', '.join(DRILL_DIMENSIONS)}")
-        if k not in t.columns:
-            raise CxValueError(f"drill-down by {k!r}: the store has no such column (has its analysis run?)")
-        col = t[k]
-        t = t.filter(col == (int(v) if col.type().is_integer() else str(v)))
     return t
 
 
@@ -80,7 +106,7 @@ def customer_list(con, f: Filters | None = None, drill: dict | None = None, *, s
     total = int(t.count().execute())
     key = ibis.desc(sort) if descending else ibis.asc(sort)
     rows = t.order_by([key, "customer_id"]).limit(size, offset=(page - 1) * size).to_pandas()
-    return rows, total
+    return rows.drop(columns=[c for c in LIST_COLUMNS if c in rows.columns]), total
 
 
 def export_frame(con, f: Filters | None = None, drill: dict | None = None, *, sort: str = "clv",
@@ -88,17 +114,18 @@ def export_frame(con, f: Filters | None = None, drill: dict | None = None, *, so
     """Every matching customer (at most ``EXPORT_LIMIT``), sorted like the list."""
     t = customer_table(con, f, drill)
     key = ibis.desc(sort) if descending else ibis.asc(sort)
-    return t.order_by([key, "customer_id"]).limit(EXPORT_LIMIT).to_pandas()
+    df = t.order_by([key, "customer_id"]).limit(EXPORT_LIMIT).to_pandas()
+    return df.drop(columns=[c for c in LIST_COLUMNS if c in df.columns])
 
 
 def _rows(con, table: str, cid: str, order: str | None = None, limit: int = LATEST) -> pd.DataFrame | None:
-    if not has_table(con, table):
-        return None
-    t = con.table(table)
-    t = t.filter(t.customer_id == cid)
-    if order and order in t.columns:
-        t = t.order_by(ibis.desc(order))
-    return t.limit(limit).to_pandas()
+    """The customer's rows of ``table`` (None when the table is not in the store); ``order``:
+    its date column (always present: the data contract requires it)."""
+    return lookup(con, table, "customer_id", cid, order_by=order, limit=limit, missing_ok=True)
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or v is pd.NaT
 
 
 def customer_profile(con, customer_id: str) -> dict:
@@ -108,11 +135,20 @@ def customer_profile(con, customer_id: str) -> dict:
     cid = str(customer_id)
     out: dict = {"customer_id": cid}
     found = False
-    for key, table in (("profile", "customers"), ("value", "customer_value"), ("churn", "churn_scores"),
-                       ("lifecycle", "lifecycle"), ("loyalty", "loyalty_segments"), ("retention", "retention_list")):
-        df = _rows(con, table, cid, limit=1)
-        out[key] = df.iloc[0].to_dict() if df is not None and len(df) else None
-        found = found or out[key] is not None
+    row = _rows(con, DIRECTORY, cid, limit=1)
+    if row is not None:  # the precomputed directory: one look-up for every per-customer section
+        r = row.iloc[0].to_dict() if len(row) else {}
+        for key, fields in SECTIONS.items():
+            sec = {k: r.get(col) for k, col in fields.items() if col in r and not _missing(r.get(col))}
+            out[key] = sec or None
+        found = bool(r)
+    else:
+        for key, table in (("profile", "customers"), ("value", "customer_value"), ("churn", "churn_scores"),
+                           ("lifecycle", "lifecycle"), ("loyalty", "loyalty_segments"),
+                           ("retention", "retention_list")):
+            df = _rows(con, table, cid, limit=1)
+            out[key] = df.iloc[0].to_dict() if df is not None and len(df) else None
+            found = found or out[key] is not None
     out["counts"] = {}
     for key, table, order in (("transactions", "transactions", "date"), ("responses", "responses", "date"),
                               ("complaints", "complaints", "opened")):
@@ -120,8 +156,7 @@ def customer_profile(con, customer_id: str) -> dict:
         if out[key] is not None:
             n = len(out[key])
             if n == LATEST:  # the list is full: count them all
-                t = con.table(table)
-                n = int(t.filter(t.customer_id == cid).count().execute())
+                n = len(lookup(con, table, "customer_id", cid))
             out["counts"][key] = n
             found = found or len(out[key]) > 0
     if not found:

@@ -25,6 +25,9 @@ from ..store import has_table
 EVENT_TABLES = {"transactions": "date", "responses": "date", "complaints": "opened"}
 EVENT_DIMENSIONS = ("channel", "product", "touchpoint")
 CUSTOMER_DIMENSIONS = ("value_tier", "segment")
+DIRECTORY = "customer_directory"
+#: the directory's list column of each event dimension
+LISTS = (("channel", "channels"), ("product", "products"), ("touchpoint", "touchpoints"))
 #: where the choices of each dimension come from
 CHOICES = {"value_tier": ("customer_value", "value_tier"), "segment": ("customers", "segment"),
            "channel": ("transactions", "channel"), "product": ("transactions", "product"),
@@ -101,54 +104,89 @@ def customer_filter(con, f: Filters):
 
 
 def events(con, table: str, f: Filters):
-    """Event table ``table`` narrowed by every filter it can honour (its date, channel, product,
-    touchpoint columns; its customers' value tier and segment)."""
+    """Event table ``table`` narrowed by every filter: its own date, channel, product and
+    touchpoint columns; its customers' value tier and segment; and a dimension the table lacks
+    (e.g. touchpoint for transactions) as 'the customer has an event with it'."""
     t = con.table(table)
     t = _period(t, EVENT_TABLES[table], f)
+    lacking = {}
     for d in EVENT_DIMENSIONS:
         v = getattr(f, d)
-        if v is not None and d in t.columns:
+        if v is None:
+            continue
+        if d in t.columns:
             t = t.filter(t[d] == v)
-    keep = customer_filter(con, f)
-    if keep is not None:
-        t = t.semi_join(keep, "customer_id")
+        else:
+            lacking[d] = v
+    who = Filters(value_tier=f.value_tier, segment=f.segment, **lacking)
+    if who:
+        t = t.semi_join(customer_ids(con, who), "customer_id")
     return t
 
 
-def honoured(con, table: str, f: Filters) -> tuple[list[str], list[str]]:
-    """(honoured, not honoured) filter names for event table ``table``."""
-    cols = set(con.table(table).columns) if has_table(con, table) else set()
-    yes, no = [], []
-    for name in f.active():
-        if name in ("date_from", "date_to") or name in CUSTOMER_DIMENSIONS or name in cols:
-            yes.append(name)
-        else:
-            no.append(name)
-    return yes, no
+def customer_ids(con, f: Filters):
+    """Ids of the customers the filters keep: value tier and segment directly, the period and
+    event dimensions as 'has a matching transaction, answer or complaint'. With the precomputed
+    ``customer_directory`` (step "customer directory") the event dimensions without a period
+    are a look-up in its lists of channels, products and touchpoints."""
+    return _kept(con, f).select("customer_id")
+
+
+def _kept(con, f: Filters):
+    if has_table(con, DIRECTORY):
+        keep = con.table(DIRECTORY)
+        if f.value_tier:
+            keep = keep.filter(keep.value_tier == f.value_tier)
+        if f.segment:
+            keep = keep.filter(keep.customer_segment == f.segment) if "customer_segment" in keep.columns \
+                else keep.limit(0)
+        if f.date_from is None and f.date_to is None:  # the lists hold every event's values: no period
+            for dim, col in LISTS:
+                v = getattr(f, dim)
+                if v is not None:
+                    keep = keep.filter(keep[col].contains(v)) if col in keep.columns else keep.limit(0)
+        elif f.has_event_filters:
+            keep = keep.semi_join(_matching_customers(con, f), "customer_id")
+        return keep
+    keep = customer_filter(con, f)
+    if keep is None:
+        from .drill import _base
+        keep = _base(con).select("customer_id")
+    if f.has_event_filters:
+        keep = keep.semi_join(_matching_customers(con, f), "customer_id")
+    return keep
 
 
 def customers(con, f: Filters, base):
     """Per-customer table ``base`` (an Ibis table with ``customer_id``) narrowed to the customers
-    the filters keep: value tier and segment directly, the event filters as 'has a matching
-    transaction, answer or complaint'."""
-    keep = customer_filter(con, f)
-    if keep is not None:
-        base = base.semi_join(keep, "customer_id")
-    if f.has_event_filters:
+    the filters keep (:func:`customer_ids`); the directory itself is filtered directly."""
+    if not f:
+        return base
+    if has_table(con, DIRECTORY) and base.equals(con.table(DIRECTORY)):
+        return _kept(con, f)
+    return base.semi_join(customer_ids(con, f), "customer_id")
+
+
+def _matching_customers(con, f: Filters):
+    """Ids of the customers with, for each event dimension set, at least one event (of any table
+    carrying that dimension) with its value — in the period when one is set; with only a period,
+    any event in it. The dimensions are matched separately: channel = agent and touchpoint =
+    cabin_crew keeps a customer who bought through an agent and answered about the cabin crew."""
+    dims = [d for d in EVENT_DIMENSIONS if getattr(f, d) is not None] or [None]
+    out = None
+    for d in dims:
         matched = None
         for table in EVENT_TABLES:
-            if not has_table(con, table):
+            if not has_table(con, table) or (d is not None and d not in con.table(table).columns):
                 continue
-            cols = set(con.table(table).columns)
-            if any(getattr(f, d) is not None and d not in cols for d in EVENT_DIMENSIONS):
-                continue  # this table cannot match the asked dimension
-            ids = events(con, table, Filters(f.date_from, f.date_to, None, None, f.channel, f.touchpoint,
-                                             f.product)).select("customer_id")
+            one = Filters(f.date_from, f.date_to, **({d: getattr(f, d)} if d else {}))
+            ids = events(con, table, one).select("customer_id")
             matched = ids if matched is None else matched.union(ids)
         if matched is None:
-            return base.limit(0)
-        base = base.semi_join(matched.distinct(), "customer_id")
-    return base
+            return ibis.memtable({"customer_id": []}, schema={"customer_id": "string"})
+        matched = matched.distinct()
+        out = matched if out is None else out.semi_join(matched, "customer_id")
+    return out
 
 
 def choices(con, limit: int = 200) -> dict[str, list[str]]:

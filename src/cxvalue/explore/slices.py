@@ -11,12 +11,7 @@ import ibis
 import pandas as pd
 
 from ..store import has_table
-from .filters import Filters, customers, events
-
-#: per-customer result tables each dashboard's slice reads
-SLICE_TABLES = {"overview": "customers", "value": "customer_value", "voice": "responses",
-                "loyalty": "loyalty_segments", "churn": "churn_scores", "lifecycle": "lifecycle"}
-
+from .filters import Filters, events
 
 def _one(expr) -> dict:
     return expr.to_pyarrow().to_pylist()[0]
@@ -30,7 +25,8 @@ def _counts(t, by: str, **aggs) -> pd.DataFrame:
 def overview_slice(con, f: Filters) -> dict:
     out = {}
     if has_table(con, "customers"):
-        out["customers"] = int(customers(con, f, con.table("customers")).count().execute())
+        from .drill import customer_table
+        out["customers"] = int(customer_table(con, f).count().execute())
     if has_table(con, "transactions"):
         t = events(con, "transactions", f)
         row = _one(t.aggregate(transactions=t.count(), revenue=t.amount.sum(), buyers=t.customer_id.nunique()))
@@ -44,13 +40,22 @@ def overview_slice(con, f: Filters) -> dict:
     return out
 
 
+def _directory(con, f: Filters, needs: str):
+    """The filtered customer table (the precomputed directory, else the joins), or None when the
+    column ``needs`` is missing (its analysis has not run)."""
+    from .drill import customer_table
+    t = customer_table(con, f)
+    return t if needs in t.columns else None
+
+
 def value_slice(con, f: Filters) -> dict | None:
-    if not has_table(con, "customer_value"):
+    from ..value.segments import TIER_ORDER
+    cv = _directory(con, f, "clv")
+    if cv is None:
         return None
-    cv = customers(con, f, con.table("customer_value"))
+    cv = cv.filter(cv.value_tier.notnull())
     totals = _one(cv.aggregate(customers=cv.count(), total_clv=cv.clv.sum(), mean_clv=cv.clv.mean(),
                                mean_p_alive=cv.p_alive.mean(), revenue_12m=cv.revenue_12m.sum()))
-    from ..value.segments import TIER_ORDER
     tiers = _counts(cv, "value_tier", clv=lambda t: t.clv.sum(), revenue_12m=lambda t: t.revenue_12m.sum())
     rank = {v: i for i, v in enumerate(TIER_ORDER)}
     tiers = tiers.sort_values("value_tier", key=lambda s: s.map(lambda v: rank.get(v, len(rank)))).reset_index(drop=True)
@@ -89,31 +94,38 @@ def voice_slice(con, f: Filters, *, confidence: float = 0.95, min_n: int = 30) -
 
 
 def loyalty_slice(con, f: Filters) -> dict | None:
-    if not has_table(con, "loyalty_segments"):
+    ls = _directory(con, f, "loyalty_segment")
+    if ls is None:
         return None
-    ls = customers(con, f, con.table("loyalty_segments"))
-    return {"segments": _counts(ls, "segment")}
+    ls = ls.filter(ls.loyalty_segment.notnull())
+    return {"segments": _counts(ls, "loyalty_segment")}
 
 
 def churn_slice(con, f: Filters, *, top: int = 50) -> dict | None:
-    if not has_table(con, "churn_scores"):
+    cs = _directory(con, f, "p_churn")
+    if cs is None:
         return None
-    cs = customers(con, f, con.table("churn_scores"))
-    out = {"totals": _one(cs.aggregate(customers=cs.count(), mean_p_churn=cs.p_churn.mean())),
+    cs = cs.filter(cs.p_churn.notnull())
+    aggs = dict(customers=cs.count(), mean_p_churn=cs.p_churn.mean())
+    if "value_at_risk" in cs.columns:
+        aggs["value_at_risk"] = cs.value_at_risk.sum()
+    out = {"totals": _one(cs.aggregate(**aggs)),
            "deciles": _counts(cs, "risk_decile", mean_p_churn=lambda t: t.p_churn.mean()),
            "reasons": _counts(cs, "main_reason")}
-    if has_table(con, "retention_list"):
-        rl = customers(con, f, con.table("retention_list"))
-        out["totals"]["value_at_risk"] = rl.value_at_risk.sum().execute()
-        out["retention"] = rl.order_by(ibis.desc("value_at_risk")).limit(top).to_pandas()
+    if "value_at_risk" in cs.columns:
+        cols = [c for c in ("customer_id", "p_churn", "value_at_risk", "main_reason", "action") if c in cs.columns]
+        out["retention"] = cs.filter(cs.value_at_risk.notnull()).order_by(
+            [ibis.desc("value_at_risk"), "customer_id"]).select(cols).limit(top).to_pandas()
     return out
 
 
 def lifecycle_slice(con, f: Filters) -> dict | None:
-    if not has_table(con, "lifecycle"):
+    lc = _directory(con, f, "stage")
+    if lc is None:
         return None
-    lc = customers(con, f, con.table("lifecycle"))
-    return {"stages": _counts(lc, "current_stage", mean_p_alive=lambda t: t.p_alive.mean())}
+    lc = lc.filter(lc.stage.notnull())
+    st = _counts(lc, "stage", **({"mean_p_alive": lambda t: t.p_alive.mean()} if "p_alive" in lc.columns else {}))
+    return {"stages": st.rename(columns={"stage": "current_stage"})}
 
 
 SLICES = {"overview": overview_slice, "value": value_slice, "voice": voice_slice, "loyalty": loyalty_slice,

@@ -30,6 +30,8 @@ def demo_store(tmp_path_factory):
     con.execute("update customers set name = ? where customer_id = ?", [NAME, cid])
     con.execute("update responses set comment = ? where customer_id = ?", [NASTY, cid])
     con.close()
+    r = cx("run", "--only", "customer directory", "--store", store)  # the directory holds names too
+    assert r.returncode == 0, r.stderr
     import ibis
 
     from cxvalue.accounts import Accounts

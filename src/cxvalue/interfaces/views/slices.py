@@ -27,11 +27,12 @@ def filter_notes(session, view_id: str, f: Filters) -> list[Note]:
     return [Note("FilterNotice", t("web_filters_section_only"))]
 
 
-def slice_blocks(session, view_id: str, f: Filters) -> list:
-    """The filtered section of dashboard ``view_id`` (empty when it has none or no data)."""
+def slice_blocks(session, view_id: str, f: Filters, summary=None) -> list:
+    """The filtered section of dashboard ``view_id`` (empty when it has none or no data);
+    ``summary``: the numbers of :func:`cxvalue.explore.slices.slice_summary`, when already known."""
     if view_id not in SLICED:
         return []
-    s = slice_summary(session.con, view_id, f)
+    s = summary if summary is not None else slice_summary(session.con, view_id, f)
     if not s:
         return []
     blocks = BUILDERS[view_id](session, s)
@@ -106,8 +107,8 @@ def _voice(session, s) -> list:
 
 def _loyalty(session, s) -> list:
     t, seg = session.t, s["segments"]
-    return [_bar("slice-loyalty", t("web_customers_by_loyalty"), [coded_label(t, "seg_", v) for v in seg.segment],
-                 seg.customers, "loyalty_segment", seg.segment)] if len(seg) else []
+    return [_bar("slice-loyalty", t("web_customers_by_loyalty"), [coded_label(t, "seg_", v) for v in seg.loyalty_segment],
+                 seg.customers, "loyalty_segment", seg.loyalty_segment)] if len(seg) else []
 
 
 def _churn(session, s) -> list:
@@ -148,10 +149,10 @@ BUILDERS = {"overview": _overview, "value": _value, "voice": _voice, "loyalty": 
             "lifecycle": _lifecycle}
 
 
-def dashboard(session, view_id: str, f: Filters, base: View | None) -> View | None:
+def dashboard(session, view_id: str, f: Filters, base: View | None, summary=None) -> View | None:
     """Dashboard ``view_id``: the filtered section, then the report's view ``base`` (computed on
     everyone), with notes on what the filters did."""
-    blocks = slice_blocks(session, view_id, f)
+    blocks = slice_blocks(session, view_id, f, summary)
     if base is None and not blocks:
         return None
     v = View(view_id, base.title if base else session.t(f"view_{view_id}"))

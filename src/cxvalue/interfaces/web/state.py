@@ -62,6 +62,7 @@ class WebState:
         self._worker: threading.Thread | None = None
         self.on_change = None           # called (in the background) after the store changed
         self._warmer: threading.Thread | None = None
+        self.warming: dict = {}          # {"done", "total"} of the cache warm-up in progress
 
     # ------------------------------------------------------------------ store
     def _new_con(self):
@@ -136,6 +137,10 @@ class WebState:
         th = self._warmer = threading.Thread(target=run, name="cxvalue-warm", daemon=True)
         th.start()
         return th
+
+    def warm_status(self) -> dict:
+        """{"done", "total", "running"} of the cache warm-up."""
+        return {**self.warming, "running": self._warmer is not None and self._warmer.is_alive()}
 
     def changed(self) -> None:
         """The store changed (a job finished): forget every cached view."""

@@ -68,7 +68,8 @@ def audit(request: Request, limit: int = 200, who: Who = Depends(guard("users"))
 def jobs(request: Request, who: Who = Depends(guard("jobs"))):
     web = request.app.state.web
     if wants_json(request):
-        return JSONResponse({"jobs": [j.to_dict() for j in reversed(web.jobs)], "busy": web.busy()})
+        return JSONResponse({"jobs": [j.to_dict() for j in reversed(web.jobs)], "busy": web.busy(),
+                             "warming": web.warm_status()})
     from ....steps import import_steps, ordered
     import_steps()
     return page(request, "admin_jobs.html.j2", title="jobs", jobs=list(reversed(web.jobs)),

@@ -12,7 +12,8 @@ from ....explore.filters import Filters, choices
 from ....i18n import t as translate
 from ...views import build_view, view_ids
 from ...views.customers import mask
-from ...views.slices import dashboard
+from ....explore.slices import slice_summary
+from ...views.slices import SLICED, dashboard
 from ..auth import Who, guard
 from ..render import view_response
 
@@ -40,29 +41,41 @@ def dashboard_view(request: Request, view_id: str, f: Filters, who: Who):
     web = request.app.state.web
     if view_id not in view_ids():
         raise HTTPException(404, f"no dashboard {view_id!r}: expected one of {', '.join(view_ids())}")
-    lang = who.user.lang
-
-    def build():
-        sess = web.session(lang)
-        base = web.cached(("view", view_id, lang), lambda: build_view(view_id, sess))
-        return dashboard(sess, view_id, f, base)
-    v = web.cached(("dashboard", view_id, lang, f), build, private=who.masked)
+    v = cached_dashboard(web, view_id, who.user.lang, f, private=who.masked)
     if v is not None and who.masked:
         mask(v)
     return v
 
 
+def cached_dashboard(web, view_id: str, lang: str, f: Filters, *, private: bool = False):
+    """Dashboard ``view_id`` from the cache (built once per store generation): the report's view
+    per language, the filtered numbers once for both languages."""
+    def build():
+        sess = web.session(lang)
+        base = web.cached(("view", view_id, lang), lambda: build_view(view_id, sess))
+        summary = web.cached(("slice", view_id, f), lambda: slice_summary(sess.con, view_id, f)) \
+            if view_id in SLICED else None
+        return dashboard(sess, view_id, f, base, summary)
+    return web.cached(("dashboard", view_id, lang, f), build, private=private)
+
+
+#: filter dimensions whose every value is prebuilt by :func:`warm_dashboards` (at most this many values)
+WARM_MAX_VALUES = 12
+
+
 def warm_dashboards(web) -> None:
-    """Build every unfiltered dashboard in both languages, and the filter choices, into the cache."""
+    """Fill the cache: every dashboard in both languages, unfiltered and filtered by each value
+    of each dimension with at most ``WARM_MAX_VALUES`` values (others are computed on request)."""
     from ....i18n import LANGS
-    web.cached(("choices",), lambda: choices(web.con()))
-    for lang in LANGS:
+    opts = web.cached(("choices",), lambda: choices(web.con()))
+    singles = [Filters()] + [Filters(**{dim: v}) for dim, vals in opts.items() if len(vals) <= WARM_MAX_VALUES
+                             for v in vals]
+    web.warming = {"done": 0, "total": len(singles) * len(view_ids()) * len(LANGS)}
+    for f in singles:
         for view_id in view_ids():
-            def build(view_id=view_id, lang=lang):
-                sess = web.session(lang)
-                base = web.cached(("view", view_id, lang), lambda: build_view(view_id, sess))
-                return dashboard(sess, view_id, Filters(), base)
-            web.cached(("dashboard", view_id, lang, Filters()), build)
+            for lang in LANGS:
+                cached_dashboard(web, view_id, lang, f)
+                web.warming["done"] += 1
 
 
 @router.get("/", include_in_schema=False)
