@@ -108,9 +108,13 @@ def test_analyst_journey(page, server):
     assert not [e for e in pg.errors if "favicon" not in e], pg.errors
     # filter a dashboard: choosing a value tier reloads the page with the filter applied
     pg.goto(base + "/dashboards/value")
+    pg.evaluate("window.__still_this_page = true")
     pg.select_option("form.filters select[name=value_tier]", "gold")
     pg.wait_for_url("**value_tier=gold**")
-    assert pg.locator(".warn[data-category=FilterNotice]").count() == 1
+    pg.wait_for_selector(".warn[data-category=FilterNotice]")
+    pg.wait_for_selector('#slice-tiers div.chart[data-ready="1"]')
+    assert pg.evaluate("window.__still_this_page === true")  # htmx swapped the page: no reload
+    assert "value_tier=gold" in pg.get_attribute("nav.nav a[href^='/dashboards/churn']", "href")
     # switch language
     with pg.expect_navigation():
         pg.select_option("header select[name=lang]", "zh")

@@ -86,7 +86,10 @@ def customer_view(session, customer_id: str) -> View:
             Column("contribution", t("web_contribution"), "float3")],
             rows=[{"feature": coded_label(t, "feat_", r[0]), "value": stored_value(r[1]), "contribution": r[2]}
                   for r in reasons]))
-    v.blocks.append(_frame_table("customer-transactions", t("t_transactions"), p["transactions"], (
+    tx = p["transactions"]
+    if tx is not None and "is_return" in tx.columns:
+        tx = tx.assign(is_return=[t("web_yes") if v is True or v == 1 else "" for v in tx.is_return])
+    v.blocks.append(_frame_table("customer-transactions", t("t_transactions"), tx, (
         ("date", "web_date", "date"), ("order_id", "web_order", "text"), ("amount", "web_amount", "money"),
         ("channel", "by_channel", "text"), ("product", "by_product", "text"), ("is_return", "web_return", "text")), t))
     v.blocks.append(_frame_table("customer-responses", t("t_responses"), p["responses"], (
