@@ -63,6 +63,7 @@ def test_signed_out_html_redirects_to_sign_in_and_api_gets_401(clients, demo_sto
             assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
     assert c.get("/dashboards/value", headers={"accept": "application/json"}).status_code == 401
     assert c.get("/login").status_code == 200
+    assert "登录" in c.get("/login?lang=zh").text and "Sign in" in c.get("/login?lang=xx").text
     assert c.get("/static/app.css").status_code == 200
 
 

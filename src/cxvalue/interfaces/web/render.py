@@ -60,10 +60,12 @@ def block_kind(block) -> str:
         "chart" if isinstance(block, Chart) else "text" if isinstance(block, Text) else "block"
 
 
-def page(request: Request, template: str, *, title: str, status: int = 200, **ctx) -> HTMLResponse:
-    """Render ``template`` with the common context (user, language, CSRF token, navigation)."""
+def page(request: Request, template: str, *, title: str, status: int = 200, lang: str | None = None,
+         **ctx) -> HTMLResponse:
+    """Render ``template`` with the common context (user, language, CSRF token, navigation);
+    the language is the user's, else ``lang``, else the ``lang`` setting."""
     who = getattr(request.state, "who", None)
-    lang = who.user.lang if who else request.app.state.web.settings.get("lang", "en")
+    lang = who.user.lang if who else (lang if lang in ("en", "zh") else request.app.state.web.settings.get("lang", "en"))
 
     def t(key, **kw):
         return translate(key, lang, **kw)

@@ -31,21 +31,21 @@ def _safe_next(nxt: str | None) -> str:
     return nxt
 
 
-def _login_page(request: Request, *, error: str = "", status: int = 200, nxt: str = "/"):
+def _login_page(request: Request, *, error: str = "", status: int = 200, nxt: str = "/", lang: str | None = None):
     token = secrets.token_urlsafe(24)
     web = request.app.state.web
     resp = page(request, "login.html.j2", title="cxvalue", status=status, error=error, login_csrf=token,
-                next=_safe_next(nxt), no_admin=not web.accounts.has_admin())
+                next=_safe_next(nxt), no_admin=not web.accounts.has_admin(), lang=lang)
     resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="lax", max_age=1800,
                     secure=secure_cookies(request, web.settings["web_secure_cookies"]))
     return resp
 
 
 @router.get("/login", include_in_schema=False)
-def login_form(request: Request, next: str = "/"):
+def login_form(request: Request, next: str = "/", lang: str | None = None):
     if identify(request):
         return RedirectResponse(_safe_next(next), status_code=303)
-    return _login_page(request, nxt=next)
+    return _login_page(request, nxt=next, lang=lang)
 
 
 @router.post("/login", include_in_schema=False)
