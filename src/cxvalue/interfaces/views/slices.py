@@ -93,9 +93,15 @@ def _voice(session, s) -> list:
         out[0].warnings.append(Note("SmallSampleWarning", t("cx_small_sample", min_n=30)))
     tr = s["trend"]
     if len(tr):
-        out.append(Chart("slice-nps-trend", t("web_nps_by_month"), chart="line", value_format="points",
-                         data={"x": [str(p)[:7] for p in tr.period], "series": {"NPS": tr.nps.tolist()},
-                               "bands": {"NPS": [tr.ci_low.tolist(), tr.ci_high.tolist()]}}))
+        clip = lambda xs: [None if v is None or v != v else max(-100.0, min(100.0, float(v))) for v in xs]
+        chart = Chart("slice-nps-trend", t("web_nps_by_month"), chart="line", value_format="points",
+                      data={"x": [str(p)[:7] for p in tr.period], "series": {"NPS": tr.nps.tolist()},
+                            "bands": {"NPS": [clip(tr.ci_low), clip(tr.ci_high)]}})  # NPS lies in [-100, 100]
+        small = [str(p)[:7] for p, n in zip(tr.period, tr.small_sample) if n]
+        if small:
+            chart.warnings.append(Note("SmallSampleWarning", t("web_small_months", min_n=30, months=", ".join(
+                small[:12]) + (" ..." if len(small) > 12 else ""))))
+        out.append(chart)
     tp = s.get("touchpoints")
     if tp is not None and len(tp):
         out.append(Table("slice-touchpoints", t("web_nps_by_touchpoint"), columns=[
