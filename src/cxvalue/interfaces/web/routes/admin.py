@@ -73,7 +73,7 @@ def jobs(request: Request, who: Who = Depends(guard("jobs"))):
     from ....steps import import_steps, ordered
     import_steps()
     return page(request, "admin_jobs.html.j2", title="jobs", jobs=list(reversed(web.jobs)),
-                steps=[s.name for s in ordered()], busy=web.busy())
+                steps=[s.name for s in ordered()], busy=web.busy(), warm=web.warm_status())
 
 
 @router.post("/jobs", summary="Queue a run of the analyses (all steps, or the chosen ones)")
