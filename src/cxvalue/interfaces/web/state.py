@@ -51,7 +51,6 @@ class WebState:
         self.duck = raw_duckdb(self.root)
         self._cursors: list = []
         self._local = threading.local()
-        self._engine_lock = threading.RLock() if self.duck is None else None
         self.accounts = Accounts(self._new_con(), session_hours=int(settings["web_session_hours"]))
         self.generation = 0
         self._cache: OrderedDict = OrderedDict()
