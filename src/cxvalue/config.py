@@ -74,6 +74,8 @@ SETTINGS: tuple[Setting, ...] = (
             "default: the built-in playbook."),
     Setting("lifecycle_rules", None, "Lifecycle stage thresholds as a table in cxvalue.toml ([cxvalue.lifecycle_rules]); "
             "default: the documented rules (docs/lifecycle.md)."),
+    Setting("root_causes", None, "Closed loop: YAML file with the root-cause taxonomy (a list of code, en, zh); "
+            "empty = the built-in taxonomy (docs/closed-loop.md)."),
     Setting("web_session_hours", 12, "Web workplace: a login session expires this many hours after sign-in.",
             parse=int),
     Setting("web_login_attempts", 5, "Web workplace: failed sign-ins allowed per user name and per client address "

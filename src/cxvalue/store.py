@@ -252,6 +252,27 @@ def append_ledger(con, name: str, frame, *, index: bool | None = None):
     return con.table(name)
 
 
+def append_ledgers(con, frames: dict) -> None:
+    """Append to several ledgers at once, all or nothing: on DuckDB in one transaction (a failure
+    half-way leaves every ledger as it was); on other engines one after the other."""
+    for name in frames:
+        if result_spec(name).kind != "ledger":
+            raise StoreError(f"{name!r} is not a ledger")
+    raw = raw_duckdb(con)
+    if raw is None:
+        for name, frame in frames.items():
+            append_ledger(con, name, frame)
+        return
+    raw.begin()
+    try:
+        for name, frame in frames.items():
+            append_ledger(con, name, frame)
+        raw.commit()
+    except BaseException:
+        raw.rollback()
+        raise
+
+
 def write_state(con, name: str, frame):
     """Rewrite state table ``name`` (users, sessions, tokens) whole; other kinds are refused."""
     spec = result_spec(name)

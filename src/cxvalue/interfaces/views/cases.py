@@ -1,0 +1,67 @@
+"""Case views of the closed loop: the case list (queue) and one case with its history, built
+from :mod:`cxvalue.loop.cases`; the CLI and (next) the web workplace render them."""
+from __future__ import annotations
+
+import ibis
+
+from ...loop.cases import STATUSES, case_history, current_cases, get_case
+from . import Column, Kpi, Kpis, Table, View, coded_label, records
+
+LIST = (("case_id", "case_id", "text"), ("customer_id", "web_customer", "text"), ("status", "case_status", "text"),
+        ("priority", "case_priority", "text"), ("owner", "case_owner", "text"), ("team_now", "case_team", "text"),
+        ("source", "case_source", "text"), ("opened_at", "case_opened", "date"), ("sla_due", "case_sla_due", "date"),
+        ("root_cause", "case_root_cause", "text"), ("version", "case_version", "int"))
+
+
+def cases_view(session, *, status: str | None = None, owner: str | None = None, team: str | None = None,
+               limit: int = 200) -> View:
+    """The cases (newest first), optionally of one status, owner or team."""
+    t = session.t
+    v = View("cases", t("cases_title"))
+    cur = current_cases(session.con)
+    if cur is None:
+        v.blocks.append(Table("case-list", "", columns=[Column(k, t(lab), f) for k, lab, f in LIST], rows=[]))
+        v.meta = {"total": 0}
+        return v
+    if status:
+        cur = cur.filter(cur.status == status)
+    if owner:
+        cur = cur.filter(cur.owner == owner)
+    if team:
+        cur = cur.filter(cur.team_now == team)
+    counts = {r["status"]: r["n"] for r in cur.group_by("status").aggregate(n=cur.count()).to_pyarrow().to_pylist()}
+    v.blocks.append(Kpis("case-counts", "", items=[Kpi(s, coded_label(t, "case_s_", s), counts.get(s, 0), "int")
+                                                   for s in STATUSES]))
+    rows = cur.order_by([ibis.desc("opened_at"), "case_id"]).limit(limit).to_pandas()
+    recs = records(rows, [k for k, _, _ in LIST if k in rows.columns])
+    for r in recs:
+        r["status"] = coded_label(t, "case_s_", r.get("status"))
+        if r.get("root_cause"):
+            r["root_cause"] = coded_label(t, "rc_", r["root_cause"])
+    v.blocks.append(Table("case-list", "", columns=[Column(k, t(lab), f) for k, lab, f in LIST], rows=recs))
+    v.meta = {"total": int(sum(counts.values())), "shown": len(recs), "filters": {"status": status, "owner": owner,
+                                                                                   "team": team}}
+    return v
+
+
+def case_view(session, case_id: str) -> View:
+    """One case: its current state and every event."""
+    t = session.t
+    c = get_case(session.con, case_id)
+    v = View("case", f"{t('case')} {c.case_id}")
+    v.meta = {"case": c.to_dict(), "allowed": c.allowed()}
+    fields = [("web_customer", c.customer_id), ("case_status", coded_label(t, "case_s_", c.status)),
+              ("case_priority", c.priority), ("case_owner", c.owner), ("case_team", c.team),
+              ("case_source", c.source), ("case_opened", str(c.opened_at)[:19]), ("case_opened_by", c.opened_by),
+              ("case_sla_due", str(c.sla_due)[:19] if c.sla_due is not None else None),
+              ("case_root_cause", coded_label(t, "rc_", c.root_cause) if c.root_cause else None),
+              ("case_corrective_action", c.corrective_action), ("case_outcome", c.outcome),
+              ("case_version", c.version), ("case_allowed", ", ".join(c.allowed()))]
+    v.blocks.append(Table("case-summary", "", columns=[Column("field", ""), Column("value", "")],
+                          rows=[{"field": t(k), "value": val} for k, val in fields if val is not None]))
+    h = case_history(session.con, case_id)
+    cols = ("seq", "at", "by", "action", "from_status", "to_status", "owner", "team", "comment", "root_cause")
+    v.blocks.append(Table("case-history", t("case_history"), columns=[
+        Column(k, t(f"case_h_{k}"), "int" if k == "seq" else "text") for k in cols],
+        rows=[{**r, "at": str(r["at"])[:19]} for r in records(h, list(cols))]))
+    return v
