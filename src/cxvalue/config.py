@@ -74,6 +74,8 @@ SETTINGS: tuple[Setting, ...] = (
             "default: the built-in playbook."),
     Setting("lifecycle_rules", None, "Lifecycle stage thresholds as a table in cxvalue.toml ([cxvalue.lifecycle_rules]); "
             "default: the documented rules (docs/lifecycle.md)."),
+    Setting("case_rules", None, "Closed loop: YAML file with the rules that open cases on each run; empty = the "
+            "built-in rules (docs/closed-loop.md)."),
     Setting("root_causes", None, "Closed loop: YAML file with the root-cause taxonomy (a list of code, en, zh); "
             "empty = the built-in taxonomy (docs/closed-loop.md)."),
     Setting("web_session_hours", 12, "Web workplace: a login session expires this many hours after sign-in.",

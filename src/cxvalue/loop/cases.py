@@ -147,6 +147,30 @@ def open_case(con, customer_id: str, *, source: str, by: str, priority: str = "n
     return get_case(con, case_id)
 
 
+def open_cases(con, items: list[dict]) -> list[str]:
+    """Open many cases in one transaction (the rules' batch): each item has the arguments of
+    :func:`open_case` (``customer_id``, ``source``, ``by``, ``priority``, ``team``, ``source_id``,
+    ``rule``, ``sla_due``, ``holdout``, ``comment``, ``owner``). Returns the new case ids."""
+    rows, events, ids = [], [], []
+    now = _now()
+    for it in items:
+        if it.get("source") not in SOURCES or it.get("priority", "normal") not in PRIORITIES:
+            raise CaseError(f"case {it!r}: source or priority not valid")
+        case_id = "K" + uuid.uuid4().hex[:11].upper()
+        ids.append(case_id)
+        rows.append({"case_id": case_id, "customer_id": str(it["customer_id"]), "source": it["source"],
+                     "source_id": _text(it.get("source_id")), "rule": _text(it.get("rule")), "opened_at": now,
+                     "opened_by": it["by"], "priority": it.get("priority", "normal"), "team": _text(it.get("team")),
+                     "sla_due": it.get("sla_due"), "holdout": bool(it.get("holdout", False))})
+        events.append(_event(case_id, 1, it["by"], "open", None, "open", owner=_text(it.get("owner")),
+                             team=_text(it.get("team")), comment=_text(it.get("comment")), at=now))
+    if rows:
+        with _LOCK:
+            append_ledgers(con, {"cases": _frame(rows, ("case_id", *_case_columns()), _CASE_TYPES),
+                                 "case_events": _frame(events, EVENT_COLUMNS, _EVENT_TYPES)})
+    return ids
+
+
 def _case_columns():
     from ..store import result_spec
     return result_spec("cases").columns[1:]

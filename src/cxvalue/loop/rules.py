@@ -1,0 +1,186 @@
+"""Rules that open cases on every run (step "cases"): detractor answers, low satisfaction,
+complaints still unresolved after N days, the customers with the most value at risk.
+
+A rule file (setting ``case_rules``; default :data:`DEFAULT_RULES`, documented in
+docs/closed-loop.md) lists rules; each has a ``name``, a ``source``, a condition, a
+``priority``, a ``team``, ``sla_hours`` and an optional ``route`` list (the first entry whose
+value tier / touchpoint / region matches overrides team, priority and SLA). Rules are
+idempotent: an event (answer, complaint, or customer at risk as of a date) opens at most one
+case per rule, however often the run is repeated. Only events in the ``lookback_days`` before
+the analysis date are considered, so a first run does not open cases for years of history.
+
+A share of the eligible customers (``holdout_share``, default 10%) is drawn into a **hold-out**
+at case creation: their case is recorded with ``holdout = true`` and is not worked, so that the
+value of following up can be measured against them. The draw is a hash of (rule, customer):
+random across customers, stable across runs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import CxValueError
+from ..store import has_table
+
+DEFAULT_RULES = {
+    "holdout_share": 0.10,
+    "lookback_days": 30,
+    "rules": [
+        {"name": "detractor", "source": "survey", "when": {"nps_max": 6}, "priority": "high", "team": "cx",
+         "sla_hours": 48, "route": [{"value_tier": "platinum", "priority": "urgent", "team": "vip", "sla_hours": 24}]},
+        {"name": "low_satisfaction", "source": "survey", "when": {"satisfaction_max": 4}, "priority": "normal",
+         "team": "cx", "sla_hours": 72},
+        {"name": "unresolved_complaint", "source": "complaint", "when": {"unresolved_days": 7}, "priority": "high",
+         "team": "service", "sla_hours": 24},
+        {"name": "value_at_risk", "source": "churn_risk", "when": {"top": 50}, "priority": "high",
+         "team": "retention", "sla_hours": 72},
+    ],
+}
+CONDITIONS = {"survey": ("nps_max", "satisfaction_max"), "complaint": ("unresolved_days",), "churn_risk": ("top",)}
+ROUTE_KEYS = ("value_tier", "touchpoint", "region")
+
+
+def load_rules(path: str | Path | None = None) -> dict:
+    """The rule set of ``path`` (YAML) or the default, checked: a clear error names the rule and key."""
+    if path is None:
+        data = DEFAULT_RULES
+    else:
+        import yaml
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise CxValueError(f"case rules {path}: cannot read them: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        raise CxValueError(f"case rules {path}: expected a mapping with a list 'rules'")
+    share = data.get("holdout_share", 0.10)
+    if not isinstance(share, (int, float)) or not 0 <= share < 1:
+        raise CxValueError(f"case rules {path}: holdout_share must be in [0, 1), got {share!r}")
+    names = set()
+    for i, r in enumerate(data["rules"], 1):
+        where = f"case rules {path or '(default)'}, rule {i}"
+        if not isinstance(r, dict) or not r.get("name"):
+            raise CxValueError(f"{where}: expected a mapping with a name")
+        if r["name"] in names:
+            raise CxValueError(f"{where}: the name {r['name']!r} is used twice")
+        names.add(r["name"])
+        if r.get("source") not in CONDITIONS:
+            raise CxValueError(f"{where} ({r['name']}): source must be one of {', '.join(CONDITIONS)}, "
+                               f"got {r.get('source')!r}")
+        when = r.get("when") or {}
+        bad = [k for k in when if k not in CONDITIONS[r["source"]]]
+        if bad or not when:
+            raise CxValueError(f"{where} ({r['name']}): 'when' takes {', '.join(CONDITIONS[r['source']])}, "
+                               f"got {', '.join(bad) or 'nothing'}")
+        for route in r.get("route") or []:
+            if not any(k in route for k in ROUTE_KEYS):
+                raise CxValueError(f"{where} ({r['name']}): each route entry needs one of {', '.join(ROUTE_KEYS)}")
+    return {"holdout_share": float(share), "lookback_days": int(data.get("lookback_days", 30)), "rules": data["rules"]}
+
+
+def in_holdout(rule: str, customer_id: str, share: float) -> bool:
+    h = int(hashlib.sha256(f"{rule}|{customer_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return h < share
+
+
+def _candidates(con, rule: dict, as_of: dt.date, lookback: int) -> pd.DataFrame:
+    """Events the rule applies to: customer_id, source_id, at (+ touchpoint where known)."""
+    src, when = rule["source"], rule["when"]
+    start = dt.datetime.combine(as_of - dt.timedelta(days=lookback), dt.time())
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    if src == "survey":
+        if not has_table(con, "responses"):
+            return pd.DataFrame()
+        r = con.table("responses")
+        r = r.filter(r.customer_id.notnull() & (r.date >= start) & (r.date < end))
+        conds = []
+        if "nps_max" in when and "nps" in r.columns:
+            conds.append(r.nps <= int(when["nps_max"]))
+        if "satisfaction_max" in when and "satisfaction" in r.columns:
+            conds.append(r.satisfaction <= float(when["satisfaction_max"]))
+        if not conds:
+            return pd.DataFrame()
+        cond = conds[0]
+        for c in conds[1:]:
+            cond = cond | c
+        cols = {"customer_id": r.customer_id, "source_id": r.response_id.cast("string") if "response_id" in r.columns
+                else (r.customer_id + "@" + r.date.cast("string")), "at": r.date}
+        if "touchpoint" in r.columns:
+            cols["touchpoint"] = r.touchpoint
+        return r.filter(cond).select(**cols).to_pandas()
+    if src == "complaint":
+        if not has_table(con, "complaints"):
+            return pd.DataFrame()
+        c = con.table("complaints")
+        late = dt.datetime.combine(as_of - dt.timedelta(days=int(when["unresolved_days"])), dt.time())
+        c = c.filter(c.resolved.isnull() & (c.opened < late) & (c.opened >= start - dt.timedelta(days=365)))
+        sid = c.complaint_id.cast("string") if "complaint_id" in c.columns else c.customer_id + "@" + c.opened.cast("string")
+        return c.select(customer_id=c.customer_id, source_id=sid, at=c.opened).to_pandas()
+    if not has_table(con, "retention_list"):
+        return pd.DataFrame()
+    import ibis
+    rl = con.table("retention_list")
+    top = rl.order_by([ibis.desc("value_at_risk"), "customer_id"]).limit(int(when["top"])).to_pandas()
+    return pd.DataFrame({"customer_id": top.customer_id.astype(str),
+                         "source_id": top.customer_id.astype(str) + "@" + str(as_of),
+                         "at": pd.Timestamp(as_of)})
+
+
+def _attributes(con, ids) -> pd.DataFrame:
+    """value_tier and region of the customers (for routing)."""
+    out = pd.DataFrame({"customer_id": pd.Series(list(ids), dtype=object)})
+    for table, col in (("customer_value", "value_tier"), ("customers", "region")):
+        if has_table(con, table) and col in con.table(table).columns:
+            t = con.table(table)
+            df = t.filter(t.customer_id.isin(list(ids))).select("customer_id", col).to_pandas()
+            out = out.merge(df.astype({"customer_id": object}), on="customer_id", how="left")
+    return out
+
+
+def _route(rule: dict, row: dict) -> dict:
+    out = {"team": rule.get("team"), "priority": rule.get("priority", "normal"), "sla_hours": rule.get("sla_hours")}
+    for route in rule.get("route") or []:
+        if all(row.get(k) == v for k, v in route.items() if k in ROUTE_KEYS):
+            out.update({k: route[k] for k in ("team", "priority", "sla_hours") if k in route})
+            break
+    return out
+
+
+def apply_rules(con, as_of: dt.date, rules: dict | None = None, *, by_prefix: str = "rule:") -> dict[str, int]:
+    """Open the cases the rules call for (idempotent); {rule: cases opened}."""
+    from .cases import open_cases
+    rules = rules or load_rules()
+    existing = set()
+    if has_table(con, "cases"):
+        c = con.table("cases")
+        existing = {(r, s) for r, s in c.filter(c.rule.notnull()).select("rule", "source_id").to_pandas()
+                    .itertuples(index=False)}
+    opened: dict[str, int] = {}
+    batch = []
+    for rule in rules["rules"]:
+        cand = _candidates(con, rule, as_of, rules["lookback_days"])
+        if cand.empty:
+            opened[rule["name"]] = 0
+            continue
+        cand = cand.drop_duplicates("source_id")
+        cand = cand[[(rule["name"], s) not in existing for s in cand.source_id]]
+        if cand.empty:  # every event already has its case: a repeated run opens nothing
+            opened[rule["name"]] = 0
+            continue
+        cand = cand.assign(customer_id=cand.customer_id.astype(str))
+        attrs = _attributes(con, cand.customer_id.unique())
+        cand = cand.merge(attrs, on="customer_id", how="left")
+        for row in cand.to_dict("records"):
+            r = _route(rule, row)
+            at = pd.Timestamp(row["at"]).to_pydatetime()
+            due = at + dt.timedelta(hours=float(r["sla_hours"])) if r.get("sla_hours") else None
+            batch.append({"customer_id": str(row["customer_id"]), "source": rule["source"],
+                          "source_id": str(row["source_id"]), "rule": rule["name"], "by": by_prefix + rule["name"],
+                          "priority": r["priority"], "team": r["team"], "sla_due": due,
+                          "holdout": in_holdout(rule["name"], str(row["customer_id"]), rules["holdout_share"])})
+        opened[rule["name"]] = len(cand)
+    if batch:
+        open_cases(con, batch)
+    return opened

@@ -1,0 +1,75 @@
+"""Case rules: the documented defaults open the cases the store calls for, route them, set the
+SLA, draw the hold-out, and a repeated run opens nothing; bad rule files get clear errors."""
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import pandas as pd
+import pytest
+
+from cxvalue.errors import CxValueError
+from cxvalue.loop.rules import DEFAULT_RULES, apply_rules, in_holdout, load_rules
+
+AS_OF = dt.date(2025, 6, 30)
+
+
+@pytest.fixture()
+def con():
+    c = ibis.duckdb.connect()
+    c.create_table("customers", pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "region": ["N", "S", "N", "S"]}))
+    c.create_table("customer_value", pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
+                                                   "value_tier": ["platinum", "gold", "lead", "iron"]}))
+    c.create_table("responses", pd.DataFrame({
+        "response_id": ["r1", "r2", "r3", "r4", "r5"], "customer_id": ["a", "b", "c", "d", "a"],
+        "date": pd.to_datetime(["2025-06-20", "2025-06-21", "2025-06-22", "2025-01-05", "2025-06-25"]),
+        "nps": [3, 6, 9, 0, 10], "satisfaction": [2.0, 5.0, 3.0, 1.0, 6.0], "touchpoint": ["app"] * 5}))
+    c.create_table("complaints", pd.DataFrame({
+        "complaint_id": ["k1", "k2", "k3"], "customer_id": ["b", "c", "d"],
+        "opened": pd.to_datetime(["2025-06-01", "2025-06-28", "2025-05-01"]),
+        "resolved": pd.to_datetime([None, None, "2025-05-03"])}))
+    yield c
+    c.disconnect()
+
+
+def test_defaults_open_route_and_are_idempotent(con):
+    opened = apply_rules(con, AS_OF, load_rules())
+    # detractors in the last 30 days: r1 (a, 3), r2 (b, 6); r4 is older; low satisfaction: r1 (2), r3 (3)
+    # unresolved complaints older than 7 days: k1 only (k2 is 2 days old, k3 resolved)
+    assert opened == {"detractor": 2, "low_satisfaction": 2, "unresolved_complaint": 1, "value_at_risk": 0}
+    cases = con.table("cases").to_pandas().set_index(["rule", "source_id"])
+    a = cases.loc[("detractor", "r1")]
+    assert (a.customer_id, a.team, a.priority) == ("a", "vip", "urgent")          # platinum → routed
+    assert a.sla_due == pd.Timestamp("2025-06-21")                                # 24 h after the answer
+    b = cases.loc[("detractor", "r2")]
+    assert (b.team, b.priority, b.sla_due) == ("cx", "high", pd.Timestamp("2025-06-23"))
+    assert cases.loc[("unresolved_complaint", "k1")].team == "service"
+    assert con.table("case_events").count().execute() == 5
+    again = apply_rules(con, AS_OF, load_rules())
+    assert sum(again.values()) == 0 and con.table("cases").count().execute() == 5
+
+
+def test_holdout_is_about_the_share_and_stable():
+    ids = [f"C{i:05d}" for i in range(20000)]
+    share = sum(in_holdout("detractor", c, 0.10) for c in ids) / len(ids)
+    assert 0.09 < share < 0.11
+    assert [in_holdout("detractor", c, 0.1) for c in ids[:50]] == [in_holdout("detractor", c, 0.1) for c in ids[:50]]
+    assert sum(in_holdout("detractor", c, 0.0) for c in ids) == 0
+
+
+def test_rule_files_are_checked(tmp_path):
+    p = tmp_path / "rules.yaml"
+    p.write_text("rules:\n  - {name: d, source: survey, when: {nps_max: 6}}\n  - {name: d, source: survey, "
+                 "when: {nps_max: 5}}\n", encoding="utf-8")
+    with pytest.raises(CxValueError, match="rule 2: the name 'd' is used twice"):
+        load_rules(p)
+    p.write_text("rules:\n  - {name: d, source: survey, when: {unresolved_days: 3}}\n", encoding="utf-8")
+    with pytest.raises(CxValueError, match=r"\(d\): 'when' takes nps_max, satisfaction_max, got unresolved_days"):
+        load_rules(p)
+    p.write_text("holdout_share: 1.5\nrules: []\n", encoding="utf-8")
+    with pytest.raises(CxValueError, match="holdout_share must be in"):
+        load_rules(p)
+    p.write_text("rules:\n  - {name: d, source: sms, when: {x: 1}}\n", encoding="utf-8")
+    with pytest.raises(CxValueError, match="source must be one of survey, complaint, churn_risk"):
+        load_rules(p)
+    assert load_rules()["rules"] == DEFAULT_RULES["rules"]
