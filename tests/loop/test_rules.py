@@ -36,7 +36,8 @@ def test_defaults_open_route_and_are_idempotent(con):
     opened = apply_rules(con, AS_OF, load_rules())
     # detractors in the last 30 days: r1 (a, 3), r2 (b, 6); r4 is older; low satisfaction: r1 (2), r3 (3)
     # unresolved complaints older than 7 days: k1 only (k2 is 2 days old, k3 resolved)
-    assert opened == {"detractor": 2, "low_satisfaction": 2, "unresolved_complaint": 1, "value_at_risk": 0}
+    assert opened == {"detractor": 2, "low_satisfaction": 2, "unresolved_complaint": 1, "value_at_risk": 0,
+                      "escalated": opened["escalated"]}
     cases = con.table("cases").to_pandas().set_index(["rule", "source_id"])
     a = cases.loc[("detractor", "r1")]
     assert (a.customer_id, a.team, a.priority) == ("a", "vip", "urgent")          # platinum → routed
@@ -44,9 +45,41 @@ def test_defaults_open_route_and_are_idempotent(con):
     b = cases.loc[("detractor", "r2")]
     assert (b.team, b.priority, b.sla_due) == ("cx", "high", pd.Timestamp("2025-06-23"))
     assert cases.loc[("unresolved_complaint", "k1")].team == "service"
-    assert con.table("case_events").count().execute() == 5
+    # the four survey cases are past their SLA at the end of 30 June (the complaint's runs from now): escalated
+    # unless drawn into the hold-out
+    holdout = int(con.table("cases").filter(lambda t: t.source == "survey").holdout.sum().execute())
+    assert opened["escalated"] == 4 - holdout
+    assert con.table("case_events").count().execute() == 5 + opened["escalated"]
     again = apply_rules(con, AS_OF, load_rules())
     assert sum(again.values()) == 0 and con.table("cases").count().execute() == 5
+
+
+def test_overdue_cases_escalate_to_the_manager_once_and_never_the_holdout(con, tmp_path):
+    from cxvalue.loop.cases import current_cases
+    p = tmp_path / "rules.yaml"
+    p.write_text("holdout_share: 0.0\nteams: {cx: {manager: wang}, vip: {manager: zhao}}\nrules:\n"
+                 "  - {name: detractor, source: survey, when: {nps_max: 6}, team: cx, sla_hours: 48,\n"
+                 "     route: [{value_tier: platinum, team: vip, sla_hours: 480}]}\n"
+                 "  - {name: late, source: complaint, when: {unresolved_days: 7}, team: cx, sla_hours: 24, escalate: false}\n",
+                 encoding="utf-8")
+    rules = load_rules(p)
+    out = apply_rules(con, AS_OF, rules)
+    # at the end of 30 June: r2 (b, answered 21 June, due 23 June) is late; r1 (a, platinum, answered 20 June)
+    # is routed to a 480 h SLA and not yet due; the complaint rule does not escalate
+    assert out["detractor"] == 2 and out["escalated"] == 1
+    cur = current_cases(con).to_pandas().set_index("source_id")
+    assert (cur.loc["r2"].status, cur.loc["r2"].owner) == ("escalated", "wang")
+    assert cur.loc["r1"].status == "open" and cur.loc["k1"].status == "open"
+    assert apply_rules(con, AS_OF, rules)["escalated"] == 0            # once
+    ev = con.table("case_events").to_pandas()
+    esc = ev[ev.action == "escalate"]
+    assert len(esc) == 1 and esc.by.iloc[0] == "rule:sla" and "SLA due 2025-06-23" in esc.comment.iloc[0]
+    # a hold-out case is never worked, so never escalated
+    from cxvalue.loop.cases import open_case
+    h = open_case(con, "d", source="survey", by="rule:detractor", rule="detractor", team="cx",
+                  sla_due=dt.datetime(2025, 6, 1), holdout=True)
+    assert apply_rules(con, AS_OF, rules)["escalated"] == 0
+    assert current_cases(con).to_pandas().set_index("case_id").loc[h.case_id].status == "open"
 
 
 def test_holdout_is_about_the_share_and_stable():

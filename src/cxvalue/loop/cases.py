@@ -245,6 +245,25 @@ def change(con, case_id: str, action: str, *, by: str, version: int, comment: st
         return get_case(con, case_id)
 
 
+def append_events(con, events: list[dict]) -> int:
+    """Append prepared events (``case_id``, ``version`` they were based on, ``by``, ``action``,
+    ``comment``, optional ``owner``/``team``) in one transaction, skipping any case that changed
+    since (its version moved on) or whose status no longer allows the action. Returns how many
+    were written. Used by the rules (escalation of overdue cases)."""
+    with _LOCK:
+        rows = []
+        for ev in events:
+            case = get_case(con, ev["case_id"])
+            sources, to = TRANSITIONS[ev["action"]]
+            if case.version != int(ev["version"]) or case.status not in sources:
+                continue
+            rows.append(_event(case.case_id, case.version + 1, ev["by"], ev["action"], case.status, to or case.status,
+                               owner=_text(ev.get("owner")), team=_text(ev.get("team")), comment=_text(ev["comment"])))
+        if rows:
+            append_ledgers(con, {"case_events": _frame(rows, EVENT_COLUMNS, _EVENT_TYPES)})
+        return len(rows)
+
+
 def current_cases(con):
     """Every case as of its last event (an Ibis table, computed in the engine): the ``cases``
     columns plus ``status``, ``owner``, ``team_now``, ``root_cause``, ``version`` (events so far)

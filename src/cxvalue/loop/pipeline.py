@@ -1,6 +1,6 @@
 """The closed loop's step "cases": apply the case rules (:mod:`cxvalue.loop.rules`) as of the
-analysis date; it appends to the ``cases`` and ``case_events`` ledgers (idempotently) and
-writes no snapshot table."""
+analysis date — open the cases they call for and escalate the overdue ones; it appends to the
+``cases`` and ``case_events`` ledgers (idempotently) and writes no snapshot table."""
 from __future__ import annotations
 
 from ..steps import Step, StepResult, StepSkipped, register
@@ -16,7 +16,8 @@ def run_cases(session) -> StepResult:
     if session.as_of is None:
         raise StepSkipped("no analysis date: the store holds no dated activity")
     opened = apply_rules(con, session.as_of, load_rules(session.settings.get("case_rules")))
-    return StepResult(summary={f"opened_{k}": v for k, v in opened.items()})
+    escalated = opened.pop("escalated", 0)
+    return StepResult(summary={**{f"opened_{k}": v for k, v in opened.items()}, "escalated": escalated})
 
 
 register(Step("cases", run_cases, needs=(("responses", "complaints", "retention_list"),), writes=("cases", "case_events"),

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import CxValueError
-from ..store import has_table
+from ..store import declare, has_table, write_state
 
 DEFAULT_RULES = {
     "holdout_share": 0.10,
@@ -77,7 +77,11 @@ def load_rules(path: str | Path | None = None) -> dict:
         for route in r.get("route") or []:
             if not any(k in route for k in ROUTE_KEYS):
                 raise CxValueError(f"{where} ({r['name']}): each route entry needs one of {', '.join(ROUTE_KEYS)}")
-    return {"holdout_share": float(share), "lookback_days": int(data.get("lookback_days", 30)), "rules": data["rules"]}
+    teams = data.get("teams") or {}
+    if not isinstance(teams, dict) or not all(isinstance(v, dict) for v in teams.values()):
+        raise CxValueError(f"case rules {path}: teams must map a team to {{manager: name}}")
+    return {"holdout_share": float(share), "lookback_days": int(data.get("lookback_days", 30)), "rules": data["rules"],
+            "teams": teams}
 
 
 def in_holdout(rule: str, customer_id: str, share: float) -> bool:
@@ -148,8 +152,59 @@ def _route(rule: dict, row: dict) -> dict:
     return out
 
 
+declare("case_rule_registry", kind="state", key=("rule",), columns=("first_seen",),
+        doc="When each case rule was first applied: escalation never reaches cases opened before their rule existed.")
+
+
+def _register(con, rules: dict, now: dt.datetime) -> dict[str, pd.Timestamp]:
+    """{rule: first seen}, recording the rules seen for the first time."""
+    import ibis
+    seen = con.table("case_rule_registry").to_pandas() if has_table(con, "case_rule_registry") else \
+        pd.DataFrame({"rule": pd.Series(dtype=object), "first_seen": pd.Series(dtype="datetime64[us]")})
+    new = [r["name"] for r in rules["rules"] if r["name"] not in set(seen.rule)]
+    if new:
+        seen = pd.concat([seen, pd.DataFrame({"rule": new, "first_seen": pd.Timestamp(now)})], ignore_index=True) \
+            if len(seen) else pd.DataFrame({"rule": new, "first_seen": pd.Timestamp(now)})
+        seen["first_seen"] = pd.to_datetime(seen.first_seen).astype("datetime64[us]")
+        write_state(con, "case_rule_registry", ibis.memtable(seen, schema={"rule": "string", "first_seen": "timestamp"}))
+    return dict(zip(seen.rule, pd.to_datetime(seen.first_seen)))
+
+
+def run_clock(as_of: dt.date) -> dt.datetime:
+    """The time a run works at: the end of the analysis date, or now when that is later (a store
+    whose data end in the past is judged as of its last day, so SLAs and escalation agree with it)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return min(now, dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()))
+
+
+def escalate_overdue(con, clock: dt.datetime, rules: dict, first_seen: dict) -> int:
+    """Escalate the worked (not hold-out) open or in-progress cases past their SLA at ``clock``
+    (:func:`run_clock`), to the team's manager (``teams: {team: {manager: name}}`` in the rule
+    file), for rules that escalate (``escalate: false`` turns it off) and only for cases opened
+    after their rule was first applied. Returns the number escalated."""
+    from .cases import append_events, current_cases
+    cur = current_cases(con)
+    if cur is None:
+        return 0
+    names = [r["name"] for r in rules["rules"] if r.get("escalate", True)]
+    due = cur.filter(cur.status.isin(["open", "in_progress"]) & ~cur.holdout & cur.sla_due.notnull()
+                     & (cur.sla_due < clock) & cur.rule.isin(names or ["\0"])).to_pandas()
+    teams = rules.get("teams") or {}
+    events = []
+    for r in due.to_dict("records"):
+        if pd.Timestamp(r["opened_at"]) < first_seen.get(r["rule"], pd.Timestamp.max):
+            continue
+        team = r.get("team_now") or r.get("team")
+        manager = (teams.get(team) or {}).get("manager") if team else None
+        events.append({"case_id": r["case_id"], "version": r["version"], "by": "rule:sla", "action": "escalate",
+                       "owner": manager, "comment": f"SLA due {str(r['sla_due'])[:16]} passed"
+                                                    + (f"; escalated to {manager}" if manager else "")})
+    return append_events(con, events)
+
+
 def apply_rules(con, as_of: dt.date, rules: dict | None = None, *, by_prefix: str = "rule:") -> dict[str, int]:
-    """Open the cases the rules call for (idempotent); {rule: cases opened}."""
+    """Open the cases the rules call for (idempotent) and escalate the overdue ones;
+    {rule: cases opened, "escalated": n}."""
     from .cases import open_cases
     rules = rules or load_rules()
     existing = set()
@@ -159,6 +214,7 @@ def apply_rules(con, as_of: dt.date, rules: dict | None = None, *, by_prefix: st
                     .itertuples(index=False)}
     opened: dict[str, int] = {}
     batch = []
+    clock = run_clock(as_of)
     for rule in rules["rules"]:
         cand = _candidates(con, rule, as_of, rules["lookback_days"])
         if cand.empty:
@@ -174,7 +230,8 @@ def apply_rules(con, as_of: dt.date, rules: dict | None = None, *, by_prefix: st
         cand = cand.merge(attrs, on="customer_id", how="left")
         for row in cand.to_dict("records"):
             r = _route(rule, row)
-            at = pd.Timestamp(row["at"]).to_pydatetime()
+            # a survey case is due N hours after the answer; a complaint or risk case after the run found it
+            at = pd.Timestamp(row["at"]).to_pydatetime() if rule["source"] == "survey" else clock
             due = at + dt.timedelta(hours=float(r["sla_hours"])) if r.get("sla_hours") else None
             batch.append({"customer_id": str(row["customer_id"]), "source": rule["source"],
                           "source_id": str(row["source_id"]), "rule": rule["name"], "by": by_prefix + rule["name"],
@@ -183,4 +240,6 @@ def apply_rules(con, as_of: dt.date, rules: dict | None = None, *, by_prefix: st
         opened[rule["name"]] = len(cand)
     if batch:
         open_cases(con, batch)
+    first_seen = _register(con, rules, dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=5))
+    opened["escalated"] = escalate_overdue(con, clock, rules, first_seen)
     return opened

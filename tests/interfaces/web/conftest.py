@@ -29,6 +29,7 @@ def demo_store(tmp_path_factory):
     cid = con.execute("select customer_id from responses where customer_id is not null order by date desc limit 1").fetchone()[0]
     con.execute("update customers set name = ? where customer_id = ?", [NAME, cid])
     con.execute("update responses set comment = ? where customer_id = ?", [NASTY, cid])
+    case = con.execute("select case_id from cases where not holdout order by case_id limit 1").fetchone()[0]
     con.close()
     r = cx("run", "--only", "customer directory", "--store", store)  # the directory holds names too
     assert r.returncode == 0, r.stderr
@@ -39,7 +40,7 @@ def demo_store(tmp_path_factory):
     for role in ROLES:
         acc.add_user(role, role, PASSWORD)
     acc.con.disconnect()
-    return {"store": store, "customer": cid, "folder": folder}
+    return {"store": store, "customer": cid, "folder": folder, "case": case}
 
 
 @pytest.fixture()

@@ -25,20 +25,22 @@ GET_ROUTES = {
     "/customers.xlsx": "export", "/customers/{cid}": "customers", "/customers/{cid}.json": "customers",
     "/account": "dashboards", "/admin/users": "users", "/admin/audit": "users", "/admin/audit.json": "users",
     "/admin/jobs": "jobs", "/admin/jobs.json": "jobs", "/openapi.json": "dashboards", "/docs": "dashboards",
+    "/cases": "cases", "/cases.json": "cases", "/cases/{case}": "cases", "/cases/{case}.json": "cases",
 }
 POST_ROUTES = ("/logout", "/account/lang", "/account/password", "/account/tokens", "/account/tokens/x/revoke",
-               "/admin/users", "/admin/users/viewer", "/admin/jobs")
+               "/admin/users", "/admin/users/viewer", "/admin/jobs", "/cases/x/note", "/cases/assign")
 
 
 def _url(path, demo_store):
-    return path.replace("{cid}", demo_store["customer"])
+    return path.replace("{cid}", demo_store["customer"]).replace("{case}", demo_store["case"])
 
 
 def test_every_documented_route_is_in_the_role_table(app):
     spec = app.openapi()
     documented = {p for p, ops in spec["paths"].items()}
-    covered = {re.sub(r"\{cid\}", "{customer_id}", p) for p in GET_ROUTES} | set(POST_ROUTES)
-    covered = {p.replace("/x/", "/{token_id}/").replace("/admin/users/viewer", "/admin/users/{username}")
+    covered = {p.replace("{cid}", "{customer_id}").replace("{case}", "{case_id}") for p in GET_ROUTES} | set(POST_ROUTES)
+    covered = {p.replace("/account/tokens/x/", "/account/tokens/{token_id}/").replace("/cases/x/note", "/cases/{case_id}/{action}")
+               .replace("/admin/users/viewer", "/admin/users/{username}")
                for p in covered} | {"/dashboards/{view_id}", "/dashboards/{view_id}.json", "/admin/jobs/{job_id}"}
     assert documented <= covered, documented - covered
 
@@ -301,3 +303,41 @@ def test_user_cli_and_serve_without_admin(tmp_path, monkeypatch):
     con = ibis.duckdb.connect(str(store))
     assert PASSWORD not in str(con.table("users").to_pandas().to_dict())  # only the argon2 hash
     assert con.table("users").password_hash.execute()[0].startswith("$argon2")
+
+
+def test_work_a_case_in_the_workplace(clients, app, demo_store):
+    from cxvalue.loop.cases import get_case
+    owner, manager = clients["case_owner"], clients["manager"]
+    con = app.state.web.con()
+    cid = demo_store["case"]
+    case = get_case(con, cid)
+    html = owner.get(f"/cases/{cid}").text
+    assert 'id="do-start"' in html and "customer-kpis" in html          # the customer 360 beside the case
+    q = owner.get("/cases.json?status=open").json()
+    assert q["meta"]["total"] >= 1 and "sla_hours_left" in q["blocks"][-1]["rows"][0]
+    tok = csrf_of(owner)
+    # a case owner may take a case, not give it to someone else
+    r = owner.post(f"/cases/{cid}/assign", data={"version": case.version, "owner": "wang", "comment": "x", "csrf_token": tok})
+    assert r.status_code == 403
+    r = owner.post(f"/cases/{cid}/assign", data={"version": case.version, "owner": "case_owner", "comment": "mine",
+                                                 "csrf_token": tok}, follow_redirects=False)
+    assert r.status_code == 303
+    v = case.version + 1
+    r = owner.post(f"/cases/{cid}/resolve", data={"version": v, "comment": "called", "csrf_token": tok})
+    assert r.status_code == 400 and "root cause is required" in r.text
+    r = owner.post(f"/cases/{cid}/start", data={"version": v - 1, "comment": "stale form", "csrf_token": tok})
+    assert r.status_code == 409 and "changed since you opened it" in r.text
+    r = owner.post(f"/cases/{cid}/resolve", data={"version": v, "comment": "called back", "root_cause": "delay",
+                                                  "corrective_action": "rebooked", "csrf_token": tok},
+                   headers={"accept": "application/json"})
+    assert r.status_code == 200 and r.json()["status"] == "resolved" and r.json()["root_cause"] == "delay"
+    assert clients["analyst"].post(f"/cases/{cid}/close", data={"version": v + 1, "comment": "x",
+                                                                "csrf_token": csrf_of(clients["analyst"])}).status_code == 403
+    # a manager assigns several cases at once
+    others = [r["case_id"] for r in manager.get("/cases.json?status=open").json()["blocks"][-1]["rows"][:3]]
+    r = manager.post("/cases/assign", data={"case_id": others, "owner": "li", "comment": "for li", "csrf_token": csrf_of(manager)},
+                     headers={"accept": "application/json"})
+    assert r.status_code == 200 and r.json()["assigned"] == others
+    assert all(get_case(con, c).owner == "li" for c in others)
+    audit = app.state.web.accounts.audit_log()
+    assert {"case_assign", "case_resolve", "case_bulk_assign"} <= set(audit.action)

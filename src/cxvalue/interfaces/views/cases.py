@@ -14,8 +14,9 @@ LIST = (("case_id", "case_id", "text"), ("customer_id", "web_customer", "text"),
 
 
 def cases_view(session, *, status: str | None = None, owner: str | None = None, team: str | None = None,
-               limit: int = 200) -> View:
-    """The cases (newest first), optionally of one status, owner or team."""
+               holdout: bool = False, limit: int = 200) -> View:
+    """The cases to work (newest first), optionally of one status, owner or team; ``holdout``:
+    the hold-out's cases instead (recorded, deliberately not worked)."""
     t = session.t
     v = View("cases", t("cases_title"))
     cur = current_cases(session.con)
@@ -23,6 +24,7 @@ def cases_view(session, *, status: str | None = None, owner: str | None = None, 
         v.blocks.append(Table("case-list", "", columns=[Column(k, t(lab), f) for k, lab, f in LIST], rows=[]))
         v.meta = {"total": 0}
         return v
+    cur = cur.filter(cur.holdout if holdout else ~cur.holdout)
     if status:
         cur = cur.filter(cur.status == status)
     if owner:
@@ -39,8 +41,8 @@ def cases_view(session, *, status: str | None = None, owner: str | None = None, 
         if r.get("root_cause"):
             r["root_cause"] = coded_label(t, "rc_", r["root_cause"])
     v.blocks.append(Table("case-list", "", columns=[Column(k, t(lab), f) for k, lab, f in LIST], rows=recs))
-    v.meta = {"total": int(sum(counts.values())), "shown": len(recs), "filters": {"status": status, "owner": owner,
-                                                                                   "team": team}}
+    v.meta = {"total": int(sum(counts.values())), "shown": len(recs),
+              "filters": {"status": status, "owner": owner, "team": team, "holdout": holdout}}
     return v
 
 
@@ -63,5 +65,5 @@ def case_view(session, case_id: str) -> View:
     cols = ("seq", "at", "by", "action", "from_status", "to_status", "owner", "team", "comment", "root_cause")
     v.blocks.append(Table("case-history", t("case_history"), columns=[
         Column(k, t(f"case_h_{k}"), "int" if k == "seq" else "text") for k in cols],
-        rows=[{**r, "at": str(r["at"])[:19]} for r in records(h, list(cols))]))
+        rows=[{**r, "at": str(r["at"])[:19].replace("T", " ")} for r in records(h, list(cols))]))
     return v

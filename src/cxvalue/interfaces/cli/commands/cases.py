@@ -34,12 +34,14 @@ def _version(sess, case_id, version):
 def cases_list(status: Optional[str] = typer.Option(None, "--status", help="open, in_progress, escalated, resolved "
                                                                            "or closed."),
                owner: Optional[str] = typer.Option(None, "--owner"), team: Optional[str] = typer.Option(None, "--team"),
+               holdout: bool = typer.Option(False, "--holdout", help="List the hold-out's cases (recorded, not "
+                                            "worked) instead of the cases to work."),
                limit: int = typer.Option(200, "--limit"), store: Optional[str] = StoreOpt,
                lang: Optional[str] = LangOpt, as_json: bool = JsonOpt):
-    """The cases, newest first, with their current status, owner and team."""
+    """The cases to work, newest first, with their current status, owner and team."""
     from ...views.cases import cases_view
     sess = session(store, lang)
-    show(cases_view(sess, status=status, owner=owner, team=team, limit=limit), sess, as_json)
+    show(cases_view(sess, status=status, owner=owner, team=team, holdout=holdout, limit=limit), sess, as_json)
 
 
 @cases_app.command("show")

@@ -1,0 +1,127 @@
+"""The closed loop in the workplace: the case queue (yours, your team's, everyone's for managers)
+with SLA countdown, the case page beside the customer 360 with the actions its status allows,
+and bulk assignment for managers. Every change is an event; a stale form is a 409 conflict."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from ....loop.cases import ACTIONS, STATUSES, CaseConflict, CaseError, change, get_case
+from ....loop.taxonomy import load_taxonomy
+from ...views.cases import case_view, cases_view
+from ..auth import Who, client_ip, guard, wants_json
+from ..render import page, view_response
+
+router = APIRouter(tags=["cases"])
+
+
+def sla_left(due, now: dt.datetime | None = None) -> float | None:
+    """Hours until the SLA is due (negative: overdue), or None without a due time."""
+    if due is None or due != due:
+        return None
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return (due - now).total_seconds() / 3600.0
+
+
+@router.get("/cases.json", summary="The case queue as JSON")
+@router.get("/cases", summary="The case queue: yours, a team's, or by status, with SLA countdown")
+def queue(request: Request, status: Optional[str] = None, owner: Optional[str] = None, team: Optional[str] = None,
+          mine: bool = False, who: Who = Depends(guard("cases"))):
+    web = request.app.state.web
+    if status and status not in STATUSES:
+        raise HTTPException(400, f"status {status!r}: expected one of {', '.join(STATUSES)}")
+    owner = who.user.username if mine else owner
+    v = cases_view(web.session(who.user.lang), status=status, owner=owner, team=team)
+    rows = v.blocks[-1].rows
+    for r in rows:
+        left = sla_left(_ts(r.get("sla_due"))) if r.get("status") not in ("resolved", "closed") else None
+        r["sla_hours_left"] = None if left is None else round(left, 1)
+    if wants_json(request):
+        return JSONResponse(v.to_dict())
+    return page(request, "cases.html.j2", title=v.title, view=v, statuses=STATUSES, case_status=status, owner=owner,
+                team=team, mine=mine, can_assign=who.user.can("assign"))
+
+
+def _ts(v):
+    if v is None:
+        return None
+    import pandas as pd
+    return pd.Timestamp(v).to_pydatetime()
+
+
+@router.get("/cases/{case_id}.json", summary="One case with its history, as JSON")
+@router.get("/cases/{case_id}", summary="One case: state, history, the actions it allows, the customer beside it")
+def case_page(request: Request, case_id: str, who: Who = Depends(guard("cases"))):
+    web = request.app.state.web
+    case_id = case_id[:-5] if case_id.endswith(".json") else case_id
+    sess = web.session(who.user.lang)
+    try:
+        v = case_view(sess, case_id)
+    except CaseError as exc:
+        raise HTTPException(404, str(exc)) from None
+    if wants_json(request):
+        return JSONResponse(v.to_dict())
+    customer = None
+    if who.user.can("customers"):
+        from ...views.customers import customer_view
+        cid = v.meta["case"]["customer_id"]
+        try:
+            customer = web.cached(("customer", who.user.lang, cid), lambda: customer_view(sess, cid))
+        except Exception:  # a case may name a customer the store does not know (yet)
+            customer = None
+    return view_response(request, v, "case.html.j2", customer=customer,
+                         taxonomy=load_taxonomy(web.settings.get("root_causes")))
+
+
+@router.post("/cases/{case_id}/{action}", summary="Apply an action to a case (start, escalate, resolve, close, "
+             "reopen, assign, note); `version` is the version the form showed")
+def act(request: Request, case_id: str, action: str, version: int = Form(...), comment: str = Form(""),
+        owner: Optional[str] = Form(None), team: Optional[str] = Form(None), root_cause: Optional[str] = Form(None),
+        corrective_action: Optional[str] = Form(None), outcome: Optional[str] = Form(None),
+        who: Who = Depends(guard("cases"))):
+    web = request.app.state.web
+    if action not in ACTIONS:
+        raise HTTPException(404, f"no action {action!r}: expected one of {', '.join(ACTIONS)}")
+    if action == "assign" and not who.user.can("assign") and (owner or "") != who.user.username:
+        raise HTTPException(403, "only managers assign cases to others; you may take a case yourself")
+    try:
+        c = change(web.con(), case_id, action, by=who.user.username, version=version, comment=comment, owner=owner,
+                   team=team, root_cause=root_cause, corrective_action=corrective_action, outcome=outcome,
+                   root_causes=web.settings.get("root_causes"))
+    except CaseConflict as exc:
+        raise HTTPException(409, str(exc)) from None
+    except CaseError as exc:
+        raise HTTPException(400, str(exc)) from None
+    web.accounts.audit(who.user.username, f"case_{action}", case_id, f"version {c.version}", client_ip(request))
+    if wants_json(request):
+        return JSONResponse(get_case(web.con(), case_id).to_dict())
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/assign", summary="Assign several cases at once (managers)")
+async def bulk_assign(request: Request, who: Who = Depends(guard("assign"))):
+    form = await request.form()
+    ids = [v for v in form.getlist("case_id") if v]
+    owner, team, comment = form.get("owner") or None, form.get("team") or None, form.get("comment") or ""
+    if not ids:
+        raise HTTPException(400, "choose at least one case")
+    web = request.app.state.web
+    done, failed = [], []
+    for cid in ids:
+        try:
+            c = get_case(web.con(), cid)
+            change(web.con(), cid, "assign", by=who.user.username, version=c.version, comment=comment, owner=owner,
+                   team=team)
+            done.append(cid)
+        except CaseError as exc:
+            failed.append(f"{cid}: {exc}")
+    web.accounts.audit(who.user.username, "case_bulk_assign", ",".join(done), f"owner={owner} team={team}",
+                       client_ip(request))
+    if failed and not done:
+        raise HTTPException(400, "; ".join(failed))
+    if wants_json(request):
+        return JSONResponse({"assigned": done, "failed": failed})
+    return RedirectResponse("/cases", status_code=303)
