@@ -26,6 +26,7 @@ GET_ROUTES = {
     "/account": "dashboards", "/admin/users": "users", "/admin/audit": "users", "/admin/audit.json": "users",
     "/admin/jobs": "jobs", "/admin/jobs.json": "jobs", "/openapi.json": "dashboards", "/docs": "dashboards",
     "/cases": "cases", "/cases.json": "cases", "/cases/{case}": "cases", "/cases/{case}.json": "cases",
+    "/cases/kpis": "cases", "/cases/kpis.json": "cases",
 }
 POST_ROUTES = ("/logout", "/account/lang", "/account/password", "/account/tokens", "/account/tokens/x/revoke",
                "/admin/users", "/admin/users/viewer", "/admin/jobs", "/cases/x/note", "/cases/assign")

@@ -67,3 +67,44 @@ def case_view(session, case_id: str) -> View:
         Column(k, t(f"case_h_{k}"), "int" if k == "seq" else "text") for k in cols],
         rows=[{**r, "at": str(r["at"])[:19].replace("T", " ")} for r in records(h, list(cols))]))
     return v
+
+
+KPI_COLUMNS = (("cases", "case_k_cases", "int"), ("open", "case_k_open", "int"),
+               ("median_hours_to_first_response", "case_k_first_response", "float1"),
+               ("median_hours_to_resolution", "case_k_resolution", "float1"),
+               ("sla_attainment", "case_k_sla", "pct"), ("reopen_rate", "case_k_reopen", "pct"))
+
+
+def kpis_view(session) -> View:
+    """Closed-loop KPIs (:func:`cxvalue.loop.kpis.closed_loop_kpis`) at the run clock of the analysis date."""
+    from ...loop.kpis import closed_loop_kpis
+    from ...loop.rules import run_clock
+    from . import Chart
+    t = session.t
+    v = View("case_kpis", t("case_kpis_title"))
+    clock = run_clock(session.as_of) if session.as_of else None
+    k = closed_loop_kpis(session.con, clock) if clock else None
+    if not k:
+        return v
+    v.meta = {"clock": str(clock)}
+    for key, first, label in (("teams", "team_now", "case_team"), ("owners", "owner", "case_owner")):
+        df = k[key]
+        v.blocks.append(Table(f"case-kpis-{key}", t(f"case_k_by_{key}"),
+                              columns=[Column(first, t(label))] + [Column(c, t(lab), f) for c, lab, f in KPI_COLUMNS],
+                              rows=records(df, [first] + [c for c, _, _ in KPI_COLUMNS])))
+    rc = k["root_causes"]
+    if len(rc):
+        labels = [coded_label(t, "rc_", c) for c in rc.root_cause]
+        v.blocks.append(Chart("case-root-causes", t("case_k_pareto"), chart="bar", value_format="int",
+                              data={"labels": labels, "values": rc.cases.astype(float).tolist()}))
+        v.blocks.append(Table("case-root-cause-table", "", columns=[
+            Column("label", t("case_root_cause")), Column("cases", t("case_k_cases"), "int"),
+            Column("share", t("case_k_share"), "pct1"), Column("cumulative_share", t("case_k_cumulative"), "pct1")],
+            rows=[{**r, "label": lab} for r, lab in zip(records(rc), labels)]))
+    tp = k.get("touchpoints")
+    if tp is not None and len(tp):
+        v.blocks.append(Table("case-touchpoints", t("case_k_touchpoints"), columns=[
+            Column("touchpoint", t("by_touchpoint")), Column("customers", t("customers_n"), "int"),
+            Column("cases", t("case_k_cases"), "int"), Column("cases_per_1000", t("case_k_per_1000"), "float1")],
+            rows=records(tp)))
+    return v

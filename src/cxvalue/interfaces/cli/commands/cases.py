@@ -44,6 +44,15 @@ def cases_list(status: Optional[str] = typer.Option(None, "--status", help="open
     show(cases_view(sess, status=status, owner=owner, team=team, holdout=holdout, limit=limit), sess, as_json)
 
 
+@cases_app.command("kpis")
+def cases_kpis(store: Optional[str] = StoreOpt, lang: Optional[str] = LangOpt, as_json: bool = JsonOpt):
+    """Closed-loop KPIs: per team and owner the cases, hours to first response and resolution, SLA
+    attainment, reopen rate; the root-cause Pareto; cases per 1,000 customers by touchpoint."""
+    from ...views.cases import kpis_view
+    sess = session(store, lang)
+    show(kpis_view(sess), sess, as_json)
+
+
 @cases_app.command("show")
 def cases_show(case_id: str = typer.Argument(...), store: Optional[str] = StoreOpt, lang: Optional[str] = LangOpt,
                as_json: bool = JsonOpt):

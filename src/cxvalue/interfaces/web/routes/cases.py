@@ -52,6 +52,16 @@ def _ts(v):
     return pd.Timestamp(v).to_pydatetime()
 
 
+@router.get("/cases/kpis.json", summary="Closed-loop KPIs as JSON")
+@router.get("/cases/kpis", summary="Closed-loop KPIs: response and resolution times, SLA attainment, reopen rate, "
+            "root-cause Pareto, cases per 1,000 customers by touchpoint")
+def kpis(request: Request, who: Who = Depends(guard("cases"))):
+    from ...views.cases import kpis_view
+    web = request.app.state.web
+    v = kpis_view(web.session(who.user.lang))
+    return view_response(request, v, "dashboard.html.j2", filters={}, choices={}, view_id="case_kpis")
+
+
 @router.get("/cases/{case_id}.json", summary="One case with its history, as JSON")
 @router.get("/cases/{case_id}", summary="One case: state, history, the actions it allows, the customer beside it")
 def case_page(request: Request, case_id: str, who: Who = Depends(guard("cases"))):
