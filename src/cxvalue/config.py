@@ -76,6 +76,12 @@ SETTINGS: tuple[Setting, ...] = (
             "default: the documented rules (docs/lifecycle.md)."),
     Setting("case_rules", None, "Closed loop: YAML file with the rules that open cases on each run; empty = the "
             "built-in rules (docs/closed-loop.md)."),
+    Setting("notify_webhook", None, "Closed loop: URL that receives a JSON POST when a case is assigned or escalated; "
+            "empty = none."),
+    Setting("notify_smtp", None, "Closed loop: SMTP server host:port for e-mail notices of assignment and "
+            "escalation; empty = none."),
+    Setting("notify_to", None, "Closed loop: e-mail address(es) the notices go to (comma-separated)."),
+    Setting("notify_from", "cxvalue@localhost", "Closed loop: sender address of the e-mail notices."),
     Setting("root_causes", None, "Closed loop: YAML file with the root-cause taxonomy (a list of code, en, zh); "
             "empty = the built-in taxonomy (docs/closed-loop.md)."),
     Setting("web_session_hours", 12, "Web workplace: a login session expires this many hours after sign-in.",

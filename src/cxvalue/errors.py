@@ -70,3 +70,7 @@ def one_of(name: str, value: str, options) -> str:
     if value not in options:
         raise CxValueError(f"{name}={value!r} is not valid: expected one of {', '.join(map(repr, options))}")
     return value
+
+
+class NotificationWarning(CxValueWarning):
+    """A notification (webhook, e-mail) could not be delivered; the change it announced is kept."""

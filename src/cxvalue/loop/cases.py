@@ -245,11 +245,11 @@ def change(con, case_id: str, action: str, *, by: str, version: int, comment: st
         return get_case(con, case_id)
 
 
-def append_events(con, events: list[dict]) -> int:
+def append_events(con, events: list[dict]) -> list[str]:
     """Append prepared events (``case_id``, ``version`` they were based on, ``by``, ``action``,
     ``comment``, optional ``owner``/``team``) in one transaction, skipping any case that changed
-    since (its version moved on) or whose status no longer allows the action. Returns how many
-    were written. Used by the rules (escalation of overdue cases)."""
+    since (its version moved on) or whose status no longer allows the action. Returns the ids
+    of the cases changed. Used by the rules (escalation of overdue cases)."""
     with _LOCK:
         rows = []
         for ev in events:
@@ -261,7 +261,7 @@ def append_events(con, events: list[dict]) -> int:
                                owner=_text(ev.get("owner")), team=_text(ev.get("team")), comment=_text(ev["comment"])))
         if rows:
             append_ledgers(con, {"case_events": _frame(rows, EVENT_COLUMNS, _EVENT_TYPES)})
-        return len(rows)
+        return [r["case_id"] for r in rows]
 
 
 def current_cases(con):

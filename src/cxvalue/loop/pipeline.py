@@ -15,8 +15,13 @@ def run_cases(session) -> StepResult:
         raise StepSkipped("needs responses, complaints or the retention step's retention_list")
     if session.as_of is None:
         raise StepSkipped("no analysis date: the store holds no dated activity")
-    opened = apply_rules(con, session.as_of, load_rules(session.settings.get("case_rules")))
+    ids: list[str] = []
+    opened = apply_rules(con, session.as_of, load_rules(session.settings.get("case_rules")), escalated=ids)
     escalated = opened.pop("escalated", 0)
+    if ids:
+        from .cases import get_case
+        from .notify import notice, send
+        send(session.settings, [notice("escalated", get_case(con, i), by="rule:sla") for i in ids])
     return StepResult(summary={**{f"opened_{k}": v for k, v in opened.items()}, "escalated": escalated})
 
 

@@ -177,15 +177,15 @@ def run_clock(as_of: dt.date) -> dt.datetime:
     return min(now, dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()))
 
 
-def escalate_overdue(con, clock: dt.datetime, rules: dict, first_seen: dict) -> int:
+def escalate_overdue(con, clock: dt.datetime, rules: dict, first_seen: dict) -> list[str]:
     """Escalate the worked (not hold-out) open or in-progress cases past their SLA at ``clock``
     (:func:`run_clock`), to the team's manager (``teams: {team: {manager: name}}`` in the rule
     file), for rules that escalate (``escalate: false`` turns it off) and only for cases opened
-    after their rule was first applied. Returns the number escalated."""
+    after their rule was first applied. Returns the ids of the cases escalated."""
     from .cases import append_events, current_cases
     cur = current_cases(con)
     if cur is None:
-        return 0
+        return []
     names = [r["name"] for r in rules["rules"] if r.get("escalate", True)]
     due = cur.filter(cur.status.isin(["open", "in_progress"]) & ~cur.holdout & cur.sla_due.notnull()
                      & (cur.sla_due < clock) & cur.rule.isin(names or ["\0"])).to_pandas()
@@ -202,9 +202,10 @@ def escalate_overdue(con, clock: dt.datetime, rules: dict, first_seen: dict) -> 
     return append_events(con, events)
 
 
-def apply_rules(con, as_of: dt.date, rules: dict | None = None, *, by_prefix: str = "rule:") -> dict[str, int]:
+def apply_rules(con, as_of: dt.date, rules: dict | None = None, *, by_prefix: str = "rule:",
+                escalated: list | None = None) -> dict[str, int]:
     """Open the cases the rules call for (idempotent) and escalate the overdue ones;
-    {rule: cases opened, "escalated": n}."""
+    {rule: cases opened, "escalated": n}; ``escalated``: a list that receives their case ids."""
     from .cases import open_cases
     rules = rules or load_rules()
     existing = set()
@@ -241,5 +242,8 @@ def apply_rules(con, as_of: dt.date, rules: dict | None = None, *, by_prefix: st
     if batch:
         open_cases(con, batch)
     first_seen = _register(con, rules, dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=5))
-    opened["escalated"] = escalate_overdue(con, clock, rules, first_seen)
+    ids = escalate_overdue(con, clock, rules, first_seen)
+    if escalated is not None:
+        escalated.extend(ids)
+    opened["escalated"] = len(ids)
     return opened

@@ -83,8 +83,11 @@ def _change(case_id, action, version, comment, by, store, lang, as_json, **kw):
     from ....loop.cases import change
     from ...views.cases import case_view
     sess = session(store, lang)
-    change(sess.con, case_id, action, by=_by(by), version=_version(sess, case_id, version), comment=comment,
-           root_causes=sess.settings.get("root_causes"), **kw)
+    c = change(sess.con, case_id, action, by=_by(by), version=_version(sess, case_id, version), comment=comment,
+               root_causes=sess.settings.get("root_causes"), **kw)
+    if action in ("assign", "escalate"):
+        from ....loop.notify import notice, send
+        send(sess.settings, [notice("assigned" if action == "assign" else "escalated", c, by=_by(by), comment=comment)])
     show(case_view(sess, case_id), sess, as_json)
 
 

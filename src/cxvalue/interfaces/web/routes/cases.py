@@ -10,12 +10,25 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from ....loop.cases import ACTIONS, STATUSES, CaseConflict, CaseError, change, get_case
+from ....loop.notify import notice, send
 from ....loop.taxonomy import load_taxonomy
 from ...views.cases import case_view, cases_view
 from ..auth import Who, client_ip, guard, wants_json
 from ..render import page, view_response
 
 router = APIRouter(tags=["cases"])
+
+
+def _notify(web, who: Who, notices: list[dict]) -> None:
+    """Send the notices; an undelivered one is written to the audit (the change itself stands)."""
+    import warnings
+    from ....errors import NotificationWarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NotificationWarning)
+        send(web.settings, notices)
+    for w in caught:
+        if issubclass(w.category, NotificationWarning):
+            web.accounts.audit(who.user.username, "notify_failed", "", str(w.message))
 
 
 def sla_left(due, now: dt.datetime | None = None) -> float | None:
@@ -106,6 +119,9 @@ def act(request: Request, case_id: str, action: str, version: int = Form(...), c
     except CaseError as exc:
         raise HTTPException(400, str(exc)) from None
     web.accounts.audit(who.user.username, f"case_{action}", case_id, f"version {c.version}", client_ip(request))
+    if action in ("assign", "escalate"):
+        _notify(web, who, [notice("assigned" if action == "assign" else "escalated", c, by=who.user.username,
+                                  comment=comment)])
     if wants_json(request):
         return JSONResponse(get_case(web.con(), case_id).to_dict())
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
@@ -120,14 +136,17 @@ async def bulk_assign(request: Request, who: Who = Depends(guard("assign"))):
         raise HTTPException(400, "choose at least one case")
     web = request.app.state.web
     done, failed = [], []
+    notices = []
     for cid in ids:
         try:
             c = get_case(web.con(), cid)
-            change(web.con(), cid, "assign", by=who.user.username, version=c.version, comment=comment, owner=owner,
-                   team=team)
+            c = change(web.con(), cid, "assign", by=who.user.username, version=c.version, comment=comment, owner=owner,
+                       team=team)
             done.append(cid)
+            notices.append(notice("assigned", c, by=who.user.username, comment=comment))
         except CaseError as exc:
             failed.append(f"{cid}: {exc}")
+    _notify(web, who, notices)
     web.accounts.audit(who.user.username, "case_bulk_assign", ",".join(done), f"owner={owner} team={team}",
                        client_ip(request))
     if failed and not done:
