@@ -15,7 +15,7 @@ LIST = (("case_id", "case_id", "text"), ("customer_id", "web_customer", "text"),
 
 def cases_view(session, *, status: str | None = None, owner: str | None = None, team: str | None = None,
                holdout: bool = False, limit: int = 200) -> View:
-    """The cases to work (newest first), optionally of one status, owner or team; ``holdout``:
+    """The cases to work (the soonest due first), optionally of one status, owner or team; ``holdout``:
     the hold-out's cases instead (recorded, deliberately not worked)."""
     t = session.t
     v = View("cases", t("cases_title"))
@@ -34,7 +34,7 @@ def cases_view(session, *, status: str | None = None, owner: str | None = None, 
     counts = {r["status"]: r["n"] for r in cur.group_by("status").aggregate(n=cur.count()).to_pyarrow().to_pylist()}
     v.blocks.append(Kpis("case-counts", "", items=[Kpi(s, coded_label(t, "case_s_", s), counts.get(s, 0), "int")
                                                    for s in STATUSES]))
-    rows = cur.order_by([ibis.desc("opened_at"), "case_id"]).limit(limit).to_pandas()
+    rows = cur.order_by([ibis.asc("sla_due"), ibis.desc("opened_at"), "case_id"]).limit(limit).to_pandas()
     recs = records(rows, [k for k, _, _ in LIST if k in rows.columns])
     for r in recs:
         r["status"] = coded_label(t, "case_s_", r.get("status"))

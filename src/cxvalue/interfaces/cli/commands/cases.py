@@ -38,7 +38,7 @@ def cases_list(status: Optional[str] = typer.Option(None, "--status", help="open
                                             "worked) instead of the cases to work."),
                limit: int = typer.Option(200, "--limit"), store: Optional[str] = StoreOpt,
                lang: Optional[str] = LangOpt, as_json: bool = JsonOpt):
-    """The cases to work, newest first, with their current status, owner and team."""
+    """The cases to work, the soonest due first, with their current status, owner and team."""
     from ...views.cases import cases_view
     sess = session(store, lang)
     show(cases_view(sess, status=status, owner=owner, team=team, holdout=holdout, limit=limit), sess, as_json)

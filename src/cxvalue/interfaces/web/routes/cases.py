@@ -47,11 +47,15 @@ def queue(request: Request, status: Optional[str] = None, owner: Optional[str] =
     if status and status not in STATUSES:
         raise HTTPException(400, f"status {status!r}: expected one of {', '.join(STATUSES)}")
     owner = who.user.username if mine else owner
-    v = cases_view(web.session(who.user.lang), status=status, owner=owner, team=team)
+    sess = web.session(who.user.lang)
+    v = cases_view(sess, status=status, owner=owner, team=team)
+    from ....loop.rules import run_clock
+    clock = run_clock(sess.as_of) if sess.as_of else None   # the clock the SLA check escalates by
     rows = v.blocks[-1].rows
     for r in rows:
-        left = sla_left(_ts(r.get("sla_due"))) if r.get("status") not in ("resolved", "closed") else None
+        left = sla_left(_ts(r.get("sla_due")), clock) if r.get("status") not in ("resolved", "closed") else None
         r["sla_hours_left"] = None if left is None else round(left, 1)
+    v.meta["clock"] = str(clock) if clock else None
     if wants_json(request):
         return JSONResponse(v.to_dict())
     return page(request, "cases.html.j2", title=v.title, view=v, statuses=STATUSES, case_status=status, owner=owner,
