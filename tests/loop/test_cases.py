@@ -171,3 +171,22 @@ def test_cli_cases_and_the_ledger_survives_a_run(tmp_path):
     hist = json.loads(r.stdout)["blocks"][1]["rows"]
     assert [h["action"] for h in hist] == ["open", "assign", "resolve"]
     assert "已解决" in r.stdout
+
+
+def test_demo_keep_cases_keeps_the_ledger(tmp_path):
+    from cxvalue.loop.cases import export_loop, restore_loop
+    store, data, rep = tmp_path / "d.duckdb", tmp_path / "data", tmp_path / "r.html"
+    con = ibis.duckdb.connect(str(store))
+    kept = open_case(con, "C0000001", source="manual", by="ann", team="cx")
+    change(con, kept.case_id, "note", by="ann", version=1, comment="called the customer")
+    frames = export_loop(con)
+    with pytest.raises(CaseError, match="has closed-loop tables already"):
+        restore_loop(con, frames)
+    con.disconnect()
+    r = cx("demo", "--customers", "300", "--seed", "2", "--data", data, "--store", store, "--report", rep, "--keep-cases")
+    assert r.returncode == 0, r.stderr
+    con = ibis.duckdb.connect(str(store))
+    assert get_case(con, kept.case_id).version == 2               # the case and its note survived the rebuild
+    assert con.table("cases").count().execute() > 1               # ... beside the cases the rules opened
+    assert "customer_directory" in con.list_tables()              # the rest of the store is rebuilt
+    con.disconnect()

@@ -283,3 +283,30 @@ def current_cases(con):
 def _left(t, r):
     r = r.rename(_cid="case_id")
     return t.left_join(r, t.case_id == r._cid).drop("_cid")
+
+
+#: the tables of the closed loop that outlive a rebuilt store (`cxvalue demo --keep-cases`)
+KEPT = ("cases", "case_events", "case_rule_registry")
+
+
+def export_loop(con) -> dict[str, pd.DataFrame]:
+    """The closed loop's tables as frames (those present), to restore into a rebuilt store."""
+    return {name: con.table(name).to_pandas() for name in KEPT if has_table(con, name)}
+
+
+def restore_loop(con, frames: dict[str, pd.DataFrame]) -> None:
+    """Put exported closed-loop tables into a store that has none yet (one transaction for the
+    ledgers)."""
+    from ..store import write_state
+    present = [n for n in frames if has_table(con, n)]
+    if present:
+        raise CaseError(f"the store has closed-loop tables already ({', '.join(present)}): nothing restored")
+    typed = {"cases": (("case_id", *_case_columns()), _CASE_TYPES), "case_events": (EVENT_COLUMNS, _EVENT_TYPES)}
+    ledgers = {n: _frame(df.astype(object).where(df.notna(), None).to_dict("records"), *typed[n])
+               for n, df in frames.items() if n in typed and len(df)}
+    if ledgers:
+        append_ledgers(con, ledgers)
+    if "case_rule_registry" in frames:
+        import ibis
+        write_state(con, "case_rule_registry", ibis.memtable(frames["case_rule_registry"],
+                                                              schema={"rule": "string", "first_seen": "timestamp"}))

@@ -141,12 +141,29 @@ def prepare_demo_folder(folder: Path, store: str) -> str:
     return store
 
 
+def _export_cases(store) -> dict:
+    """The closed-loop tables of the demo store about to be rebuilt (empty when it has none)."""
+    from ....loop.cases import export_loop
+    from ....store import connect
+    url = str(store)
+    path = Path(url.replace("duckdb://", "")) if "://" not in url or url.startswith("duckdb://") else None
+    if path is None or not path.with_suffix(path.suffix or ".duckdb").exists():
+        return {}
+    con = connect(url)
+    try:
+        return export_loop(con)
+    finally:
+        con.disconnect()
+
+
 @app.command()
 def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number of simulated customers."),
          seed: int = typer.Option(0, "--seed", help="Random seed."),
          folder: Path = typer.Option(Path("demo/data"), "--data", help="Folder for the generated files."),
          report_path: Path = typer.Option(Path("demo/cxvalue-report.html"), "--report", help="Report to write."),
          store: Optional[str] = typer.Option("demo/cxvalue.duckdb", "--store", "-s", help="Store to build (rebuilt from scratch)."),
+         keep_cases: bool = typer.Option(False, "--keep-cases", help="Keep the closed loop's cases and their "
+                                         "events from the store being rebuilt (the rules then open no duplicates)."),
          lang: Optional[str] = LangOpt):
     """Generate the demo company, load it, run every analysis and write the report (both languages)."""
     from rich.table import Table
@@ -156,6 +173,7 @@ def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number
     from ....store import status
     from ...report.build import build_report
     t0 = time.perf_counter()
+    kept = _export_cases(store) if keep_cases else {}
     store_url = prepare_demo_folder(folder, store)
     sess = session(store_url, lang, connect=False)
     with _bar() as bar:
@@ -171,6 +189,9 @@ def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number
                               memory_limit=sess.settings["load_memory_limit"], progress=lambda msg: bar.update(
             task, completed=next(done), description=f"loading {msg}"))
         bar.update(task, completed=len(counts), description="loaded into the store")
+        if kept:
+            from ....loop.cases import restore_loop
+            restore_loop(sess.con, kept)
         sess.refresh()
         outcomes = run_with_progress(sess, bar=bar)
         sess.refresh()
