@@ -41,19 +41,18 @@ def overview_slice(con, f: Filters) -> dict:
 
 
 def _directory(con, f: Filters, needs: str):
-    """The filtered customer table (the precomputed directory, else the joins), or None when the
-    column ``needs`` is missing (its analysis has not run)."""
+    """The filtered customers (the precomputed directory, else the joins) that have a value in
+    column ``needs``, or None when the column is missing (its analysis has not run)."""
     from .drill import customer_table
     t = customer_table(con, f)
-    return t if needs in t.columns else None
+    return t.filter(t[needs].notnull()) if needs in t.columns else None
 
 
 def value_slice(con, f: Filters) -> dict | None:
     from ..value.segments import TIER_ORDER
-    cv = _directory(con, f, "clv")
+    cv = _directory(con, f, "value_tier")
     if cv is None:
         return None
-    cv = cv.filter(cv.value_tier.notnull())
     totals = _one(cv.aggregate(customers=cv.count(), total_clv=cv.clv.sum(), mean_clv=cv.clv.mean(),
                                mean_p_alive=cv.p_alive.mean(), revenue_12m=cv.revenue_12m.sum()))
     tiers = _counts(cv, "value_tier", clv=lambda t: t.clv.sum(), revenue_12m=lambda t: t.revenue_12m.sum())
@@ -97,7 +96,6 @@ def loyalty_slice(con, f: Filters) -> dict | None:
     ls = _directory(con, f, "loyalty_segment")
     if ls is None:
         return None
-    ls = ls.filter(ls.loyalty_segment.notnull())
     return {"segments": _counts(ls, "loyalty_segment")}
 
 
@@ -105,7 +103,6 @@ def churn_slice(con, f: Filters, *, top: int = 50) -> dict | None:
     cs = _directory(con, f, "p_churn")
     if cs is None:
         return None
-    cs = cs.filter(cs.p_churn.notnull())
     aggs = dict(customers=cs.count(), mean_p_churn=cs.p_churn.mean())
     if "value_at_risk" in cs.columns:
         aggs["value_at_risk"] = cs.value_at_risk.sum()
@@ -123,7 +120,6 @@ def lifecycle_slice(con, f: Filters) -> dict | None:
     lc = _directory(con, f, "stage")
     if lc is None:
         return None
-    lc = lc.filter(lc.stage.notnull())
     st = _counts(lc, "stage", **({"mean_p_alive": lambda t: t.p_alive.mean()} if "p_alive" in lc.columns else {}))
     return {"stages": st.rename(columns={"stage": "current_stage"})}
 

@@ -128,42 +128,35 @@ def open_case(con, customer_id: str, *, source: str, by: str, priority: str = "n
               sla_due: dt.datetime | None = None, holdout: bool = False, comment: str | None = None,
               at: dt.datetime | None = None) -> Case:
     """Open a case (its ledger row and its first event, in one transaction)."""
-    if source not in SOURCES:
-        raise CaseError(f"case source {source!r} is not valid: expected one of {', '.join(SOURCES)}")
-    if priority not in PRIORITIES:
-        raise CaseError(f"case priority {priority!r} is not valid: expected one of {', '.join(PRIORITIES)}")
-    if not _text(customer_id):
-        raise CaseError("a case needs a customer_id")
-    at = at or _now()
-    case_id = "K" + uuid.uuid4().hex[:11].upper()
-    row = {"case_id": case_id, "customer_id": str(customer_id), "source": source, "source_id": _text(source_id),
-           "rule": _text(rule), "opened_at": at, "opened_by": by, "priority": priority, "team": _text(team),
-           "sla_due": sla_due, "holdout": bool(holdout)}
-    ev = _event(case_id, 1, by, "open", None, "open", owner=_text(owner), team=_text(team),
-                comment=_text(comment), at=at)
-    with _LOCK:
-        append_ledgers(con, {"cases": _frame([row], ("case_id", *_case_columns()), _CASE_TYPES),
-                             "case_events": _frame([ev], EVENT_COLUMNS, _EVENT_TYPES)})
+    [case_id] = open_cases(con, [dict(customer_id=customer_id, source=source, by=by, priority=priority, team=team,
+                                      owner=owner, source_id=source_id, rule=rule, sla_due=sla_due, holdout=holdout,
+                                      comment=comment, at=at)])
     return get_case(con, case_id)
 
 
 def open_cases(con, items: list[dict]) -> list[str]:
     """Open many cases in one transaction (the rules' batch): each item has the arguments of
     :func:`open_case` (``customer_id``, ``source``, ``by``, ``priority``, ``team``, ``source_id``,
-    ``rule``, ``sla_due``, ``holdout``, ``comment``, ``owner``). Returns the new case ids."""
+    ``rule``, ``sla_due``, ``holdout``, ``comment``, ``owner``, ``at``). Returns the new case ids."""
     rows, events, ids = [], [], []
     now = _now()
     for it in items:
-        if it.get("source") not in SOURCES or it.get("priority", "normal") not in PRIORITIES:
-            raise CaseError(f"case {it!r}: source or priority not valid")
+        source, priority = it.get("source"), it.get("priority") or "normal"
+        if source not in SOURCES:
+            raise CaseError(f"case source {source!r} is not valid: expected one of {', '.join(SOURCES)}")
+        if priority not in PRIORITIES:
+            raise CaseError(f"case priority {priority!r} is not valid: expected one of {', '.join(PRIORITIES)}")
+        if not _text(it.get("customer_id")):
+            raise CaseError("a case needs a customer_id")
+        at = it.get("at") or now
         case_id = "K" + uuid.uuid4().hex[:11].upper()
         ids.append(case_id)
-        rows.append({"case_id": case_id, "customer_id": str(it["customer_id"]), "source": it["source"],
-                     "source_id": _text(it.get("source_id")), "rule": _text(it.get("rule")), "opened_at": now,
-                     "opened_by": it["by"], "priority": it.get("priority", "normal"), "team": _text(it.get("team")),
+        rows.append({"case_id": case_id, "customer_id": str(it["customer_id"]), "source": source,
+                     "source_id": _text(it.get("source_id")), "rule": _text(it.get("rule")), "opened_at": at,
+                     "opened_by": it["by"], "priority": priority, "team": _text(it.get("team")),
                      "sla_due": it.get("sla_due"), "holdout": bool(it.get("holdout", False))})
         events.append(_event(case_id, 1, it["by"], "open", None, "open", owner=_text(it.get("owner")),
-                             team=_text(it.get("team")), comment=_text(it.get("comment")), at=now))
+                             team=_text(it.get("team")), comment=_text(it.get("comment")), at=at))
     if rows:
         with _LOCK:
             append_ledgers(con, {"cases": _frame(rows, ("case_id", *_case_columns()), _CASE_TYPES),

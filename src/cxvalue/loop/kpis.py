@@ -22,21 +22,18 @@ from ..store import has_table
 
 
 def _per_case(con, clock: dt.datetime):
-    c, e = con.table("cases"), con.table("case_events")
-    c = c.filter(~c.holdout)
+    """The worked cases as of their last event (:func:`cxvalue.loop.cases.current_cases`) with
+    their first response, resolution and reopen count."""
+    from .cases import current_cases
+    cur = current_cases(con)
+    e = con.table("case_events")
     human = e.filter((e.seq > 1) & ~e.by.startswith("rule:"))
-    first = human.group_by("case_id").aggregate(first_response=human.at.min())
     res = e.filter(e.action == "resolve")
-    resolved = res.group_by("case_id").aggregate(resolved_at=res.at.min())
     reo = e.filter(e.action == "reopen")
-    reopened = reo.group_by("case_id").aggregate(reopens=reo.count())
-    last = e.group_by("case_id").aggregate(status=e.to_status.argmax(e.seq))
-    has_owner = e.filter(e.owner.notnull())
-    owner = has_owner.group_by("case_id").aggregate(owner=has_owner.owner.argmax(has_owner.seq))
-    has_team = e.filter(e.team.notnull())
-    team = has_team.group_by("case_id").aggregate(team_now=has_team.team.argmax(has_team.seq))
-    t = c
-    for r in (first, resolved, reopened, last, owner, team):
+    t = cur.filter(~cur.holdout)
+    for r in (human.group_by("case_id").aggregate(first_response=human.at.min()),
+              res.group_by("case_id").aggregate(resolved_at=res.at.min()),
+              reo.group_by("case_id").aggregate(reopens=reo.count())):
         r = r.rename(_cid="case_id")
         t = t.left_join(r, t.case_id == r._cid).drop("_cid")
     hours = lambda a, b: (b.epoch_seconds() - a.epoch_seconds()) / 3600.0  # noqa: E731
@@ -68,11 +65,8 @@ def closed_loop_kpis(con, clock: dt.datetime) -> dict[str, pd.DataFrame] | None:
         df["reopen_rate"] = df.reopened / df.resolved.where(df.resolved > 0)
         return df
     out = {"teams": by("team_now"), "owners": by("owner")}
-    e = con.table("case_events")
-    has_rc = e.filter(e.root_cause.notnull())
-    latest = has_rc.group_by("case_id").aggregate(root_cause=has_rc.root_cause.argmax(has_rc.seq))
-    latest = latest.semi_join(t.select("case_id"), "case_id")
-    p = latest.group_by("root_cause").aggregate(cases=latest.count()).order_by(ibis.desc("cases")).to_pandas()
+    rc = t.filter(t.root_cause.notnull())
+    p = rc.group_by("root_cause").aggregate(cases=rc.count()).order_by(ibis.desc("cases")).to_pandas()
     if len(p):
         p["share"] = p.cases / p.cases.sum()
         p["cumulative_share"] = p.share.cumsum()

@@ -187,8 +187,10 @@ def escalate_overdue(con, clock: dt.datetime, rules: dict, first_seen: dict) -> 
     if cur is None:
         return []
     names = [r["name"] for r in rules["rules"] if r.get("escalate", True)]
+    if not names:
+        return []
     due = cur.filter(cur.status.isin(["open", "in_progress"]) & ~cur.holdout & cur.sla_due.notnull()
-                     & (cur.sla_due < clock) & cur.rule.isin(names or ["\0"])).to_pandas()
+                     & (cur.sla_due < clock) & cur.rule.isin(names)).to_pandas()
     teams = rules.get("teams") or {}
     events = []
     for r in due.to_dict("records"):

@@ -3,8 +3,10 @@ from :mod:`cxvalue.loop.cases`; the CLI and (next) the web workplace render them
 from __future__ import annotations
 
 import ibis
+import pandas as pd
 
 from ...loop.cases import STATUSES, case_history, current_cases, get_case
+from ...loop.rules import run_clock
 from . import Column, Kpi, Kpis, Table, View, coded_label, records
 
 LIST = (("case_id", "case_id", "text"), ("customer_id", "web_customer", "text"), ("status", "case_status", "text"),
@@ -36,12 +38,15 @@ def cases_view(session, *, status: str | None = None, owner: str | None = None, 
                                                    for s in STATUSES]))
     rows = cur.order_by([ibis.asc("sla_due"), ibis.desc("opened_at"), "case_id"]).limit(limit).to_pandas()
     recs = records(rows, [k for k, _, _ in LIST if k in rows.columns])
-    for r in recs:
+    clock = run_clock(session.as_of) if session.as_of else None   # the clock the SLA check escalates by
+    for r, due in zip(recs, rows["sla_due"]):
+        worked = r.get("status") not in ("resolved", "closed") and clock is not None and not pd.isna(due)
+        r["sla_hours_left"] = round((due - clock).total_seconds() / 3600.0, 1) if worked else None
         r["status"] = coded_label(t, "case_s_", r.get("status"))
         if r.get("root_cause"):
             r["root_cause"] = coded_label(t, "rc_", r["root_cause"])
     v.blocks.append(Table("case-list", "", columns=[Column(k, t(lab), f) for k, lab, f in LIST], rows=recs))
-    v.meta = {"total": int(sum(counts.values())), "shown": len(recs),
+    v.meta = {"total": int(sum(counts.values())), "shown": len(recs), "clock": str(clock) if clock else None,
               "filters": {"status": status, "owner": owner, "team": team, "holdout": holdout}}
     return v
 

@@ -18,7 +18,7 @@ app.add_typer(user_app, name="user")
 def _accounts(store):
     from ....accounts import Accounts
     sess = session(store)
-    return Accounts(sess.con, session_hours=int(sess.settings["web_session_hours"])), sess
+    return Accounts(sess.con, session_hours=int(sess.settings["web_session_hours"]))
 
 
 def _password(given_stdin: bool, confirm: bool = True) -> str:
@@ -40,7 +40,7 @@ def user_add(name: str = typer.Argument(..., help="User name."),
                                                  "input instead of asking (scripts)."),
              store: Optional[str] = StoreOpt):
     """Create a web account (the password is asked for and stored as an argon2 hash)."""
-    accounts, _ = _accounts(store)
+    accounts = _accounts(store)
     pw = _password(password_stdin)
     u = accounts.add_user(name, role, pw, lang=lang, by="cli")
     console.print(f"user [bold]{u.username}[/] created with role {u.role}")
@@ -50,7 +50,7 @@ def user_add(name: str = typer.Argument(..., help="User name."),
 def user_list(store: Optional[str] = StoreOpt):
     """List the web accounts."""
     from rich.table import Table
-    accounts, _ = _accounts(store)
+    accounts = _accounts(store)
     t = Table("user", "role", "lang", "active")
     for u in accounts.users():
         t.add_row(u.username, u.role, u.lang, "yes" if u.active else "no")
@@ -65,7 +65,7 @@ def user_set(name: str = typer.Argument(..., help="User name."),
              password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the new password from stdin."),
              store: Optional[str] = StoreOpt):
     """Change a user's role, password or active flag (a disabled user's sessions end)."""
-    accounts, _ = _accounts(store)
+    accounts = _accounts(store)
     pw = _password(password_stdin) if password or password_stdin else None
     u = accounts.update_user(name, by="cli", role=role, active=active, password=pw)
     console.print(f"user [bold]{u.username}[/]: role {u.role}, {'active' if u.active else 'disabled'}")

@@ -3,7 +3,6 @@ with SLA countdown, the case page beside the customer 360 with the actions its s
 and bulk assignment for managers. Every change is an event; a stale form is a 409 conflict."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Optional
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -31,14 +30,6 @@ def _notify(web, who: Who, notices: list[dict]) -> None:
             web.accounts.audit(who.user.username, "notify_failed", "", str(w.message))
 
 
-def sla_left(due, now: dt.datetime | None = None) -> float | None:
-    """Hours until the SLA is due (negative: overdue), or None without a due time."""
-    if due is None or due != due:
-        return None
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return (due - now).total_seconds() / 3600.0
-
-
 @router.get("/cases.json", summary="The case queue as JSON")
 @router.get("/cases", summary="The case queue: yours, a team's, or by status, with SLA countdown")
 def queue(request: Request, status: Optional[str] = None, owner: Optional[str] = None, team: Optional[str] = None,
@@ -47,26 +38,11 @@ def queue(request: Request, status: Optional[str] = None, owner: Optional[str] =
     if status and status not in STATUSES:
         raise HTTPException(400, f"status {status!r}: expected one of {', '.join(STATUSES)}")
     owner = who.user.username if mine else owner
-    sess = web.session(who.user.lang)
-    v = cases_view(sess, status=status, owner=owner, team=team)
-    from ....loop.rules import run_clock
-    clock = run_clock(sess.as_of) if sess.as_of else None   # the clock the SLA check escalates by
-    rows = v.blocks[-1].rows
-    for r in rows:
-        left = sla_left(_ts(r.get("sla_due")), clock) if r.get("status") not in ("resolved", "closed") else None
-        r["sla_hours_left"] = None if left is None else round(left, 1)
-    v.meta["clock"] = str(clock) if clock else None
+    v = cases_view(web.session(who.user.lang), status=status, owner=owner, team=team)
     if wants_json(request):
         return JSONResponse(v.to_dict())
     return page(request, "cases.html.j2", title=v.title, view=v, statuses=STATUSES, case_status=status, owner=owner,
                 team=team, mine=mine, can_assign=who.user.can("assign"))
-
-
-def _ts(v):
-    if v is None:
-        return None
-    import pandas as pd
-    return pd.Timestamp(v).to_pydatetime()
 
 
 @router.get("/cases/kpis.json", summary="Closed-loop KPIs as JSON")

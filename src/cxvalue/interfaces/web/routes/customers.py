@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import Optional
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -33,7 +34,7 @@ def _split(f: Filters, d: dict) -> tuple[Filters, dict]:
     """value_tier is both a global filter and a drill dimension: keep it once, as the filter."""
     d = dict(d)
     if "value_tier" in d:
-        f = Filters(**{**f.__dict__, "value_tier": d.pop("value_tier")})
+        f = replace(f, value_tier=d.pop("value_tier"))
     return f, d
 
 

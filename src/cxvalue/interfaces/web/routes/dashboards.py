@@ -33,7 +33,11 @@ def filters(date_from: Optional[str] = Query(None, description="Period start, YY
 
 
 def filter_choices(request: Request) -> dict:
-    web = request.app.state.web
+    return cached_choices(request.app.state.web)
+
+
+def cached_choices(web) -> dict:
+    """The values of each filter dimension (:func:`cxvalue.explore.filters.choices`), once per store generation."""
     return web.cached(("choices",), lambda: choices(web.con()))
 
 
@@ -67,7 +71,7 @@ def warm_dashboards(web) -> None:
     """Fill the cache: every dashboard in both languages, unfiltered and filtered by each value
     of each dimension with at most ``WARM_MAX_VALUES`` values (others are computed on request)."""
     from ....i18n import LANGS
-    opts = web.cached(("choices",), lambda: choices(web.con()))
+    opts = cached_choices(web)
     singles = [Filters()] + [Filters(**{dim: v}) for dim, vals in opts.items() if len(vals) <= WARM_MAX_VALUES
                              for v in vals]
     web.warming = {"done": 0, "total": len(singles) * len(view_ids()) * len(LANGS)}
