@@ -28,11 +28,11 @@ ROLES = ("viewer", "analyst", "case_owner", "manager", "admin")
 #: what each role may do; the web app checks one of these on every route
 PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"dashboards"}),
-    "analyst": frozenset({"dashboards", "personal_data", "customers", "export"}),
+    "analyst": frozenset({"dashboards", "personal_data", "customers", "export", "initiatives"}),
     "case_owner": frozenset({"dashboards", "personal_data", "customers", "cases"}),
-    "manager": frozenset({"dashboards", "personal_data", "customers", "export", "cases", "assign"}),
-    "admin": frozenset({"dashboards", "personal_data", "customers", "export", "cases", "assign", "jobs",
-                        "users"}),
+    "manager": frozenset({"dashboards", "personal_data", "customers", "export", "cases", "assign", "initiatives"}),
+    "admin": frozenset({"dashboards", "personal_data", "customers", "export", "cases", "assign", "initiatives",
+                        "jobs", "users"}),
 }
 MIN_PASSWORD = 10
 

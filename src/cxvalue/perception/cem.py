@@ -15,7 +15,12 @@ relationship, or any others):
    ties by importance) — ``requirement_rank``;
 6. align with strategy and capability (people, process, technology) — qualitative;
 7. feedback loop: re-measure and compare waves (:func:`cem_compare`), with a Welch
-   t-test per dimension when per-respondent answers are given.
+   t-test and an interval of the change per dimension when per-respondent answers are
+   given. The test works on the moments (n, mean, variance) of any groups
+   (:func:`mean_contrast`), so the same statistics re-measure an improvement initiative
+   before vs after its start date, and its difference-in-differences against untouched
+   segments (:mod:`cxvalue.loop.initiatives`); :data:`RESPONDENT_MEASURES` is the one
+   definition of each per-respondent measure.
 
 Two input layouts, detected automatically (or ``layout=``):
 
@@ -39,12 +44,52 @@ from scipy import stats
 
 from ..errors import CxValueError, one_of
 
-__all__ = ["MEASURES", "cem_summary", "cem_compare"]
+__all__ = ["MEASURES", "RESPONDENT_MEASURES", "cem_summary", "cem_compare", "mean_contrast"]
 
 MEASURES = ("experience", "expectation", "importance", "ideal")
 LAYOUTS = ("auto", "respondent", "aggregated")
 _EPS = 1e-9
 COMPARED = ("experience", "expectation", "satisfaction", "importance", "key_experience", "ideal", "gap")
+#: each measure one respondent has, as (answer, answer subtracted from it): satisfaction is
+#: experience − expectation, gap is experience − ideal (key_experience, a product of means, has none)
+RESPONDENT_MEASURES: dict[str, tuple[str, str | None]] = {
+    "experience": ("experience", None), "expectation": ("expectation", None), "importance": ("importance", None),
+    "ideal": ("ideal", None), "satisfaction": ("experience", "expectation"), "gap": ("experience", "ideal")}
+
+
+def mean_contrast(cells, confidence: float = 0.95) -> dict:
+    """A linear contrast Σ cᵢ·meanᵢ of independent group means, from each group's moments.
+
+    ``cells``: ``(coefficient, n, mean, variance)`` per group (variance with ddof=1). With
+    coefficients (−1, +1) it is Welch's unequal-variance t-test of after − before; with
+    (+1, −1, −1, +1) over treated-after, treated-before, untouched-after, untouched-before a
+    difference-in-differences. Returns ``estimate``, ``std_error`` (√Σ cᵢ²·varᵢ/nᵢ), ``df``
+    (Welch–Satterthwaite), ``t_stat``, ``p_value`` (two-sided) and ``ci_low`` / ``ci_high`` (t
+    interval at ``confidence``); the statistics are NaN when a group has fewer than two values
+    or every variance is zero (the estimate is still given when every n ≥ 1).
+    """
+    if not 0 < confidence < 1:
+        raise CxValueError(f"confidence={confidence!r} is not valid: expected a number between 0 and 1")
+    cells = [(float(c), float(n), float(m), float(v)) for c, n, m, v in cells]
+    nan = float("nan")
+    out = {"estimate": nan, "std_error": nan, "df": nan, "t_stat": nan, "p_value": nan, "ci_low": nan,
+           "ci_high": nan}
+    if not cells or any(not n >= 1 or not np.isfinite(m) for _, n, m, _ in cells):
+        return out
+    out["estimate"] = float(sum(c * m for c, _, m, _ in cells))
+    if any(n < 2 or not np.isfinite(v) for _, n, _, v in cells):
+        return out
+    s2 = [c * c * v / n for c, n, _, v in cells]
+    var = sum(s2)
+    if not var > 0:
+        return out
+    df = var ** 2 / sum(x * x / (n - 1) for x, (_, n, _, _) in zip(s2, cells))
+    se = float(np.sqrt(var))
+    t = out["estimate"] / se
+    q = float(stats.t.ppf(0.5 + confidence / 2, df))
+    out.update(std_error=se, df=float(df), t_stat=float(t), p_value=float(2 * stats.t.sf(abs(t), df)),
+               ci_low=out["estimate"] - q * se, ci_high=out["estimate"] + q * se)
+    return out
 
 
 def _detect(data: pd.DataFrame, layout: str) -> str:
@@ -168,16 +213,10 @@ def cem_summary(data: pd.DataFrame, *, dimensions=None, layout: str = "auto") ->
 
 
 def _per_respondent(ms: dict[str, pd.Series], measure: str) -> np.ndarray | None:
-    if measure in MEASURES:
-        s = ms.get(measure)
-    elif measure == "satisfaction" and {"experience", "expectation"} <= ms.keys():
-        s = ms["experience"] - ms["expectation"]
-    elif measure == "gap" and {"experience", "ideal"} <= ms.keys():
-        s = ms["experience"] - ms["ideal"]
-    else:
-        s = None   # key_experience is a product of means: no per-respondent test
-    if s is None:
+    a, b = RESPONDENT_MEASURES.get(measure, (None, None))   # key_experience: a product of means, no test
+    if a not in ms or (b is not None and b not in ms):
         return None
+    s = ms[a] if b is None else ms[a] - ms[b]
     x = s.to_numpy(float)
     return x[~np.isnan(x)]
 
@@ -191,8 +230,9 @@ def cem_compare(before: pd.DataFrame, after: pd.DataFrame, *, dimensions=None, l
     (after − before) from :func:`cem_summary` of each wave. When both waves are
     per-respondent answers, ``t_stat``, ``df``, ``p_value`` and ``significant`` come from
     Welch's unequal-variance t-test of the respondents' values (satisfaction and gap
-    per respondent; none for key_experience, a product of means), with ``n_before`` and
-    ``n_after`` answers. For aggregated tables those columns are missing.
+    per respondent; none for key_experience, a product of means; :func:`mean_contrast`),
+    with ``n_before`` and ``n_after`` answers and the change's ``std_error`` and t interval
+    ``ci_low`` / ``ci_high`` at ``confidence``. For aggregated tables those are missing.
     """
     if not 0 < confidence < 1:
         raise CxValueError(f"confidence={confidence!r} is not valid: expected a number between 0 and 1")
@@ -210,14 +250,16 @@ def cem_compare(before: pd.DataFrame, after: pd.DataFrame, *, dimensions=None, l
         for m in COMPARED:
             b0, a1 = float(sa.at[d, m]), float(sb.at[d, m])
             row = {"dimension": d, "measure": m, "before": b0, "after": a1, "change": a1 - b0,
-                   "t_stat": np.nan, "df": np.nan, "p_value": np.nan, "n_before": pd.NA, "n_after": pd.NA}
+                   "t_stat": np.nan, "df": np.nan, "p_value": np.nan, "n_before": pd.NA, "n_after": pd.NA,
+                   "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan}
             if raw:
                 xa, xb = _per_respondent(va[d], m), _per_respondent(vb[d], m)
                 if xa is not None and xb is not None:
                     row["n_before"], row["n_after"] = len(xa), len(xb)
-                    if len(xa) >= 2 and len(xb) >= 2 and (xa.var() > 0 or xb.var() > 0):
-                        res = stats.ttest_ind(xb, xa, equal_var=False)
-                        row.update(t_stat=float(res.statistic), df=float(res.df), p_value=float(res.pvalue))
+                    if len(xa) >= 2 and len(xb) >= 2:
+                        res = mean_contrast([(-1, len(xa), xa.mean(), xa.var(ddof=1)),
+                                             (1, len(xb), xb.mean(), xb.var(ddof=1))], confidence)
+                        row.update({k: res[k] for k in ("t_stat", "df", "p_value", "std_error", "ci_low", "ci_high")})
             rows.append(row)
     out = pd.DataFrame(rows)
     out["n_before"] = out["n_before"].astype("Int64")

@@ -33,7 +33,7 @@ SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "n
 def create_app(settings: dict, *, con=None, warm: bool = False) -> FastAPI:
     """The app on the store of ``settings`` (or the open backend ``con``). ``warm``: build the
     dashboards into the cache in the background now and after every job (``cxvalue serve``)."""
-    from .routes import account, admin, cases, customers, dashboards, docs, login
+    from .routes import account, admin, cases, customers, dashboards, docs, initiatives, login
     app = FastAPI(title="cxvalue workplace", version=_version(), docs_url=None, redoc_url=None,
                   openapi_url=None,  # served by routes/docs.py behind a session
                   description="Customer value and experience workplace. Every HTML page has a JSON twin "
@@ -82,7 +82,7 @@ def create_app(settings: dict, *, con=None, warm: bool = False) -> FastAPI:
         return _error(request, 422, msg or "invalid request")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, dashboards, customers, cases, account, admin, docs):
+    for module in (login, dashboards, customers, cases, initiatives, account, admin, docs):
         app.include_router(module.router)
     if warm:
         start_warming(app)
