@@ -70,8 +70,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("churn_cutoffs", 3, "Number of training cut-offs (spaced by the horizon) for time-aware validation.",
             parse=int),
     Setting("inactivity_days", 365, "Non-contractual churn: no purchase for this many days.", parse=int),
-    Setting("churn_playbook", None, "YAML file with the retention playbook (action per reason and value tier); "
-            "default: the built-in playbook."),
+    Setting("churn_playbook", None, "YAML file with the retention part of the playbook (action per churn reason and "
+            "value tier: tiers, actions, min_value_at_risk), applied over the playbook setting; a whole playbook "
+            "file is accepted too. Empty = the playbook setting alone (docs/strategy.md)."),
+    Setting("playbook", None, "YAML file with the strategy playbook: a play per value-matrix strategy x lifecycle "
+            "stage (strategies), at_risk_decile, and the retention actions per churn reason and value tier "
+            "(retention); entries given override the built-in playbook (docs/strategy.md)."),
     Setting("lifecycle_rules", None, "Lifecycle stage thresholds as a table in cxvalue.toml ([cxvalue.lifecycle_rules]); "
             "default: the documented rules (docs/lifecycle.md)."),
     Setting("case_rules", None, "Closed loop: YAML file with the rules that open cases on each run; empty = the "

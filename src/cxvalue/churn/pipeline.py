@@ -18,7 +18,8 @@ the CLI and the web render them with the same view (:mod:`cxvalue.interfaces.vie
 
 Settings read (with defaults): ``churn_definition`` ("auto"), ``churn_horizon_days`` (180),
 ``churn_active_days`` (365), ``churn_cutoffs`` (3), ``inactivity_days`` (365),
-``churn_playbook`` (None: the default playbook), ``business_type``.
+``playbook`` and ``churn_playbook`` (None: the default strategy playbook, docs/strategy.md),
+``business_type``.
 """
 from __future__ import annotations
 
@@ -182,7 +183,11 @@ def analyse_reasons(con, settings: dict | None = None, **overrides) -> dict[str,
 def analyse_retention(con, settings: dict | None = None, *, scores: pd.DataFrame | None = None, playbook=None,
                       follow_probability: float | None = None, **overrides) -> dict[str, pd.DataFrame]:
     """Value at risk and the ranked retention list (needs ``churn_scores``), and the value at risk
-    per salesperson when customers have an owner."""
+    per salesperson when customers have an owner. The actions come from the strategy playbook
+    (settings ``playbook`` then ``churn_playbook``, then ``playbook`` given here: a whole playbook
+    or its retention part); with the value matrix in the store (``customer_value``) the list also
+    carries each customer's strategy, lifecycle stage and play (:func:`cxvalue.loop.playbook.customer_plays`)."""
+    from ..loop.playbook import customer_plays, load_playbook
     from ..value.customer_value import customer_values
     from .owners import estimate_follow_probability, owners_of
     from .retention import retention_list
@@ -192,9 +197,14 @@ def analyse_retention(con, settings: dict | None = None, *, scores: pd.DataFrame
         if scores is None:
             raise CxValueError("no churn scores in the store: run `cxvalue churn` first")
         scores = scores.set_index("customer_id")
+    pb = load_playbook(o.get("playbook"), o.get("churn_playbook"), playbook)
     values = customer_values(con, as_of=o.get("as_of"))
     owners = owners_of(con)
-    out = {"retention_list": retention_list(scores, values, playbook=playbook or o["churn_playbook"], owners=owners)}
+    plays = None
+    if has_table(con, "customer_value"):
+        plays = customer_plays(con, pb).to_pandas().set_index("customer_id")
+        plays.index = plays.index.astype(str)
+    out = {"retention_list": retention_list(scores, values, playbook=pb, owners=owners, plays=plays)}
     if owners is not None:
         source = "given"
         if follow_probability is None:
@@ -377,4 +387,5 @@ register(Step("survival", _survival, needs=ACTIVITY,
 register(Step("churn reasons", _reasons, needs=(), writes=("churn_reasons", "churn_voluntary", "complaint_impact"),
               domain="churn", doc="Churn reasons and complaint impact."))
 register(Step("retention", _retention, needs=("churn_scores",), writes=("retention_list", "owner_risk"),
-              uses=("customer_value",), domain="churn", doc="Retention list and value at risk per owner."))
+              uses=("customer_value", "lifecycle"), domain="churn",
+              doc="Retention list (playbook actions, strategy and play per customer) and value at risk per owner."))

@@ -43,6 +43,9 @@ DRILL_DIMENSIONS = ("value_tier", "stage", "risk_decile", "loyalty_segment", "ma
 PAGE_SIZES = (25, 50, 100, 250)
 #: list columns of the directory (channels, products, touchpoints) that filters read, not lists show
 LIST_COLUMNS = ("channels", "products", "touchpoints")
+#: the strategy playbook per customer (step "strategy", H3): looked up on its own on the 360, since the
+#: directory is built before the step runs
+STRATEGY = "customer_strategy"
 EXPORT_LIMIT = 1_000_000
 LATEST = 200          # rows of each event list on the customer 360
 
@@ -130,8 +133,9 @@ def _missing(v) -> bool:
 
 def customer_profile(con, customer_id: str) -> dict:
     """Everything the store knows about one customer: ``profile`` (dict), ``value``, ``churn``,
-    ``lifecycle``, ``loyalty``, ``retention`` (dicts or None), ``transactions``, ``responses``,
-    ``complaints`` (frames, newest first; at most ``LATEST`` rows each) and ``counts`` (their totals)."""
+    ``lifecycle``, ``loyalty``, ``retention``, ``strategy`` (the playbook's strategy, stage, play and
+    recommended action; dicts or None), ``transactions``, ``responses``, ``complaints`` (frames,
+    newest first; at most ``LATEST`` rows each) and ``counts`` (their totals)."""
     cid = str(customer_id)
     out: dict = {"customer_id": cid}
     found = False
@@ -149,6 +153,9 @@ def customer_profile(con, customer_id: str) -> dict:
             df = _rows(con, table, cid, limit=1)
             out[key] = df.iloc[0].to_dict() if df is not None and len(df) else None
             found = found or out[key] is not None
+    st = _rows(con, STRATEGY, cid, limit=1)
+    st = st.iloc[0].to_dict() if st is not None and len(st) else {}
+    out["strategy"] = {k: v for k, v in st.items() if not _missing(v)} or None
     out["counts"] = {}
     for key, table, order in (("transactions", "transactions", "date"), ("responses", "responses", "date"),
                               ("complaints", "complaints", "opened")):

@@ -13,6 +13,7 @@ from ...i18n import catalogue
 from ...store import read_result
 from . import (Chart, Column, Kpi, Kpis, Note, Table, Text, View, coded_label, fmt, has_rows, records, skipped_steps,
                 step_notes, stored_value, view)
+from .strategy import action_label, stage_label, strategy_label
 
 #: the view's sections, the step whose tables each one shows, and those tables
 STEPS = {"prediction": "churn prediction", "survival": "survival", "reasons": "churn reasons",
@@ -325,13 +326,19 @@ def _retention(session, frames, info, meta, *, top=None, **_) -> list:
     n = top or 20
     best = rl.sort_values("rank").head(n)
     best = best.reset_index() if "customer_id" not in best.columns else best
+    plays = "play" in best.columns      # the store's list carries each customer's strategy × stage play
     blocks.append(Table("retention-list", t("churn_retention_list_n", n=len(best)), columns=[
         Column("rank", "#", "int"), Column("customer_id", t("churn_customer")),
         Column("p_churn", t("churn_p_churn"), "pct1"), Column("value", t("churn_value"), "money"),
         Column("value_at_risk", t("churn_value_at_risk"), "money"), Column("value_tier_label", t("churn_value_tier")),
-        Column("main_reason_label", t("churn_main_reason")), Column("action_label", t("churn_action"))],
+        Column("main_reason_label", t("churn_main_reason")), Column("action_label", t("churn_action"))] + ([
+        Column("strategy_label", t("web_strategy")), Column("stage_label", t("lifecycle_stage")),
+        Column("play_label", t("strategy_play"))] if plays else []),
         rows=[{**r, "value_tier_label": _tier(t, r["value_tier"]), "main_reason_label": coded_label(t, "churn_fam_", r["main_reason"]),
-               "action_label": t(r["action"])} for r in records(best)]))
+               "action_label": t(r["action"]),
+               **({"strategy_label": strategy_label(t, r.get("strategy")), "stage_label": stage_label(t, r.get("stage")),
+                   "play_label": action_label(t, r.get("play"))} if plays else {})} for r in records(best)],
+        note=t("strategy_retention_list_note") if plays else ""))
     owners = frames.get("owner_risk")
     if has_rows(owners):
         o = owners.iloc[0]

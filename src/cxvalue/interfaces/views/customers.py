@@ -7,6 +7,7 @@ import re
 
 from ...explore.drill import LATEST, customer_list, customer_profile
 from . import Column, Kpi, Kpis, Table, Text, View, coded_label, records, stored_value
+from .strategy import action_label, stage_label, strategy_label
 
 LIST_COLUMNS = (("customer_id", "web_customer", "text"), ("name", "web_name", "text"),
                 ("customer_segment", "by_segment", "text"), ("region", "web_region", "text"),
@@ -51,7 +52,8 @@ def _frame_table(id, title, df, cols, t) -> Table:
 
 def customer_view(session, customer_id: str) -> View:
     """The customer 360: profile, value and CLV, P(alive), churn risk and its top reasons,
-    lifecycle stage, purchases, survey answers with comments, complaints."""
+    lifecycle stage, the strategy playbook's recommended action, purchases, survey answers with
+    comments, complaints."""
     t, cur = session.t, session.currency
     p = customer_profile(session.con, customer_id)
     prof, val, ch, lc, loy, ret = (p.get(k) or {} for k in ("profile", "value", "churn", "lifecycle", "loyalty",
@@ -78,6 +80,9 @@ def customer_view(session, customer_id: str) -> View:
         (t("churn_decile"), ch.get("risk_decile")),
         (t("churn_main_reason"), _coded(t, "main_reason", ch.get("main_reason"))),
         (t("churn_action"), coded_label(t, "", ret["action"]) if ret.get("action") else None)]))
+    st = p.get("strategy")
+    if st:
+        v.blocks.append(_strategy_block(t, st))
     reasons = [(ch.get(f"reason_{i}"), ch.get(f"reason_{i}_value"), ch.get(f"reason_{i}_shap")) for i in (1, 2, 3)]
     reasons = [r for r in reasons if r[0]]
     if reasons:
@@ -103,6 +108,20 @@ def customer_view(session, customer_id: str) -> View:
     if any(shown[k] < p["counts"].get(k, 0) for k in shown):
         v.blocks.append(Text("customer-truncated", text=t("web_rows_truncated", n=LATEST)))
     return v
+
+
+def _strategy_block(t, st: dict) -> Table:
+    """The customer's row of the strategy playbook (step "strategy"): value-matrix cell, lifecycle
+    stage, the play, the retention action (when on the retention list), and the recommended action
+    with where it comes from (the play, or the retention action for customers at churn risk)."""
+    source = st.get("action_source")
+    return _dl("customer-strategy", t("strategy_customer_title"), [
+        (t("web_strategy"), strategy_label(t, st.get("strategy"), st.get("value_tier"))),
+        (t("lifecycle_stage"), stage_label(t, st.get("stage"))),
+        (t("strategy_play"), action_label(t, st.get("play"))),
+        (t("strategy_retention_action"), action_label(t, st.get("retention_action"))),
+        (t("strategy_action"), action_label(t, st.get("action"))),
+        (t("strategy_action_source"), t(f"strategy_src_{source}") if source else None)])
 
 
 # --------------------------------------------------------------------------- masking

@@ -171,11 +171,13 @@ def retention(file: Optional[Path] = typer.Argument(None, help="File of scores (
     from ....store import read_result
     from ...views import capture
     from ...views.churn import churn_view, store_view
+    from ....loop.playbook import playbook_from_settings
     sess = session(store, lang, as_of, churn_playbook=str(playbook) if playbook else None)
+    book = playbook_from_settings(sess.settings)      # settings playbook, then --playbook / churn_playbook
     adhoc = False
     if file is not None:
         with capture() as notes:
-            res = analyse_retention_file(file, playbook=playbook, follow_probability=follow)
+            res = analyse_retention_file(file, playbook=book, follow_probability=follow)
         v, rl = churn_view(sess, res, notes={"retention": notes}, sections=("retention",), top=top), \
             res["retention_list"]
     elif follow is not None:
@@ -189,7 +191,7 @@ def retention(file: Optional[Path] = typer.Argument(None, help="File of scores (
         v = store_view(sess, ("retention",), top=top)
         rl = read_result(sess.con, "retention_list") if out is not None else None
     if out is not None:
-        export_retention(rl, out, lang=sess.lang, playbook=playbook)
+        export_retention(rl, out, lang=sess.lang, playbook=book)
         v.meta["written"] = str(out)
     show(v, sess, as_json, adhoc=adhoc)
     if out is not None and not as_json:
