@@ -93,8 +93,9 @@ def test_run_on_own_store_skips_with_reasons_and_logs(files):
     assert steps["nps"]["status"] == "skipped"
     assert steps["nps"]["reason"] == "needs table responses: load it with `cxvalue load responses FILE`"
     assert [s for s, o in steps.items() if o["status"] == "ok"] == [
-        "customer value", "loyalty", "churn prediction", "survival", "retention", "lifecycle", "customer directory",
-        "cases"]
+        "customer value", "loyalty", "churn prediction", "survival", "lifecycle", "retention", "customer directory",
+        "strategy", "cases"]
+    assert steps["case outcomes"]["reason"].startswith("no case old enough to measure")   # the cases just opened
     assert steps["customer directory"]["tables"]["customer_directory"] == 120  # no customers table: from customer_value
     assert steps["churn reasons"]["reason"] == "needs churn_events, or complaints with transactions"
     r = cx("run", "--store", store, "--only", "lifecycle", "--json")

@@ -179,6 +179,11 @@ def test_demo_keep_cases_keeps_the_ledger(tmp_path):
     con = ibis.duckdb.connect(str(store))
     kept = open_case(con, "C0000001", source="manual", by="ann", team="cx")
     change(con, kept.case_id, "note", by="ann", version=1, comment="called the customer")
+    from cxvalue.loop.initiatives import create_initiative, get_initiative
+    con.create_table("responses", pd.DataFrame({"response_id": ["r1"], "customer_id": ["C0000001"], "nps": [3],
+                                                "date": pd.to_datetime(["2025-06-01"])}))
+    ini = create_initiative(con, title="Fewer delays", origin="root_cause:delay", owner="ann", start_date="2025-07-01",
+                            by="ann")
     frames = export_loop(con)
     with pytest.raises(CaseError, match="has closed-loop tables already"):
         restore_loop(con, frames)
@@ -187,6 +192,18 @@ def test_demo_keep_cases_keeps_the_ledger(tmp_path):
     assert r.returncode == 0, r.stderr
     con = ibis.duckdb.connect(str(store))
     assert get_case(con, kept.case_id).version == 2               # the case and its note survived the rebuild
+    assert get_initiative(con, ini.initiative_id).title == "Fewer delays"       # ... and the initiative
+    assert not con.table("cases").filter(lambda t: t.case_id.startswith("KS")).count().execute()  # no simulated history
     assert con.table("cases").count().execute() > 1               # ... beside the cases the rules opened
     assert "customer_directory" in con.list_tables()              # the rest of the store is rebuilt
+    con.disconnect()
+    # without --keep-cases the store gets the demo's simulated closed-loop history instead
+    r = cx("demo", "--customers", "300", "--seed", "2", "--data", data, "--store", store, "--report", rep)
+    assert r.returncode == 0, r.stderr
+    con = ibis.duckdb.connect(str(store))
+    c = con.table("cases")
+    assert c.filter(c.case_id.startswith("KS") & (c.rule == "detractor")).count().execute() > 10
+    assert not c.filter(c.case_id == kept.case_id).count().execute()
+    assert "case_outcomes" in con.list_tables() or con.table("run_log").filter(
+        lambda t: t.step == "case outcomes").count().execute()
     con.disconnect()

@@ -33,26 +33,29 @@ def _case(con, cust, sid, due_h, team="cx", holdout=False):
 
 
 def test_kpis_on_known_times(con):
-    a = _case(con, "a", "r1", 24)                       # answered in 2 h, resolved in 10 h: within SLA
+    a = _case(con, "a", "r1", 24)                       # assigned at 2 h (not a response), resolved at 10 h: in SLA
     a = change(con, a.case_id, "assign", by="mgr", version=1, comment="li", owner="li", at=T0 + 2 * H)
     a = change(con, a.case_id, "resolve", by="li", version=2, comment="ok", root_cause="delay", at=T0 + 10 * H)
-    b = _case(con, "b", "r2", 24)                       # resolved in 30 h: late; then reopened
+    b = _case(con, "b", "r2", 24)                       # started at 4 h (in SLA), resolved at 30 h; then reopened
     b = change(con, b.case_id, "start", by="li", version=1, comment="on it", at=T0 + 4 * H)
     b = change(con, b.case_id, "assign", by="li", version=2, comment="mine", owner="li", at=T0 + 5 * H)
     b = change(con, b.case_id, "resolve", by="li", version=3, comment="ok", root_cause="delay", at=T0 + 30 * H)
     b = change(con, b.case_id, "reopen", by="li", version=4, comment="again", at=T0 + 40 * H)
     _case(con, "c", "r3", 24, team="desk")               # still open, past due at the clock: missed
     _case(con, "d", "r4", 24, team="desk", holdout=True)  # hold-out: not counted
+    e = _case(con, "e", "r5", 24, team="desk")            # first response (a note) at 30 h: SLA missed
+    change(con, e.case_id, "note", by="ann", version=1, comment="called, no answer", at=T0 + 30 * H)
     k = closed_loop_kpis(con, T0 + 48 * H)
     teams = k["teams"].set_index("team_now")
     cx = teams.loc["cx"]
     assert cx.cases == 2 and cx.open == 1                         # b was reopened
-    assert cx.median_hours_to_first_response == pytest.approx(3.0)   # (2 + 4) / 2
+    assert cx.median_hours_to_first_response == pytest.approx(7.0)   # (10 + 4) / 2: the assignment is no response
     assert cx.median_hours_to_resolution == pytest.approx(20.0)      # (10 + 30) / 2
-    assert cx.sla_attainment == pytest.approx(0.5) and cx.sla_counted == 2
+    assert cx.sla_attainment == pytest.approx(1.0) and cx.sla_counted == 2   # both responded within 24 h
     assert cx.reopen_rate == pytest.approx(0.5)
     desk = teams.loc["desk"]
-    assert desk.cases == 1 and desk.sla_attainment == 0.0 and pd.isna(desk.median_hours_to_first_response)
+    assert desk.cases == 2 and desk.sla_attainment == 0.0 and desk.sla_counted == 2
+    assert desk.median_hours_to_first_response == pytest.approx(30.0)
     owners = k["owners"].set_index("owner")
     assert owners.loc["li"].cases == 2
     rc = k["root_causes"]

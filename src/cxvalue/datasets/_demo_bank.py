@@ -73,3 +73,18 @@ COMPLAINT_TEXT = {
                ("会员等级被错误降级。", "My tier was downgraded by mistake.")),
 }
 COMPENSATION = ("要求赔偿。", "I demand compensation.")
+# the closed loop's case handling: (zh, en) by root cause, and the comments of each step
+CASE_ACTION = {
+    "staff_attitude": ("已辅导相关员工并向客户致歉。", "Coached the staff involved and apologised to the customer."),
+    "product": ("已将问题反馈产品团队。", "Passed the issue to the product team."),
+    "price": ("解释了票价规则并赠送优惠券。", "Explained the fare rules and offered a voucher."),
+    "convenience": ("协助客户电话预订下一次行程。", "Booked the customer's next trip with them by phone."),
+    "information": ("已向客户发送正确信息。", "Sent the customer the correct information."),
+}
+CASE_TEXT = {
+    "start": ("已致电客户，了解情况。", "Called the customer to hear what happened."),
+    "resolve": ("客户接受了解释和补救措施。", "The customer accepted the explanation and the remedy."),
+    "close": ("回访完成，关闭。", "Follow-up done; closing."),
+    "reopen": ("客户再次来电，问题未解决。", "The customer called back: not solved yet."),
+    "outcome": ("客户满意", "customer satisfied"),
+}

@@ -45,7 +45,8 @@ import pandas as pd
 from ..errors import CxValueError
 from ..schema import EXPERIENCE_DIMENSIONS, TABLE_ORDER, TABLES
 from ..timeutil import DAYS_PER, as_date
-from ._demo_bank import AIRPORTS, COMPENSATION, COMPLAINT_TEXT, NEG, NEUTRAL, POS
+from ..holdout import in_holdout
+from ._demo_bank import AIRPORTS, CASE_ACTION, CASE_TEXT, COMPENSATION, COMPLAINT_TEXT, NEG, NEUTRAL, POS
 
 __all__ = ["generate", "iter_generate", "write_demo", "GROUND_TRUTH", "GROUND_TRUTH_FILE", "load_ground_truth", "BLOCK_SIZE",
            "TRUTH_COLUMNS"]
@@ -64,7 +65,7 @@ TOUCHPOINTS = ("app", "website", "call_centre", "reception", "agent", "sales_sta
 DIMS = EXPERIENCE_DIMENSIONS  # product, price, service, convenience, brand_image, relationship
 COMPLAINT_CATEGORIES = ("delay", "baggage", "service", "refund", "booking", "points")
 SEVERITIES = ("low", "medium", "high")
-EXIT_CAUSES = ("dropout", "complaint", "salesperson")
+EXIT_CAUSES = ("dropout", "complaint", "salesperson", "unheard_detractor")  # the last: the closed loop's plant
 VOLUNTARY_REASONS = ("death", "moved", "changed_preference", "friend_recommendation", "better_product_elsewhere",
                      "product_dissatisfaction", "staff_indifference")
 INVOLUNTARY_REASONS = ("repositioning", "business_change", "bundling", "raised_threshold")
@@ -382,7 +383,7 @@ def _to_date(cal: dict, t: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # one block of customers: each step reads and adds arrays on a namespace ``b``
 def _simulate_block(seed: int, block: int, first: int, n: int, end: str, id_width: int,
-                    truth: bool) -> dict[str, pd.DataFrame]:
+                    truth: bool, closed_loop: bool = False, follow_up_effect: bool = True) -> dict[str, pd.DataFrame]:
     cal = _calendar(end)
     b = SimpleNamespace(rng=np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,))), cal=cal,
                         D=float(cal["n_days"]), n=n, block=block, seed=seed, end=end)
@@ -393,9 +394,10 @@ def _simulate_block(seed: int, block: int, first: int, n: int, end: str, id_widt
     out = {"transactions": _transactions(b), "referrals": _referrals(b), "acquisition": _acquisition(b),
            "customers": _customers(b), "subscriptions": _subscriptions(b, first, id_width),
            "responses": _responses(b), "complaints": _complaints(b), "churn_events": _churn_events(b)}
+    out.update(_closed_loop(b, out, follow_up_effect))
     if truth:
         out["truth"] = _truth(b)
-    return {name: out[name] for name in _tables(truth)}
+    return {name: out[name] for name in _tables(truth, closed_loop)}
 
 
 def _draw_customers(b) -> None:
@@ -699,7 +701,6 @@ def _responses(b) -> pd.DataFrame:
     day = _to_date(cal, t)
     wave = ((day.astype("datetime64[Y]").astype(int) + 1970 - cal["start_year"]) * 2
             + ((day.astype("datetime64[M]").astype(int) % 12) >= 6))
-    b.s_c, b.s_t = c, t
     resp = {
         "response_id": _ids("R", b.block * 10 ** 7 + np.arange(ns) + 1, 11),
         "customer_id": _take(b.cust_ids, c),
@@ -716,7 +717,10 @@ def _responses(b) -> pd.DataFrame:
                            ("importance_", importance), ("ideal_", ideal)):
         for j, d in enumerate(DIMS):
             resp[prefix + d] = values[:, j]
-    return pd.DataFrame(resp).sort_values("date", kind="stable", ignore_index=True)
+    frame = pd.DataFrame(resp)
+    o = np.argsort(frame["date"].to_numpy(), kind="stable")
+    b.s_c, b.s_t, b.s_worst = c[o], t[o], rank[o, 0]        # in the frame's order (by date)
+    return frame.iloc[o].reset_index(drop=True)
 
 
 def _complaints(b) -> pd.DataFrame:
@@ -745,8 +749,8 @@ def _churn_events(b) -> pd.DataFrame:
     np.maximum.at(last, b.c_cust, b.c_open)
     ex = np.nonzero(np.isfinite(b.t_exit))[0]
     ne, cause = len(ex), b.cause[ex]
-    rec_p = np.array([gc["record_probability"][c] for c in EXIT_CAUSES])
-    lag = np.array([gc["record_lag_days"][c] for c in EXIT_CAUSES], dtype=float)
+    rec_p = np.array([gc["record_probability"][c] for c in EXIT_CAUSES[:3]])
+    lag = np.array([gc["record_lag_days"][c] for c in EXIT_CAUSES[:3]], dtype=float)
     recorded = rng.random(ne) < rec_p[cause]
     when = np.maximum(b.t_exit[ex] + rng.uniform(lag[cause, 0], lag[cause, 1]), last[ex])
     voluntary_reason = _choice(rng, _VOL_P, ne)
@@ -781,6 +785,171 @@ def _truth(b) -> pd.DataFrame:
         "exit_cause": _strings(b.cause, EXIT_CAUSES),
         "referred": b.referred,
     })
+
+
+# ----------------------------------------------------------------------------------------------
+# the closed loop (H1): cases on detractor answers, their handling, and the planted follow-up effect
+_CL = _G["closed_loop"]
+_OWNERS = tuple(_CL["owners"])
+_OWNER_CUM = np.cumsum(np.array(list(_CL["owners"].values()), dtype=float), axis=1)
+_OWNER_CUM /= _OWNER_CUM[:, -1:]
+_ROOT = tuple(_CL["root_cause_by_worst_dimension"][d] for d in DIMS)     # root cause by worst dimension
+WITHIN_SLA, LATE, NEVER, HELD_OUT = range(4)
+
+
+def _closed_loop(b, out: dict, effect: bool) -> dict[str, pd.DataFrame]:
+    """The closed loop worked over the last ``closed_loop.months``: a case on every detractor
+    answer, handled by the team's owners (within the SLA, late or never) except for the hold-out;
+    on each customer's first case of the era the planted effect (a follow-up lowers the chance of
+    leaving and raises later NPS) is applied to the other tables in place. A random stream of its
+    own, and draws whose number does not depend on ``effect``, keep everything else identical
+    between ``effect=True`` and its counterfactual twin. Returns the ``cases`` and ``case_events``
+    ledgers as frames."""
+    cl, cal, D, n = _CL, b.cal, b.D, b.n
+    rng = np.random.default_rng(np.random.SeedSequence(b.seed, spawn_key=(b.block, 1)))
+    resp = out["responses"]
+    m = len(resp)
+    # per answer (each may become a case) and per customer, drawn whatever the effect
+    r = SimpleNamespace(owner=rng.integers(0, len(_OWNERS), m), klass=rng.random(m), contact=rng.random(m),
+                        open=rng.random(m), close=rng.uniform(*cl["close_days"], m), reopen=rng.random(m),
+                        resolve=rng.gamma(cl["resolve_days"]["gamma_shape"], cl["resolve_days"]["gamma_scale"], m))
+    r_uplift = rng.random(m)
+    u_exit, d_exit = rng.random(n), rng.uniform(*cl["exit_days"], n)
+    u_rec, d_rec = rng.random(n), rng.uniform(*cl["exit_record"]["lag_days"], n)
+    cid = np.asarray(b.cust_ids, dtype=object)
+    hold = np.array([in_holdout(cl["rule"], c, cl["holdout_share"]) for c in cid], dtype=bool) if n else np.zeros(0, bool)
+
+    def handling(rows, cust, t_answer):
+        """Per case (its answer's draws ``rows``): handling class and time of first contact."""
+        k = (r.klass[rows, None] > _OWNER_CUM[r.owner[rows]]).sum(axis=1)
+        k = np.where(hold[cust], HELD_OUT, k)
+        delay = np.select([k == WITHIN_SLA, k == LATE],
+                          [np.interp(r.contact[rows], [0, 1], cl["contact_hours_within_sla"]) / 24.0,
+                           np.interp(r.contact[rows], [0, 1], cl["contact_days_late"])], np.inf)
+        return k, t_answer + delay
+
+    era0 = D - cl["months"] * DAYS_PER["month"]
+    nps = resp["nps"].to_numpy().copy()
+    det = np.nonzero((nps <= cl["nps_max"]) & (b.s_t >= era0))[0]
+    first = np.full(n, -1)
+    first[b.s_c[det[::-1]]] = det[::-1]          # the answers are in date order: the earliest wins
+    fc = np.nonzero(first >= 0)[0]
+    k1, contact1 = handling(first[fc], fc, b.s_t[first[fc]])
+    # the planted effect: a follow-up cuts the chance that the detractor leaves, and lifts later NPS
+    cut = np.array([cl["exit_cut"]["within_sla"], cl["exit_cut"]["late"], 0.0, 0.0]) if effect else np.zeros(4)
+    leaves = u_exit[fc] < cl["unheard_exit_probability"] * (1.0 - cut[k1])
+    t_leave = np.where(leaves, b.s_t[first[fc]] + d_exit[fc], np.inf)
+    switch = (t_leave < b.t_exit[fc]) & (t_leave < D)
+    sw, t_sw = fc[switch], t_leave[switch]
+    lift = np.array([cl["nps_uplift"]["within_sla"], cl["nps_uplift"]["late"], 0.0, 0.0]) if effect else np.zeros(4)
+    c_contact, c_lift = np.full(n, np.inf), np.zeros(n)
+    c_contact[fc], c_lift[fc] = contact1, lift[k1]
+    later = b.s_t > c_contact[b.s_c]
+    step = c_lift[b.s_c]
+    nps = np.where(later, np.clip(nps + np.floor(step) + (r_uplift < step - np.floor(step)), 0, 10), nps)
+    resp["nps"] = nps.astype(np.int64)
+    # the detractors who leave: nothing of theirs after the exit; a recorded exit replaces any later one
+    cutoff = np.full(n, np.inf)
+    cutoff[sw] = t_sw
+    at = pd.Index(b.cust_ids)
+    cut_time = _to_time(cal, cutoff)
+
+    def before_exit(frame, col):
+        limit = cut_time[at.get_indexer(frame["customer_id"])]
+        return frame[np.isnat(limit) | (frame[col].to_numpy() <= limit)].reset_index(drop=True)
+    out["transactions"] = before_exit(out["transactions"], "date")
+    out["complaints"] = before_exit(out["complaints"], "opened")
+    keep = b.s_t <= cutoff[b.s_c]
+    out["responses"] = resp[keep].reset_index(drop=True)
+    b.s_c, b.s_t, b.s_worst = b.s_c[keep], b.s_t[keep], b.s_worst[keep]
+    r_idx = np.nonzero(keep)[0]                  # the kept answers' rows in the draws above
+    subs = out["subscriptions"]
+    s_cut = cutoff[at.get_indexer(subs["customer_id"])]
+    subs = subs[~np.isfinite(s_cut) | (subs["start_date"].to_numpy() <= _to_date(cal, s_cut))].reset_index(drop=True)
+    s_ix = at.get_indexer(subs["customer_id"])
+    gone = np.isfinite(cutoff[s_ix])
+    if gone.any():
+        start = (subs["start_date"].to_numpy() - cal["start"].astype("datetime64[us]")) / np.timedelta64(1, "D")
+        period = np.where(subs["period"].to_numpy() == "year", DAYS_PER["year"], DAYS_PER["month"])
+        stop = start + np.ceil(np.maximum(cutoff[s_ix] - start, 1e-9) / period) * period
+        old = subs["end_date"].to_numpy()
+        new = _to_date(cal, np.where(stop < D, stop, np.inf))
+        later_end = np.isnat(old) | (~np.isnat(new) & (new < old))
+        subs.loc[gone & later_end, "end_date"] = new[gone & later_end]
+    out["subscriptions"] = subs
+    ce = out["churn_events"]
+    ce = ce[~np.isfinite(cutoff[at.get_indexer(ce["customer_id"])])]
+    rec = cl["exit_record"]
+    when = t_sw + d_rec[sw]
+    ok = (u_rec[sw] < rec["probability"]) & (when < D)
+    new_ce = pd.DataFrame({"customer_id": _take(b.cust_ids, sw[ok]), "date": _to_date(cal, when[ok]),
+                           "reason": pd.array([rec["reason"]] * int(ok.sum()), dtype=_STR),
+                           "voluntary": np.ones(int(ok.sum()), bool)})
+    ce = pd.concat([ce, new_ce], ignore_index=True) if len(new_ce) else ce
+    out["churn_events"] = ce.sort_values("date", kind="stable", ignore_index=True)
+    b.t_exit[sw], b.cause[sw] = t_sw, EXIT_CAUSES.index("unheard_detractor")
+    return _case_ledgers(b, out["responses"], r_idx, handling, r, era0)
+
+
+def _case_ledgers(b, resp, r_idx, handling, r, era0) -> dict[str, pd.DataFrame]:
+    """The cases (one per detractor answer of the era) and their events, cut at the end of the data."""
+    cl, cal, D = _CL, b.cal, b.D
+    rows = np.nonzero((resp["nps"].to_numpy() <= cl["nps_max"]) & (b.s_t >= era0))[0]
+    draw = r_idx[rows]                            # each answer keeps its own draws
+    cust, t_a = b.s_c[rows], b.s_t[rows]
+    k, contact = handling(draw, cust, t_a)
+    nc = len(rows)
+    case_id = _ids("KS", b.block * 10 ** 7 + np.arange(nc) + 1, 10)   # S: simulated (never hex)
+    opened = t_a + r.open[draw] * 2.0 / 24.0      # the hourly run picks the answer up
+    due = t_a + cl["sla_hours"] / 24.0
+    owner = np.where(k == HELD_OUT, None, np.array(_OWNERS, dtype=object)[r.owner[draw]])
+    en = b.english[cust].astype(np.int64)
+    root = np.array(_ROOT, dtype=object)[b.s_worst[rows]]
+    txt = {key: np.array(v, dtype=object)[en] for key, v in CASE_TEXT.items()}
+    action_txt = np.array([CASE_ACTION[r][e] for r, e in zip(root, en)], dtype=object)
+    worked = k <= LATE
+    resolved = contact + r.resolve[draw]
+    closed = resolved + r.close[draw]
+    reopens = worked & (r.reopen[draw] < cl["reopen_probability"])
+    ev = []
+
+    def add(mask, seq, at, by, action, frm, to, **cols):
+        i = np.nonzero(mask)[0]
+        ev.append({"case": i, "seq": np.full(len(i), seq), "at": np.asarray(at, dtype=float)[i] if np.ndim(at) else
+                   np.full(len(i), at), "by": np.asarray(by, dtype=object)[i] if np.ndim(by) else np.full(len(i), by, object),
+                   "action": action, "from_status": frm, "to_status": to,
+                   **{c: (np.asarray(v, dtype=object)[i] if np.ndim(v) else np.full(len(i), v, object))
+                      for c, v in cols.items()}})
+    add(np.ones(nc, bool), 1, opened, "rule:" + cl["rule"], "open", None, "open", owner=owner, team=cl["team"],
+        comment=np.array([f"NPS {v}" for v in resp["nps"].to_numpy()[rows]], dtype=object))
+    add(worked, 2, contact, owner, "start", "open", "in_progress", comment=txt["start"])
+    add(worked, 3, resolved, owner, "resolve", "in_progress", "resolved", comment=txt["resolve"], root_cause=root,
+        corrective_action=action_txt, outcome=txt["outcome"])
+    add(worked, 4, closed, owner, "close", "resolved", "closed", comment=txt["close"])
+    back = closed + 2.0 + 18.0 * r.reopen[draw] / max(cl["reopen_probability"], 1e-9)
+    add(reopens, 5, back, owner, "reopen", "closed", "open", comment=txt["reopen"])
+    add(reopens, 6, back + 2.0, owner, "resolve", "open", "resolved", comment=txt["resolve"], root_cause=root,
+        corrective_action=action_txt, outcome=txt["outcome"])
+    add(reopens, 7, back + 3.0, owner, "close", "resolved", "closed", comment=txt["close"])
+    add(k == NEVER, 2, due, "rule:sla", "escalate", "open", "escalated", owner=cl["manager"],
+        comment=np.array([f"SLA due {str(x)[:16].replace('T', ' ')} passed; escalated to {cl['manager']}"
+                          for x in _to_time(cal, due)], dtype=object))
+    cols = ("owner", "team", "comment", "root_cause", "corrective_action", "outcome")
+    parts = [pd.DataFrame({"case": e["case"], "seq": e["seq"], "at": e["at"], "by": e["by"], "action": e["action"],
+                           "from_status": e["from_status"], "to_status": e["to_status"],
+                           **{c: e.get(c, np.full(len(e["case"]), None, object)) for c in cols}}) for e in ev]
+    events = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    events = events[events["at"] < D].sort_values(["case", "seq"], kind="stable", ignore_index=True)
+    cases = pd.DataFrame({
+        "case_id": case_id, "customer_id": _take(b.cust_ids, cust), "source": "survey",
+        "source_id": resp["response_id"].to_numpy()[rows], "rule": cl["rule"], "opened_at": _to_time(cal, opened),
+        "opened_by": "rule:" + cl["rule"], "priority": "high", "team": cl["team"], "sla_due": _to_time(cal, due),
+        "holdout": k == HELD_OUT})
+    keep = np.isin(np.arange(nc), events["case"].to_numpy()) & (opened < D)
+    cases = cases[keep].reset_index(drop=True)
+    events.insert(0, "case_id", np.asarray(case_id, dtype=object)[events.pop("case").to_numpy()])
+    events["at"] = _to_time(cal, events["at"].to_numpy())
+    return {"cases": cases, "case_events": events}
 
 
 @functools.lru_cache(maxsize=1)
@@ -826,19 +995,28 @@ def _check(n_customers, seed, end_date) -> tuple[int, int, str]:
     return int(n_customers), int(seed), str(as_date(end_date, "end_date"))
 
 
-def _tables(truth: bool) -> tuple[str, ...]:
-    return TABLE_ORDER + (("truth",) if truth else ())
+#: the closed loop's ledgers the demo simulates (``generate(..., closed_loop=True)``)
+LOOP_TABLES = ("cases", "case_events")
+
+
+def _tables(truth: bool, closed_loop: bool = False) -> tuple[str, ...]:
+    return TABLE_ORDER + (("truth",) if truth else ()) + (LOOP_TABLES if closed_loop else ())
 
 
 def iter_generate(n_customers: int, *, seed: int = 0, end_date=DEFAULT_END_DATE, chunk_customers: int = 200_000,
-                  truth: bool = False) -> Iterator[tuple[str, pd.DataFrame]]:
+                  truth: bool = False, closed_loop: bool = False,
+                  follow_up_effect: bool = True) -> Iterator[tuple[str, pd.DataFrame]]:
     """Generate the demo company chunk by chunk, yielding ``(table_name, DataFrame)``.
 
     Each chunk holds about ``chunk_customers`` customers (rounded up to whole blocks of
     :data:`BLOCK_SIZE`) and yields every table once, in :data:`cxvalue.schema.TABLE_ORDER`
     (then ``truth`` when asked for). Memory stays bounded by the chunk size; the rows do not
     depend on it. ``truth=True`` adds a per-customer table of the latent state
-    (:data:`TRUTH_COLUMNS`) for testing analyses; it is not a contract table.
+    (:data:`TRUTH_COLUMNS`) for testing analyses; it is not a contract table. ``closed_loop=True``
+    adds the closed loop's simulated ledgers ``cases`` and ``case_events`` (:data:`LOOP_TABLES`).
+    ``follow_up_effect=False`` simulates the same company, with the same random draws, without the
+    planted effect of following detractors up (``GROUND_TRUTH["closed_loop"]``): the counterfactual
+    twin against which the realised effect is measured.
     """
     n, seed, end = _check(n_customers, seed, end_date)
     if not isinstance(chunk_customers, (int, np.integer)) or chunk_customers < 1:
@@ -847,20 +1025,22 @@ def iter_generate(n_customers: int, *, seed: int = 0, end_date=DEFAULT_END_DATE,
     per_chunk = max(1, -(-int(chunk_customers) // BLOCK_SIZE))
     id_width = max(7, len(str(n)))
     for b0 in range(0, n_blocks, per_chunk):
-        parts = [_simulate_block(seed, b, b * BLOCK_SIZE, min(BLOCK_SIZE, n - b * BLOCK_SIZE), end, id_width, truth)
+        parts = [_simulate_block(seed, b, b * BLOCK_SIZE, min(BLOCK_SIZE, n - b * BLOCK_SIZE), end, id_width, truth,
+                                 closed_loop, follow_up_effect)
                  for b in range(b0, min(b0 + per_chunk, n_blocks))]
-        for name in _tables(truth):
+        for name in _tables(truth, closed_loop):
             frames = [p.pop(name) for p in parts]
             yield name, frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         del parts
 
 
 def generate(n_customers: int = 20_000, *, seed: int = 0, end_date=DEFAULT_END_DATE,
-             truth: bool = False) -> dict[str, pd.DataFrame]:
+             truth: bool = False, closed_loop: bool = False, follow_up_effect: bool = True) -> dict[str, pd.DataFrame]:
     """Simulate SkyWay Airlines (天途航空): a dict of contract tables (see :mod:`cxvalue.schema`).
 
     Tables: customers, acquisition, referrals, transactions, subscriptions, responses,
-    complaints, churn_events (plus ``truth`` with ``truth=True``). Customers sign up over
+    complaints, churn_events (plus ``truth`` with ``truth=True``, the closed loop's ``cases`` and
+    ``case_events`` with ``closed_loop=True``; see :func:`iter_generate`). Customers sign up over
     the three years ending at ``end_date``; nothing is dated after it. The same ``seed``,
     ``n_customers`` and ``end_date`` always give the same data. Planted effects are listed
     in :data:`GROUND_TRUTH` and docs/demo.md.
@@ -869,8 +1049,9 @@ def generate(n_customers: int = 20_000, *, seed: int = 0, end_date=DEFAULT_END_D
     >>> sorted(tables)[:3]
     ['acquisition', 'churn_events', 'complaints']
     """
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in _tables(truth)}
-    for name, frame in iter_generate(n_customers, seed=seed, end_date=end_date, chunk_customers=1_000_000, truth=truth):
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in _tables(truth, closed_loop)}
+    for name, frame in iter_generate(n_customers, seed=seed, end_date=end_date, chunk_customers=1_000_000, truth=truth,
+                                     closed_loop=closed_loop, follow_up_effect=follow_up_effect):
         parts[name].append(frame)
     return {name: f[0] if len(f) == 1 else pd.concat(f, ignore_index=True) for name, f in parts.items()}
 
@@ -901,13 +1082,16 @@ def _arrow_schema(name: str, frame: pd.DataFrame, fmt: str):
 
 def write_demo(folder, n_customers: int = 20_000, *, seed: int = 0, fmt: str = "parquet",
                end_date=DEFAULT_END_DATE, chunk_customers: int = 100_000,
-               progress: Callable[[int, int], None] | None = None, truth: bool = False) -> dict[str, int]:
-    """Write the demo company to ``folder``: one file per table (``customers.parquet`` ...).
+               progress: Callable[[int, int], None] | None = None, truth: bool = False,
+               closed_loop: bool = True) -> dict[str, int]:
+    """Write the demo company to ``folder``: one file per table (``customers.parquet`` ...), and
+    the closed loop's simulated ledgers in ``folder/closed_loop/`` (``closed_loop=True``; read them
+    back with :func:`read_demo_loop`).
 
     ``fmt`` is ``"parquet"`` (a ParquetWriter appends one row group per chunk) or ``"csv"``
     (UTF-8 with a header). Memory is bounded by ``chunk_customers``. ``progress``, when
     given, is called as ``progress(chunks_done, chunks_total)``. Returns the row count of
-    each table written.
+    contract table written.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -921,23 +1105,29 @@ def write_demo(folder, n_customers: int = 20_000, *, seed: int = 0, fmt: str = "
     per_chunk = max(1, -(-int(chunk_customers) // BLOCK_SIZE)) * BLOCK_SIZE
     total = -(-n // per_chunk)
     names = _tables(truth)
+    loop_dir = folder / LOOP_FOLDER
+    if closed_loop:
+        loop_dir.mkdir(exist_ok=True)
     writers: dict = {}
     counts = {name: 0 for name in names}
     done = 0
     if progress:
         progress(0, total)
     try:
-        for name, frame in iter_generate(n, seed=seed, end_date=end, chunk_customers=per_chunk, truth=truth):
+        for name, frame in iter_generate(n, seed=seed, end_date=end, chunk_customers=per_chunk, truth=truth,
+                                         closed_loop=closed_loop):
             if name not in writers:
-                schema = _arrow_schema(name, frame, fmt)
-                path = folder / f"{name}.{fmt}"
+                schema = _arrow_schema(name, frame, "parquet" if name in LOOP_TABLES else fmt)
+                path = loop_dir / f"{name}.parquet" if name in LOOP_TABLES else folder / f"{name}.{fmt}"
                 options = pacsv.WriteOptions(quoting_style="needed")
-                writers[name] = (pq.ParquetWriter(path, schema, compression="zstd") if fmt == "parquet" else
+                writers[name] = (pq.ParquetWriter(path, schema, compression="zstd")
+                                 if fmt == "parquet" or name in LOOP_TABLES else
                                  pacsv.CSVWriter(path, schema, write_options=options), schema)
             writer, schema = writers[name]
             writer.write_table(pa.Table.from_pandas(frame, preserve_index=False).cast(schema))
-            counts[name] += len(frame)
-            if name == names[-1]:
+            if name in counts:
+                counts[name] += len(frame)
+            if name == _tables(truth, closed_loop)[-1]:
                 done += 1
                 if progress:
                     progress(done, total)
@@ -945,3 +1135,20 @@ def write_demo(folder, n_customers: int = 20_000, *, seed: int = 0, fmt: str = "
         for writer, _ in writers.values():
             writer.close()
     return counts
+
+
+#: the subfolder of a demo folder that holds the closed loop's simulated ledgers
+LOOP_FOLDER = "closed_loop"
+
+
+def read_demo_loop(folder) -> dict[str, pd.DataFrame]:
+    """The closed loop's simulated ledgers written by :func:`write_demo` ({} when there are none),
+    with the rule registry entry that dates the detractor rule from the start of the simulated era
+    (so that escalation applies to the simulated cases)."""
+    loop_dir = Path(folder) / LOOP_FOLDER
+    out = {name: pd.read_parquet(loop_dir / f"{name}.parquet") for name in LOOP_TABLES
+           if (loop_dir / f"{name}.parquet").exists()}
+    if len(out.get("cases", ())):
+        first = pd.Timestamp(out["cases"]["opened_at"].min()).floor("D")
+        out["case_rule_registry"] = pd.DataFrame({"rule": [_CL["rule"]], "first_seen": [first]})
+    return out

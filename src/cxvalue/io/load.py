@@ -524,7 +524,7 @@ def load_dir(con, folder: str | Path, *, options: ReadOptions | dict | None = No
     files = {}
     ignored = []
     for p in sorted(folder.iterdir()):
-        if p.suffix.lower() in (".yaml", ".yml") or p.name.startswith("."):
+        if p.suffix.lower() in (".yaml", ".yml") or p.name.startswith(".") or p.is_dir():
             continue
         stem = p.name.split(".")[0]
         if stem in TABLES and p.suffix.lower() in SUPPORTED_FILES:

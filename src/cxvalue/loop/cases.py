@@ -113,8 +113,8 @@ _EVENT_TYPES = {"seq": "int64", "at": "datetime64[us]"}
 _CASE_TYPES = {"opened_at": "datetime64[us]", "sla_due": "datetime64[us]", "holdout": "bool"}
 
 
-def _frame(rows: list[dict], columns, types) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=list(columns))
+def _frame(rows: list[dict] | pd.DataFrame, columns, types) -> pd.DataFrame:
+    df = rows[list(columns)].copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=list(columns))
     for c in df.columns:
         if c in types:
             df[c] = df[c].astype(types[c])
@@ -273,13 +273,30 @@ def current_cases(con):
     return out
 
 
+#: the actions that count as a response to the customer (an assignment or escalation does not)
+RESPONSE_ACTIONS = ("start", "note", "resolve", "close")
+
+
+def first_responses(con, until=None):
+    """Per case its first response — the first event a person (``by`` not a rule) made with one
+    of :data:`RESPONSE_ACTIONS` — as an Ibis table (``case_id``, ``first_response``); events after
+    ``until`` are ignored. The KPIs' response time and SLA and the outcomes' timing share it."""
+    import ibis
+    e = con.table("case_events")
+    h = e.filter((e.seq > 1) & ~e.by.startswith("rule:") & e.action.isin(RESPONSE_ACTIONS))
+    if until is not None:
+        h = h.filter(h.at <= ibis.timestamp(until))
+    return h.group_by("case_id").aggregate(first_response=h.at.min())
+
+
 def _left(t, r):
     r = r.rename(_cid="case_id")
     return t.left_join(r, t.case_id == r._cid).drop("_cid")
 
 
-#: the tables of the closed loop that outlive a rebuilt store (`cxvalue demo --keep-cases`)
-KEPT = ("cases", "case_events", "case_rule_registry")
+#: the tables of the closed loop that outlive a rebuilt store (`cxvalue demo --keep-cases`): cases,
+#: their events and rule registry, and the improvement initiatives (H2) with their events
+KEPT = ("cases", "case_events", "case_rule_registry", "initiatives", "initiative_events")
 
 
 def export_loop(con) -> dict[str, pd.DataFrame]:
@@ -287,16 +304,24 @@ def export_loop(con) -> dict[str, pd.DataFrame]:
     return {name: con.table(name).to_pandas() for name in KEPT if has_table(con, name)}
 
 
+def _untyped_nulls(df: pd.DataFrame) -> pd.DataFrame:
+    """An exported frame with its all-empty text columns typed as strings (an engine cannot
+    create a column of no type)."""
+    empty = [c for c in df.columns if df[c].dtype == object and df[c].isna().all()]
+    return df.astype({c: "string" for c in empty}) if empty else df
+
+
 def restore_loop(con, frames: dict[str, pd.DataFrame]) -> None:
     """Put exported closed-loop tables into a store that has none yet (one transaction for the
     ledgers)."""
     from ..store import write_state
+    from . import initiatives, rules  # noqa: F401  (declare case_rule_registry and the initiative ledgers)
     present = [n for n in frames if has_table(con, n)]
     if present:
         raise CaseError(f"the store has closed-loop tables already ({', '.join(present)}): nothing restored")
     typed = {"cases": (("case_id", *_case_columns()), _CASE_TYPES), "case_events": (EVENT_COLUMNS, _EVENT_TYPES)}
-    ledgers = {n: _frame(df.astype(object).where(df.notna(), None).to_dict("records"), *typed[n])
-               for n, df in frames.items() if n in typed and len(df)}
+    ledgers = {n: _frame(df, *typed[n]) if n in typed else _untyped_nulls(df) for n, df in frames.items()
+               if n != "case_rule_registry" and len(df)}
     if ledgers:
         append_ledgers(con, ledgers)
     if "case_rule_registry" in frames:

@@ -5,10 +5,12 @@ out (they are not worked).
 
 Definitions:
 
-* first response — the first event after the opening that a person made (``by`` not a rule);
+* first response — the first start, note, resolve or close that a person made (``by`` not a
+  rule; an assignment or escalation is not a response): :func:`cxvalue.loop.cases.first_responses`;
 * resolution — the first ``resolve`` event;
-* SLA attained — resolved at or before ``sla_due``; missed — resolved after it, or still open
-  past it at ``clock``; cases still open and not yet due are not counted either way;
+* SLA attained — first response at or before ``sla_due`` (the follow-up SLA: the rules set how
+  soon the customer is to be contacted); missed — a response after it, or none yet past it at
+  ``clock``; cases not yet responded to and not yet due are not counted either way;
 * reopen rate — cases reopened at least once / cases resolved at least once.
 """
 from __future__ import annotations
@@ -24,23 +26,22 @@ from ..store import has_table
 def _per_case(con, clock: dt.datetime):
     """The worked cases as of their last event (:func:`cxvalue.loop.cases.current_cases`) with
     their first response, resolution and reopen count."""
-    from .cases import current_cases
+    from .cases import current_cases, first_responses
     cur = current_cases(con)
     e = con.table("case_events")
-    human = e.filter((e.seq > 1) & ~e.by.startswith("rule:"))
     res = e.filter(e.action == "resolve")
     reo = e.filter(e.action == "reopen")
     t = cur.filter(~cur.holdout)
-    for r in (human.group_by("case_id").aggregate(first_response=human.at.min()),
+    for r in (first_responses(con),
               res.group_by("case_id").aggregate(resolved_at=res.at.min()),
               reo.group_by("case_id").aggregate(reopens=reo.count())):
         r = r.rename(_cid="case_id")
         t = t.left_join(r, t.case_id == r._cid).drop("_cid")
     hours = lambda a, b: (b.epoch_seconds() - a.epoch_seconds()) / 3600.0  # noqa: E731
     clock_ts = ibis.timestamp(clock)
-    attained = ibis.cases((t.resolved_at.notnull() & (t.resolved_at <= t.sla_due), 1),
-                          (t.resolved_at.notnull() & (t.resolved_at > t.sla_due), 0),
-                          (t.resolved_at.isnull() & (t.sla_due < clock_ts), 0), else_=ibis.null("int64"))
+    attained = ibis.cases((t.first_response.notnull() & (t.first_response <= t.sla_due), 1),
+                          (t.first_response.notnull() & (t.first_response > t.sla_due), 0),
+                          (t.first_response.isnull() & (t.sla_due < clock_ts), 0), else_=ibis.null("int64"))
     return t.mutate(hours_to_first_response=hours(t.opened_at, t.first_response),
                     hours_to_resolution=hours(t.opened_at, t.resolved_at),
                     sla_attained=ibis.ifelse(t.sla_due.isnull(), ibis.null("int64"), attained),

@@ -17,12 +17,12 @@ random across customers, stable across runs.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import CxValueError
+from ..holdout import in_holdout
 from ..store import declare, has_table, write_state
 
 DEFAULT_RULES = {
@@ -82,11 +82,6 @@ def load_rules(path: str | Path | None = None) -> dict:
         raise CxValueError(f"case rules {path}: teams must map a team to {{manager: name}}")
     return {"holdout_share": float(share), "lookback_days": int(data.get("lookback_days", 30)), "rules": data["rules"],
             "teams": teams}
-
-
-def in_holdout(rule: str, customer_id: str, share: float) -> bool:
-    h = int(hashlib.sha256(f"{rule}|{customer_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return h < share
 
 
 def _candidates(con, rule: dict, as_of: dt.date, lookback: int) -> pd.DataFrame:
@@ -239,11 +234,12 @@ def apply_rules(con, as_of: dt.date, rules: dict | None = None, *, by_prefix: st
             batch.append({"customer_id": str(row["customer_id"]), "source": rule["source"],
                           "source_id": str(row["source_id"]), "rule": rule["name"], "by": by_prefix + rule["name"],
                           "priority": r["priority"], "team": r["team"], "sla_due": due,
-                          "holdout": in_holdout(rule["name"], str(row["customer_id"]), rules["holdout_share"])})
+                          "holdout": in_holdout(rule["name"], str(row["customer_id"]), rules["holdout_share"]),
+                          "at": clock})
         opened[rule["name"]] = len(cand)
     if batch:
         open_cases(con, batch)
-    first_seen = _register(con, rules, dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=5))
+    first_seen = _register(con, rules, clock - dt.timedelta(seconds=5))
     ids = escalate_overdue(con, clock, rules, first_seen)
     if escalated is not None:
         escalated.extend(ids)

@@ -26,10 +26,13 @@ GET_ROUTES = {
     "/account": "dashboards", "/admin/users": "users", "/admin/audit": "users", "/admin/audit.json": "users",
     "/admin/jobs": "jobs", "/admin/jobs.json": "jobs", "/openapi.json": "dashboards", "/docs": "dashboards",
     "/cases": "cases", "/cases.json": "cases", "/cases/{case}": "cases", "/cases/{case}.json": "cases",
-    "/cases/kpis": "cases", "/cases/kpis.json": "cases",
+    "/cases/kpis": "cases", "/cases/kpis.json": "cases", "/cases/outcomes": "dashboards",
+    "/cases/outcomes.json": "dashboards", "/dashboards/loop": "dashboards",
+    "/initiatives": "dashboards", "/initiatives.json": "dashboards",
 }
 POST_ROUTES = ("/logout", "/account/lang", "/account/password", "/account/tokens", "/account/tokens/x/revoke",
-               "/admin/users", "/admin/users/viewer", "/admin/jobs", "/cases/x/note", "/cases/assign")
+               "/admin/users", "/admin/users/viewer", "/admin/jobs", "/cases/x/note", "/cases/assign",
+               "/initiatives", "/initiatives/{initiative_id}")  # the page is GET there (test_initiatives_web.py)
 
 
 def _url(path, demo_store):

@@ -52,6 +52,8 @@ def _main(help_settings: bool = typer.Option(False, "--help-settings", callback=
 
 # the commands register themselves on ``app`` (each module imports only typer at the top)
 from . import commands  # noqa: E402,F401
+from .commands import initiatives  # noqa: E402,F401  (improvement initiatives, H2)
+from .commands import strategy  # noqa: E402,F401  (cxvalue strategy: the H3 playbook)
 
 
 def main(argv: list[str] | None = None) -> int:

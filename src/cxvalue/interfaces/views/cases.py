@@ -93,10 +93,12 @@ def kpis_view(session) -> View:
         return v
     v.meta = {"clock": str(clock)}
     for key, first, label in (("teams", "team_now", "case_team"), ("owners", "owner", "case_owner")):
-        df = k[key]
+        rows = records(k[key], [first] + [c for c, _, _ in KPI_COLUMNS])
+        for r in rows:
+            r[first] = r.get(first) or t("case_unassigned")
         v.blocks.append(Table(f"case-kpis-{key}", t(f"case_k_by_{key}"),
                               columns=[Column(first, t(label))] + [Column(c, t(lab), f) for c, lab, f in KPI_COLUMNS],
-                              rows=records(df, [first] + [c for c, _, _ in KPI_COLUMNS])))
+                              rows=rows))
     rc = k["root_causes"]
     if len(rc):
         labels = [coded_label(t, "rc_", c) for c in rc.root_cause]

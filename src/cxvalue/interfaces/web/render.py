@@ -22,7 +22,8 @@ ENV = Environment(loader=PackageLoader("cxvalue", "interfaces/web/templates"),
 #: the navigation: (view id, route) in menu order
 NAV = (("overview", "/dashboards/overview"), ("value", "/dashboards/value"), ("voice", "/dashboards/voice"),
        ("perception", "/dashboards/perception"), ("loyalty", "/dashboards/loyalty"),
-       ("churn", "/dashboards/churn"), ("lifecycle", "/dashboards/lifecycle"))
+       ("churn", "/dashboards/churn"), ("lifecycle", "/dashboards/lifecycle"), ("strategy", "/dashboards/strategy"),
+       ("loop", "/dashboards/loop"))
 
 
 def qs(base: dict, **extra) -> str:

@@ -1,4 +1,4 @@
-"""Closed-loop commands: ``cxvalue cases list|show|open|assign|update|close``."""
+"""Closed-loop commands: ``cxvalue cases list|show|open|assign|update|close|kpis|outcomes``."""
 from __future__ import annotations
 
 from typing import Optional
@@ -51,6 +51,18 @@ def cases_kpis(store: Optional[str] = StoreOpt, lang: Optional[str] = LangOpt, a
     from ...views.cases import kpis_view
     sess = session(store, lang)
     show(kpis_view(sess), sess, as_json)
+
+
+@cases_app.command("outcomes")
+def cases_outcomes(store: Optional[str] = StoreOpt, lang: Optional[str] = LangOpt, as_json: bool = JsonOpt):
+    """Did following up work? Per rule, the worked cases against the random hold-out on retention at
+    90/180 days, the NPS change at the next answer and spend, with 95% intervals (recomputed now:
+    the step "case outcomes"; matched and marked observational for a rule without a hold-out)."""
+    from ....steps import run_steps
+    from ...views.loop import outcomes_view
+    sess = session(store, lang)
+    run_steps(sess, only=["case outcomes"])
+    show(outcomes_view(sess), sess, as_json)
 
 
 @cases_app.command("show")

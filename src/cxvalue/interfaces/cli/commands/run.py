@@ -189,9 +189,9 @@ def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number
                               memory_limit=sess.settings["load_memory_limit"], progress=lambda msg: bar.update(
             task, completed=next(done), description=f"loading {msg}"))
         bar.update(task, completed=len(counts), description="loaded into the store")
-        if kept:
-            from ....loop.cases import restore_loop
-            restore_loop(sess.con, kept)
+        from ....datasets.demo import read_demo_loop
+        from ....loop.cases import restore_loop
+        restore_loop(sess.con, kept or read_demo_loop(folder))   # kept cases, or the simulated history
         sess.refresh()
         outcomes = run_with_progress(sess, bar=bar)
         sess.refresh()

@@ -55,6 +55,16 @@ def kpis(request: Request, who: Who = Depends(guard("cases"))):
     return view_response(request, v, "dashboard.html.j2", filters={}, choices={}, view_id="case_kpis")
 
 
+@router.get("/cases/outcomes.json", summary="Did following up work, as JSON")
+@router.get("/cases/outcomes", summary="Did following up work: worked cases against the random hold-out on "
+            "retention, NPS change and spend, with intervals")
+def outcomes(request: Request, who: Who = Depends(guard("dashboards"))):
+    from ...views.loop import outcomes_view
+    web = request.app.state.web
+    v = outcomes_view(web.session(who.user.lang))
+    return view_response(request, v, "dashboard.html.j2", filters={}, choices={}, view_id="case_outcomes")
+
+
 @router.get("/cases/{case_id}.json", summary="One case with its history, as JSON")
 @router.get("/cases/{case_id}", summary="One case: state, history, the actions it allows, the customer beside it")
 def case_page(request: Request, case_id: str, who: Who = Depends(guard("cases"))):
