@@ -35,6 +35,12 @@ def test_demo_end_to_end(tmp_path):
     ids = [b["id"] for v in views.values() for b in v["blocks"]]
     assert len(ids) == len(set(ids)), "block ids are unique in the report"
     assert tuple(b["id"] for b in views["value"]["blocks"]) == VALUE_BLOCKS
+    # the closed loop: the simulated cases measured against the hold-out, the demo's initiative re-measured
+    loop = {b["id"]: b for b in views["loop"]["blocks"]}
+    assert {"outcomes-detractor", "outcomes-detractor-table", "loop-initiatives", "case-kpis-teams"} <= set(loop)
+    [ini] = loop["loop-initiatives"]["rows"]      # (2,000 customers: too few to pin the planted +0.5 down;
+    low, high = (float(x) for x in ini["ci"].strip("[]").split(","))   # tests/loop/test_initiatives.py does)
+    assert low < ini["effect"] < high and ini["kpi"] == "Convenience: Experience" and ini["status"] == "active"
     kpis = {k["key"]: k["value"] for k in views["value"]["blocks"][0]["items"]}
     assert kpis["customers"] == 2000 and isinstance(kpis["total_clv"], float) and 0 < kpis["mean_p_alive"] < 1
     assert "客户价值矩阵" in zh and "Value matrix" in en and "分析日期 2025-12-31" in zh

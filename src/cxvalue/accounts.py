@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 MIN_PASSWORD = 10
 
 declare("users", kind="state", key=("username",),
-        columns=("role", "password_hash", "lang", "active", "created_at", "updated_at"),
-        doc="Web workplace accounts: role, argon2 password hash, language, active flag.")
+        columns=("role", "password_hash", "lang", "active", "created_at", "updated_at", "email"),
+        doc="Web workplace accounts: role, argon2 password hash, language, active flag, e-mail address (for "
+            "notifications of the cases assigned to or escalated to the user).")
 declare("web_sessions", kind="state", key=("session_hash",),
         columns=("username", "csrf_token", "created_at", "expires_at", "ip"),
         doc="Open sign-in sessions (SHA-256 of the cookie token), with their CSRF token and expiry.")
@@ -53,7 +55,7 @@ declare("audit", kind="ledger", key=("at", "username", "action"),
 _S, _T, _B = "string", "timestamp", "bool"
 _TYPES = {
     "users": {"username": _S, "role": _S, "password_hash": _S, "lang": _S, "active": _B, "created_at": _T,
-              "updated_at": _T},
+              "updated_at": _T, "email": _S},
     "web_sessions": {"session_hash": _S, "username": _S, "csrf_token": _S, "created_at": _T, "expires_at": _T,
                      "ip": _S},
     "api_tokens": {"token_id": _S, "token_hash": _S, "username": _S, "label": _S, "created_at": _T,
@@ -72,6 +74,7 @@ class User:
     role: str
     lang: str = "en"
     active: bool = True
+    email: str | None = None
 
     def can(self, permission: str) -> bool:
         return permission in PERMISSIONS.get(self.role, frozenset())
@@ -127,6 +130,19 @@ def check_password(password: str, username: str = "") -> None:
         raise AccountError("the password must not be the user name")
 
 
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+$")
+
+
+def check_email(email: str | None) -> str | None:
+    """A plausible e-mail address (name@domain.tld), None for none; a clear error otherwise."""
+    if email is None or not str(email).strip():
+        return None
+    email = str(email).strip()
+    if not _EMAIL.match(email):
+        raise AccountError(f"e-mail address {email!r} is not valid: expected name@domain.tld")
+    return email
+
+
 def check_role(role: str) -> str:
     if role not in ROLES:
         raise AccountError(f"role {role!r} is not valid: expected one of {', '.join(ROLES)}")
@@ -148,6 +164,9 @@ class Accounts:
         if name not in self._frames:
             if has_table(self.con, name):
                 df = self.con.table(name).to_pandas()
+                for c in _COLUMNS[name]:          # a store made before a column existed (users.email)
+                    if c not in df.columns:
+                        df[c] = None
             else:
                 df = pd.DataFrame({c: pd.Series(dtype="object") for c in _COLUMNS[name]})
             self._frames[name] = df
@@ -178,7 +197,9 @@ class Accounts:
 
     @staticmethod
     def _user(r: dict) -> User:
-        return User(r["username"], r["role"], r.get("lang") or "en", bool(r["active"]))
+        email = r.get("email")
+        return User(r["username"], r["role"], r.get("lang") or "en", bool(r["active"]),
+                    email if isinstance(email, str) and email else None)
 
     def user(self, username: str) -> User | None:
         with self._lock:
@@ -189,8 +210,14 @@ class Accounts:
     def has_admin(self) -> bool:
         return any(u.role == "admin" and u.active for u in self.users())
 
-    def add_user(self, username: str, role: str, password: str, *, lang: str = "en", by: str = "cli") -> User:
+    def emails(self) -> dict[str, str]:
+        """{username: e-mail address} of the active users that have one."""
+        return {u.username: u.email for u in self.users() if u.email and u.active}
+
+    def add_user(self, username: str, role: str, password: str, *, lang: str = "en", by: str = "cli",
+                 email: str | None = None) -> User:
         username = check_username(username)
+        email = check_email(email)
         check_role(role)
         check_password(password, username)
         if lang not in ("en", "zh"):
@@ -200,14 +227,15 @@ class Accounts:
                 raise AccountError(f"user {username!r} exists already")
             now = _now()
             row = {"username": username, "role": role, "password_hash": hash_password(password), "lang": lang,
-                   "active": True, "created_at": now, "updated_at": now}
+                   "active": True, "created_at": now, "updated_at": now, "email": email}
             self._save("users", _append(self._frame("users"), row))
             self.audit(by, "user_add", username, f"role={role}")
             return self.user(username)
 
     def update_user(self, username: str, *, by: str, role: str | None = None, password: str | None = None,
-                    lang: str | None = None, active: bool | None = None) -> User:
-        """Change a user's role, password, language or active flag (recorded in the audit)."""
+                    lang: str | None = None, active: bool | None = None, email: str | None = None) -> User:
+        """Change a user's role, password, language, active flag or e-mail address ("" removes it;
+        recorded in the audit)."""
         with self._lock:
             df = self._frame("users").copy()
             idx = df.index[df["username"] == username]
@@ -230,6 +258,9 @@ class Accounts:
             if active is not None:
                 df.at[i, "active"] = bool(active)
                 changes.append(f"active={bool(active)}")
+            if email is not None:
+                df.at[i, "email"] = check_email(email)
+                changes.append(f"email={check_email(email) or '(none)'}")
             after = df.loc[df["active"].astype(bool)]
             if not (after["role"] == "admin").any() and self.has_admin():
                 raise AccountError("this change would leave no active admin: make another user admin first")

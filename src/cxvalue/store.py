@@ -213,6 +213,7 @@ def _frame(frame, index):
             df = df.reset_index()
         df = df.copy()
         df.columns = [str(c) for c in df.columns]
+        df.attrs = {}          # analysis metadata on the frame is not stored (the engine cannot keep it)
     return df
 
 

@@ -164,12 +164,13 @@ def test_cli_cases_and_the_ledger_survives_a_run(tmp_path):
     assert r.returncode == 1 and "changed since you opened it" in r.stderr
     assert cx("cases", "update", cid, "resolve", "-m", "ok", "--root-cause", "price", "--store", store).returncode == 0
     assert cx("run", "--store", store).returncode == 0           # a run rewrites snapshots, never the ledgers
-    r = cx("cases", "list", "--store", store, "--json")
+    assert json.loads(cx("cases", "list", "--store", store, "--json").stdout)["meta"]["total"] == 0   # none to work
+    r = cx("cases", "list", "--status", "all", "--store", store, "--json")
     view = json.loads(r.stdout)
     assert view["meta"]["total"] == 1 and view["blocks"][1]["rows"][0]["case_id"] == cid
     r = cx("cases", "show", cid, "--store", store, "--json", "--lang", "zh")
     hist = json.loads(r.stdout)["blocks"][1]["rows"]
-    assert [h["action"] for h in hist] == ["open", "assign", "resolve"]
+    assert [h["action"] for h in hist] == ["创建", "分配", "解决"]
     assert "已解决" in r.stdout
 
 

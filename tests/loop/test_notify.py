@@ -91,3 +91,41 @@ def test_cli_assignment_notifies(tmp_path, webhook):
     r = cx("cases", "assign", case.case_id, "--owner", "li", "-m", "yours", "--store", store, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert webhook[1] and webhook[1][0]["event"] == "case_assigned" and webhook[1][0]["owner"] == "li"
+
+
+def test_the_owner_gets_the_mail_at_their_own_address_with_the_team_in_copy(tmp_path, smtp):
+    """`cxvalue user add/set --email`: the assigned owner is mailed directly (the team mailbox in
+    copy); an owner without an address falls back to the team mailbox; a bad address is refused."""
+    from cxvalue.accounts import AccountError, Accounts
+    store = tmp_path / "s.duckdb"
+    con = ibis.duckdb.connect(str(store))
+    con.create_table("transactions", pd.DataFrame({"customer_id": ["a"], "date": pd.to_datetime(["2025-06-01"]),
+                                                   "amount": [1.0]}))
+    first, second = open_case(con, "a", source="manual", by="ann"), open_case(con, "a", source="manual", by="ann")
+    con.disconnect()
+    r = cx("user", "add", "li", "--role", "case_owner", "--email", "not-an-address", "--password-stdin", "--store", store)
+    assert r.returncode != 0 and "not valid" in r.stderr + r.stdout
+    import subprocess
+    import sys
+    for args in (["user", "add", "li", "--role", "case_owner", "--email", "li@example.com"],
+                 ["user", "add", "wu", "--role", "case_owner"]):
+        p = subprocess.run([sys.executable, "-m", "cxvalue", *args, "--password-stdin", "--store", str(store)],
+                           input="a long enough password\n", capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+    (tmp_path / "cxvalue.toml").write_text(f'notify_smtp = "{smtp[0]}"\nnotify_to = "cx-team@example.com"\n',
+                                           encoding="utf-8")
+    assert cx("cases", "assign", first.case_id, "--owner", "li", "-m", "yours", "--store", store,
+              cwd=tmp_path).returncode == 0
+    assert cx("cases", "assign", second.case_id, "--owner", "wu", "-m", "yours", "--store", store,
+              cwd=tmp_path).returncode == 0
+    (to_li, body_li), (to_wu, _) = smtp[1]
+    assert sorted(to_li) == ["cx-team@example.com", "li@example.com"] and "Cc: cx-team@example.com" in body_li
+    assert to_wu == ["cx-team@example.com"]
+    con = ibis.duckdb.connect(str(store))
+    acc = Accounts(con)
+    assert acc.user("li").email == "li@example.com" and acc.emails() == {"li": "li@example.com"}
+    acc.update_user("li", by="test", email="")
+    assert acc.user("li").email is None
+    with pytest.raises(AccountError, match="not valid"):
+        acc.update_user("li", by="test", email="li at example")
+    con.disconnect()

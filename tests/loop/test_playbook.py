@@ -50,7 +50,7 @@ def test_defaults_cover_every_cell_and_stage_in_both_languages():
     assert set(pb["retention"]["actions"]) == families
     for acts in pb["retention"]["actions"].values():
         assert set(acts) == set(VALUE_TIERS) and all(a in cat for a in acts.values())
-    assert pb["at_risk_decile"] == 8 and pb["retention"]["tiers"] == {"high": 0.8, "medium": 0.5}
+    assert pb["at_risk_decile"] == 3 and pb["retention"]["tiers"] == {"high": 0.8, "medium": 0.5}
     assert play_of(pb, "pursue", "decline") == "play_pursue_decline" and play_of(pb, "lead", "decline") is None
     assert play_of(pb, "target", None) == play_of(pb, "target", "ended") == "play_target"   # no stage: the strategy's play
     assert retention_action_of(pb, "complaint", "high") == "churn_act_escalate_complaint"
@@ -65,7 +65,7 @@ def test_yaml_overrides_merge_in_order_and_never_change_the_defaults(tmp_path):
                      "  pursue:\n    decline: 'Key-account director visits within a week'\n"
                      "  grow:\n    unknown: play_target\n    stability: 'Bundle offer'\n"
                      "  maintain: play_maintain\n"
-                     "at_risk_decile: 9\n"
+                     "at_risk_decile: 2\n"
                      "retention:\n  actions:\n    price: {high: 'CFO discount'}\n", encoding="utf-8")
     churn = tmp_path / "churn.yaml"      # the former churn playbook: the retention part only
     churn.write_text("min_value_at_risk: 5\nactions:\n  price: ombudsman\n", encoding="utf-8")
@@ -75,7 +75,7 @@ def test_yaml_overrides_merge_in_order_and_never_change_the_defaults(tmp_path):
     assert pb["strategies"]["grow"] == {"exploration": "play_target", "formation": "play_target",
                                         "stability": "Bundle offer", "decline": "play_target", "unknown": "play_target"}
     assert pb["strategies"]["maintain"] == {s: "play_maintain" for s in PLAY_STAGES}  # one play for every stage
-    assert pb["at_risk_decile"] == 9
+    assert pb["at_risk_decile"] == 2
     assert pb["retention"]["actions"]["price"] == {"high": "CFO discount", "medium": "churn_act_plan_review",
                                                    "low": "churn_act_lower_cost_plan"}
     assert list(playbook_cells(pb).strategy.unique()) == ["pursue", "target", "maintain", "deprioritise", "grow"]
@@ -130,7 +130,7 @@ TIERS = ["platinum", "gold", "iron", "lead", "platinum", "gold", "iron", "lead",
 
 @pytest.fixture()
 def small():
-    """Ten customers: value matrix for all, lifecycle stages for seven, churn scores in deciles 1..10."""
+    """Ten customers: value matrix for all, lifecycle stages for seven, churn scores in deciles 10..1 (decile 1 = the highest risk, as churn_scores)."""
     con = connect("duckdb://")
     con.create_table("customer_value", pd.DataFrame({
         "customer_id": IDS, "clv": [1000.0, 50, 800, 5, 3000, 200, 700, 1, 2500, 90], "current_value": 1.0,
@@ -140,7 +140,7 @@ def small():
                                                   "stability", "formation"],
         "highest_stage": "stability", "pattern": "long_term", "p_alive": 0.5, "ended": [False] * 6 + [True]}))
     con.create_table("churn_scores", pd.DataFrame({
-        "customer_id": IDS, "p_churn": [0.1 * i for i in range(10)], "risk_decile": list(range(1, 11)),
+        "customer_id": IDS, "p_churn": [0.1 * i for i in range(10)], "risk_decile": list(range(10, 0, -1)),
         "main_reason": ["complaint", "price", "engagement", "experience", "other"] * 2, "top_reasons": "x",
         "as_of": "2025-06-30"}))
     yield con
@@ -185,7 +185,7 @@ def test_retention_list_and_customer_strategy_use_the_one_playbook(small, tmp_pa
     assert rl.loc["c0", ["strategy", "stage", "play"]].tolist() == ["pursue", "exploration", "play_pursue_exploration"]
     cs = small.table("customer_strategy").to_pandas().set_index("customer_id")
     assert len(cs) == 10 and (cs.retention_action == rl.action.reindex(cs.index)).all()
-    at_risk = cs.risk_decile >= 8                                      # deciles 8-10: the retention action
+    at_risk = cs.risk_decile <= 3                          # deciles 1-3 (1 = most at risk): the retention action
     assert list(cs.index[at_risk]) == ["c7", "c8", "c9"]
     assert (cs.action[at_risk] == cs.retention_action[at_risk]).all() and (cs.action_source[at_risk] == "retention").all()
     assert (cs.action[~at_risk] == cs.play[~at_risk]).all() and (cs.action_source[~at_risk] == "strategy").all()
@@ -197,7 +197,7 @@ def test_retention_list_and_customer_strategy_use_the_one_playbook(small, tmp_pa
     assert cell.loc[("pursue", "decline"), "customers"] == 1 and cell.loc[("maintain", "decline"), "customers"] == 0
     assert cell.loc[("pursue", "unknown"), "play"] == "Call the CEO"
     o = {x.step: x for x in out}["strategy"]
-    assert o.summary == {"customers": 10, "retention_actions": 3, "stage_unknown": 3, "at_risk_decile": 8}
+    assert o.summary == {"customers": 10, "retention_actions": 3, "stage_unknown": 3, "at_risk_decile": 3}
 
 
 def test_strategies_missing_from_the_playbook_warn_and_the_risk_switch_can_be_off(small):
@@ -250,7 +250,8 @@ def test_every_customer_of_the_demo_gets_the_play_of_their_cell_and_stage(demo_s
     assert (cs.stage == lc.current_stage.reindex(cs.index).fillna("unknown")).all()
     assert set(cs.stage) <= set(PLAY_STAGES) and cs.play.notna().all()
     assert all(p == play_of(pb, s, st) for p, s, st in zip(cs.play, cs.strategy, cs.stage))
-    risky = (cs.risk_decile >= 8) & cs.retention_action.notna()
+    risky = (cs.risk_decile <= 3) & cs.retention_action.notna()   # decile 1 = most at risk
+    assert cs.p_churn[cs.risk_decile <= 3].min() >= cs.p_churn[cs.risk_decile > 3].max() - 1e-9   # the riskiest
     assert risky.sum() > 0 and (cs.action[risky] == cs.retention_action[risky]).all()
     assert (cs.action[~risky] == cs.play[~risky]).all()
     rl = con.table("retention_list").to_pandas().set_index("customer_id")

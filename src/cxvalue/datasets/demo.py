@@ -1137,6 +1137,19 @@ def write_demo(folder, n_customers: int = 20_000, *, seed: int = 0, fmt: str = "
     return counts
 
 
+def demo_initiatives(end_date=DEFAULT_END_DATE, lang: str = "en") -> list[dict]:
+    """The improvement initiatives the demo company ran (H2): the convenience initiative behind
+    the planted improvement (``experience.convenience_improvement``), started on its date; each
+    a dict of :func:`cxvalue.loop.initiatives.create_initiative` arguments plus ``started_at``."""
+    cal = _calendar(str(as_date(end_date, "end_date")))
+    spec = _CL["initiative"]
+    start = pd.Timestamp(cal["start"]) + pd.Timedelta(days=cal["improve_day"])
+    created = start - pd.Timedelta(days=spec["created_days_before"])
+    return [{"title": spec["title"]["zh" if lang == "zh" else "en"], "origin": spec["origin"], "kpi": spec["kpi"],
+             "owner": spec["owner"], "start_date": start.date(), "by": spec["owner"],
+             "target_value": float(_MU_E[_CONV]), "at": created.to_pydatetime(), "started_at": start.to_pydatetime()}]
+
+
 #: the subfolder of a demo folder that holds the closed loop's simulated ledgers
 LOOP_FOLDER = "closed_loop"
 

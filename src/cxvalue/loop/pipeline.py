@@ -23,8 +23,9 @@ def run_cases(session) -> StepResult:
     escalated = opened.pop("escalated", 0)
     if ids:
         from .cases import get_case
-        from .notify import notice, send
-        send(session.settings, [notice("escalated", get_case(con, i), by="rule:sla") for i in ids])
+        from .notify import notice, owner_emails, send
+        send(session.settings, [notice("escalated", get_case(con, i), by="rule:sla") for i in ids],
+             emails=owner_emails(con))
     return StepResult(summary={**{f"opened_{k}": v for k, v in opened.items()}, "escalated": escalated})
 
 
@@ -57,3 +58,69 @@ def run_case_outcomes(session) -> StepResult:
 register(Step("case outcomes", run_case_outcomes, needs=("cases", "case_events"), writes=("case_outcomes",),
               domain="loop", uses=("responses", "churn_events", "transactions", "customer_value", "customers"),
               doc="Did following up work: worked cases against the random hold-out on retention, NPS and spend."))
+
+
+MEASURE_COLUMNS = ("initiative_id", "title", "kpi", "status", "start_date", "design", "n_before", "n_after", "before",
+                   "after", "effect", "ci_low", "ci_high", "p_value", "target_value", "target_reached",
+                   "after_days_observed", "as_of")
+declare("initiative_measures", key=("initiative_id",), columns=MEASURE_COLUMNS[1:],
+        doc="Each started improvement initiative's KPI re-measured on every run (CEM step 7): before vs after its "
+            "start, the effect (difference-in-differences when it has a scope) with its interval, and whether the "
+            "target is reached.")
+
+
+def run_initiatives(session) -> StepResult:
+    """Re-measure every active or done initiative whose start date has passed, as of the analysis
+    date (90 days each side); one that cannot be measured yet is reported, not dropped silently."""
+    import datetime as dt
+    import warnings
+
+    import pandas as pd
+
+    from ..errors import CxValueWarning
+    from .initiatives import InitiativeError, get_initiative, list_initiatives, measure
+    if session.as_of is None:
+        raise StepSkipped("no analysis date: the store holds no dated activity")
+    started = list_initiatives(session.con)
+    started = started[started.status.isin(["active", "done"])
+                      & (pd.to_datetime(started.start_date).dt.date <= session.as_of)] if len(started) else started
+    if started.empty:
+        raise StepSkipped("no active or done initiative has started by the analysis date "
+                          "(`cxvalue initiatives add`, then `start`)")
+    rows, unmeasured = [], []
+    for iid in started.initiative_id:
+        ini = get_initiative(session.con, iid)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", CxValueWarning)
+                r = measure(session.con, ini, as_of=session.as_of)
+        except InitiativeError as exc:
+            unmeasured.append(f"{iid}: {exc}")
+            continue
+        finally:
+            for w in caught:          # the same warnings, naming the initiative
+                warnings.warn(f"initiative {iid}: {w.message}", w.category, stacklevel=2)
+        s = r.summary()
+        rows.append({"initiative_id": iid, "title": ini.title, "kpi": s["kpi"], "status": ini.status,
+                     "start_date": pd.Timestamp(ini.start_date), "design": s["design"], "n_before": s["n_before"],
+                     "n_after": s["n_after"], "before": s["before"], "after": s["after"],
+                     "effect": s["effect"]["estimate"], "ci_low": s["effect"]["ci_low"],
+                     "ci_high": s["effect"]["ci_high"], "p_value": s["effect"]["p_value"],
+                     "target_value": s["target_value"], "target_reached": s["target_reached"],
+                     "after_days_observed": s["periods"].get("after_days_observed"),
+                     "as_of": pd.Timestamp(dt.datetime.combine(session.as_of, dt.time()))})
+    if unmeasured:
+        warnings.warn(f"{len(unmeasured)} initiative(s) could not be re-measured: " + "; ".join(unmeasured[:5]),
+                      CxValueWarning, stacklevel=2)
+    if not rows:
+        raise StepSkipped("no started initiative could be re-measured yet: " + "; ".join(unmeasured[:3]))
+    df = pd.DataFrame(rows, columns=list(MEASURE_COLUMNS))
+    df["target_reached"] = df.target_reached.astype("boolean")
+    return StepResult(tables={"initiative_measures": df},
+                      summary={"measured": len(df), "unmeasured": len(unmeasured),
+                               "targets_reached": int(df.target_reached.fillna(False).sum())})
+
+
+register(Step("initiatives", run_initiatives, needs=("initiatives", "initiative_events"),
+              writes=("initiative_measures",), domain="loop", uses=("responses", "complaints", "cases"),
+              doc="Re-measure every started improvement initiative's KPI before vs after its start (CEM step 7)."))

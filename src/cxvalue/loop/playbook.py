@@ -23,7 +23,7 @@ A playbook is a dict or a YAML file; entries given override :data:`DEFAULT_PLAYB
         formation: play_pursue_formation                         # a catalogue key: both languages
       grow:                     # a strategy of your own value matrix: 'unknown' is then required,
         unknown: play_target    # the play of every stage not given
-    at_risk_decile: 8           # churn risk deciles 8–10: the retention action replaces the play
+    at_risk_decile: 3           # churn risk deciles 1–3 (1 = most at risk): the retention action replaces the play
     retention:                  # the churn part: reason family × value tier (see below)
       tiers: {high: 0.8, medium: 0.5}
       min_value_at_risk: 0
@@ -42,8 +42,9 @@ Applying it (:func:`customer_plays`, :func:`customer_strategies`) is a join in t
 ``customer_value`` (value tier and strategy) × ``lifecycle`` (current stage) × the playbook's
 cells, then ``churn_scores`` (risk decile, main reason) and ``retention_list`` (the retention
 action per reason and value tier) when the store has them. The recommended ``action`` is the
-retention action for customers in a churn risk decile of ``at_risk_decile`` or above that are on
-the retention list, else the play; ``action_source`` says which.
+retention action for customers in churn risk deciles 1 to ``at_risk_decile`` (decile 1 = the
+10% most at risk, as in ``churn_scores``) that are on the retention list, else the play;
+``action_source`` says which.
 """
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ DEFAULT_PLAYBOOK: dict = {
         s: {**{stage: f"play_{s}_{stage}" for stage in STAGES}, "unknown": f"play_{s}"} for s in STRATEGY_ORDER
     },
     # customers in churn risk deciles 8-10 (the 30% most at risk) get the retention action instead of the play
-    "at_risk_decile": 8,
+    "at_risk_decile": 3,
     "retention": {
         "tiers": dict(TIER_QUANTILES),
         "min_value_at_risk": 0.0,
@@ -328,7 +329,7 @@ def customer_strategies(con, playbook: dict | None = None):
     ``p_churn``, ``risk_decile``, ``main_reason`` (from ``churn_scores``), ``retention_tier``,
     ``value_at_risk`` and ``retention_action`` (from ``retention_list``; null when absent), and
     the recommended ``action`` with its ``action_source``: ``retention`` when the customer's risk
-    decile is at least ``at_risk_decile`` and the retention list has an action for them, else
+    decile is at most ``at_risk_decile`` (1 = most at risk) and the retention list has an action for them, else
     ``strategy`` (the play)."""
     pb = playbook if playbook is not None else load_playbook()
     t = customer_plays(con, pb)
@@ -357,7 +358,7 @@ def customer_strategies(con, playbook: dict | None = None):
     if cut is None:
         at_risk = ibis.literal(False)
     else:
-        at_risk = (t.risk_decile >= int(cut)).fill_null(False) & t.retention_action.notnull()
+        at_risk = (t.risk_decile <= int(cut)).fill_null(False) & t.retention_action.notnull()
     t = t.mutate(action=ibis.ifelse(at_risk, t.retention_action, t.play),
                  action_source=ibis.ifelse(at_risk, ibis.literal("retention"), ibis.literal("strategy")))
     return t

@@ -254,6 +254,11 @@ def test_admin_manages_users_and_cannot_remove_the_last_admin(store_copy):
         r = c.post("/admin/users", data={"username": "li", "role": "analyst", "password": PASSWORD, "csrf_token": tok},
                    follow_redirects=False)
         assert r.status_code == 303 and app.state.web.accounts.user("li").role == "analyst"
+        r = c.post("/admin/users/li", data={"email": "li@", "csrf_token": tok})
+        assert r.status_code == 400 and "not valid" in r.text
+        c.post("/admin/users/li", data={"email": "li@example.com", "csrf_token": tok})
+        assert app.state.web.accounts.user("li").email == "li@example.com" and 'value="li@example.com"' in \
+            c.get("/admin/users").text
         li = TestClient(app)
         assert login(li, "li").status_code == 303 and li.get("/customers").status_code == 200
         c.post("/admin/users/li", data={"active": "false", "csrf_token": tok})

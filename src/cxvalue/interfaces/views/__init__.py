@@ -180,9 +180,14 @@ def by_label(t, by: str) -> str:
     return coded_label(t, "by_", by)
 
 
+SEGMENT_PREFIXES = {"value_tier": "tier_", "touchpoint": "touchpoint_"}
+
+
 def segment_label(t, by: str, value) -> str:
-    """Display label of a segment value (value tiers are translated)."""
-    return label(t, f"tier_{value}", value) if by == "value_tier" else str(value)
+    """Display label of a segment value: value tiers and the known touchpoints are translated,
+    other values shown as they are."""
+    prefix = SEGMENT_PREFIXES.get(by)
+    return label(t, f"{prefix}{value}", value) if prefix else str(value)
 
 
 def small_note(t, what: str, min_n: int = 30) -> Note:
@@ -304,6 +309,8 @@ def fmt(value, format: str = "number", *, lang: str = "en", unit: str = "") -> s
         s = _SPECS[format].format(v)
     elif format == "p":
         s = f"{v:.4f}" if v >= 1e-4 else "<0.0001"
+    elif format == "pp":        # a difference of two shares, in percentage points
+        s = f"{v * 100:+.1f} pp"
     else:
         s = f"{v:,.0f}" if abs(v) >= 1000 else (f"{v:.4g}" if v != int(v) else f"{v:.0f}")
     return s + (f" {unit}" if unit else "")

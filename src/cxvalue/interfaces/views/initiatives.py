@@ -152,6 +152,8 @@ def initiative_view(session, initiative_id: str, **measure_kw) -> View:
         r["at"] = str(r["at"])[:19].replace("T", " ")
         r["start_date"] = str(r["start_date"])[:10] if r.get("start_date") else None
         r["action"] = coded_label(t, "ini_a_", r["action"])
+        for k in ("from_status", "to_status"):
+            r[k] = coded_label(t, "ini_s_", r[k]) if r.get(k) else None
         rows.append(r)
     v.blocks.append(Table("initiative-history", t("case_history"), columns=[
         Column(k, t(f"ini_h_{k}"), "int" if k == "seq" else "float2" if k == "target_value" else "text")

@@ -18,8 +18,6 @@ def _formats(metric: str) -> tuple[str, str]:
 
 def _fmt(v, fm: str, session) -> str:
     from . import fmt
-    if fm == "pp":      # a difference of two shares, in percentage points
-        return "–" if v is None or pd.isna(v) else f"{float(v) * 100:+.1f} pp"
     return fmt(v, fm, lang=session.lang)
 
 
@@ -32,30 +30,28 @@ def outcomes_blocks(session, res: pd.DataFrame) -> list:
     t = session.t
     blocks = []
     for rule, f in res.groupby("rule", sort=True):
-        main = f[f.group.isin(["within_sla", "contacted"])]
-        items = []
-        for metric in ("retention_180", "retention_90", "nps_change"):
-            r = main[main.metric == metric]
-            if len(r):
-                r, fm = r.iloc[0], _formats(metric)[1]
-                items.append(Kpi(metric, metric_label(t, metric) + " · " + t("out_effect"), _fmt(r.effect, fm, session),
-                                 "text"))
-                items.append(Kpi(f"{metric}_ci", t("out_ci"), f"[{_fmt(r.ci_low, fm, session)}, "
-                                 f"{_fmt(r.ci_high, fm, session)}]", "text"))
-        r180 = main[main.metric == "retention_180"]
-        if len(r180) and pd.notna(r180.iloc[0].relative_churn_change):
-            items.append(Kpi("relative_churn", t("out_relative_churn"), float(r180.iloc[0].relative_churn_change),
-                             "pct"))
-        observational = bool(f.observational.all())
+        items = []        # the randomised comparison first (all worked cases), then within the SLA
+        for metric in ("retention_180", "nps_change"):
+            fe = _formats(metric)[1]
+            for g in ("worked", "within_sla", "contacted"):
+                r = f[(f.metric == metric) & (f.group == g)]
+                if len(r):
+                    r = r.iloc[0]
+                    items.append(Kpi(f"{metric}_{g}", f"{metric_label(t, metric)} · {coded_label(t, 'out_g_', g)}",
+                                     f"{_fmt(r.effect, fe, session)}  [{_fmt(r.ci_low, fe, session)}, "
+                                     f"{_fmt(r.ci_high, fe, session)}]", "text"))
+                    if metric == "retention_180" and pd.notna(r.relative_churn_change):
+                        items.append(Kpi(f"relative_churn_{g}", f"{t('out_relative_churn')} · "
+                                         f"{coded_label(t, 'out_g_', g)}", float(r.relative_churn_change), "pct"))
         notes = [Note("note", t("out_note_matched" if (f.method == "matched").any() else "out_note_holdout"))]
         if f.small_sample.any():
             notes.append(Note("SmallSampleWarning", t("out_note_small")))
-        blocks.append(Kpis(f"outcomes-{rule}", t("out_title_rule", rule=rule, group=t(
-            "out_g_contacted" if observational else "out_g_within_sla")), items=items, warnings=notes))
+        blocks.append(Kpis(f"outcomes-{rule}", t("out_title_rule", rule=coded_label(t, "rule_", rule)), items=items,
+                           warnings=notes))
         chart_rows = f[f.metric == "retention_180"]
         if len(chart_rows):
             blocks.append(Chart(f"outcomes-{rule}-retention", t("out_chart_retention"), chart="interval_bar",
-                                value_format="pct1",
+                                value_format="pp",
                                 data={"labels": [coded_label(t, "out_g_", g) for g in chart_rows.group],
                                       "values": chart_rows.effect.astype(float).tolist(),
                                       "lows": chart_rows.ci_low.astype(float).tolist(),
@@ -72,7 +68,7 @@ def outcomes_blocks(session, res: pd.DataFrame) -> list:
                          "ci": f"[{_fmt(r['ci_low'], fe, session)}, {_fmt(r['ci_high'], fe, session)}]",
                          "p_value": r["p_value"]})
         control = coded_label(t, "out_g_", f.control.iloc[0])
-        blocks.append(Table(f"outcomes-{rule}-table", t("out_table", rule=rule, control=control), columns=[
+        blocks.append(Table(f"outcomes-{rule}-table", t("out_table", rule=coded_label(t, "rule_", rule), control=control), columns=[
             Column("metric", t("out_metric")), Column("group", t("out_group")),
             Column("n", t("out_n"), "int"), Column("n_control", t("out_n_control"), "int"),
             Column("mean", t("out_mean")), Column("mean_control", t("out_mean_control")),
@@ -94,15 +90,40 @@ def outcomes_view(session) -> View:
     return v
 
 
+def initiative_blocks(session) -> list:
+    """The started initiatives re-measured by the last run (table ``initiative_measures``)."""
+    from .initiatives import kpi_label
+    if not has_table(session.con, "initiative_measures"):
+        return []
+    df = read_result(session.con, "initiative_measures")
+    if df.empty:
+        return []
+    t = session.t
+    rows = [{"initiative_id": r["initiative_id"], "title": r["title"], "kpi": kpi_label(t, r["kpi"]),
+             "status": coded_label(t, "ini_s_", r["status"]), "start_date": r["start_date"],
+             "before": r["before"], "after": r["after"], "effect": r["effect"],
+             "ci": f"[{_fmt(r['ci_low'], 'float2', session)}, {_fmt(r['ci_high'], 'float2', session)}]",
+             "design": t("ini_did") if r["design"] == "did" else t("out_before_after"),
+             "target_reached": None if pd.isna(r["target_reached"]) else t("web_yes" if r["target_reached"] else "web_no")}
+            for r in df.to_dict("records")]
+    return [Table("loop-initiatives", t("out_initiatives"), columns=[
+        Column("initiative_id", t("ini_id")), Column("title", t("ini_title_col")), Column("kpi", t("ini_kpi")),
+        Column("status", t("ini_status")), Column("start_date", t("ini_start"), "date"),
+        Column("before", t("out_before"), "float2"), Column("after", t("out_after"), "float2"),
+        Column("effect", t("out_effect"), "float2"), Column("ci", t("out_ci")), Column("design", t("out_design")),
+        Column("target_reached", t("ini_target_reached"))], rows=rows,
+        warnings=step_notes(session, "initiatives"))]
+
+
 @view("loop", 80)
 def build(session) -> View | None:
-    """The report's closed-loop section: outcomes, then the KPIs."""
+    """The report's closed-loop section: outcomes, the initiatives re-measured, then the KPIs."""
     from .cases import kpis_view
     out = outcomes_view(session)
     kpis = kpis_view(session)
-    if not out.blocks and not kpis.blocks:
+    blocks = out.blocks + initiative_blocks(session) + kpis.blocks
+    if not blocks:
         return None
-    v = View("loop", session.t("view_loop"), blocks=out.blocks + kpis.blocks, meta={**kpis.meta, **out.meta})
-    if v.blocks:
-        v.blocks[0].warnings = step_notes(session, "cases", "case outcomes") + v.blocks[0].warnings
+    v = View("loop", session.t("view_loop"), blocks=blocks, meta={**kpis.meta, **out.meta})
+    v.blocks[0].warnings = step_notes(session, "cases", "case outcomes") + v.blocks[0].warnings
     return v

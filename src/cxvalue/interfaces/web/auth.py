@@ -71,10 +71,12 @@ def guard(permission: str):
         who = identify(request)
         if who is None:
             raise NeedLogin()
+        request.state.who = who          # an error page is then in the user's language, with their navigation
         if not who.user.can(permission):
-            raise HTTPException(403, f"your role ({who.user.role}) may not do this (needs {permission!r})")
+            from ...i18n import t
+            raise HTTPException(403, t("web_forbidden", who.user.lang, role=t(f"role_{who.user.role}", who.user.lang),
+                                       permission=permission))
         await check_csrf(request, who)
-        request.state.who = who
         return who
     dependency.permission = permission
     return dependency

@@ -31,14 +31,15 @@ def _version(sess, case_id, version):
 
 
 @cases_app.command("list")
-def cases_list(status: Optional[str] = typer.Option(None, "--status", help="open, in_progress, escalated, resolved "
+def cases_list(status: Optional[str] = typer.Option(None, "--status", help="all, open, in_progress, escalated, resolved "
                                                                            "or closed."),
                owner: Optional[str] = typer.Option(None, "--owner"), team: Optional[str] = typer.Option(None, "--team"),
                holdout: bool = typer.Option(False, "--holdout", help="List the hold-out's cases (recorded, not "
                                             "worked) instead of the cases to work."),
                limit: int = typer.Option(200, "--limit"), store: Optional[str] = StoreOpt,
                lang: Optional[str] = LangOpt, as_json: bool = JsonOpt):
-    """The cases to work, the soonest due first, with their current status, owner and team."""
+    """The cases to work (open, in progress, escalated; `--status all` for every case), the soonest
+    due first, with their current status, owner and team."""
     from ...views.cases import cases_view
     sess = session(store, lang)
     show(cases_view(sess, status=status, owner=owner, team=team, holdout=holdout, limit=limit), sess, as_json)
@@ -98,8 +99,9 @@ def _change(case_id, action, version, comment, by, store, lang, as_json, **kw):
     c = change(sess.con, case_id, action, by=_by(by), version=_version(sess, case_id, version), comment=comment,
                root_causes=sess.settings.get("root_causes"), **kw)
     if action in ("assign", "escalate"):
-        from ....loop.notify import notice, send
-        send(sess.settings, [notice("assigned" if action == "assign" else "escalated", c, by=_by(by), comment=comment)])
+        from ....loop.notify import notice, owner_emails, send
+        send(sess.settings, [notice("assigned" if action == "assign" else "escalated", c, by=_by(by), comment=comment)],
+             emails=owner_emails(sess.con))
     show(case_view(sess, case_id), sess, as_json)
 
 

@@ -156,6 +156,17 @@ def _export_cases(store) -> dict:
         con.disconnect()
 
 
+def _demo_initiatives(sess) -> None:
+    """The demo company's improvement initiatives, created and started on their dates."""
+    from ....datasets.demo import demo_initiatives
+    from ....loop.initiatives import change, create_initiative
+    for spec in demo_initiatives(lang=sess.lang):
+        started_at = spec.pop("started_at")
+        ini = create_initiative(sess.con, **spec, comment="demo company")
+        change(sess.con, ini.initiative_id, "start", by=spec["owner"], version=ini.version,
+               comment="launched", at=started_at)
+
+
 @app.command()
 def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number of simulated customers."),
          seed: int = typer.Option(0, "--seed", help="Random seed."),
@@ -192,6 +203,8 @@ def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number
         from ....datasets.demo import read_demo_loop
         from ....loop.cases import restore_loop
         restore_loop(sess.con, kept or read_demo_loop(folder))   # kept cases, or the simulated history
+        if not kept:
+            _demo_initiatives(sess)
         sess.refresh()
         outcomes = run_with_progress(sess, bar=bar)
         sess.refresh()

@@ -36,13 +36,17 @@ def _password(given_stdin: bool, confirm: bool = True) -> str:
 def user_add(name: str = typer.Argument(..., help="User name."),
              role: str = typer.Option("viewer", "--role", help="viewer, analyst, case_owner, manager or admin."),
              lang: str = typer.Option("en", "--lang", help="The user's language: en or zh."),
+             email: Optional[str] = typer.Option(None, "--email", help="E-mail address for notifications of the "
+                                                 "cases assigned or escalated to the user."),
              password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard "
                                                  "input instead of asking (scripts)."),
              store: Optional[str] = StoreOpt):
     """Create a web account (the password is asked for and stored as an argon2 hash)."""
+    from ....accounts import check_email
+    check_email(email)                  # before asking for the password
     accounts = _accounts(store)
     pw = _password(password_stdin)
-    u = accounts.add_user(name, role, pw, lang=lang, by="cli")
+    u = accounts.add_user(name, role, pw, lang=lang, by="cli", email=email)
     console.print(f"user [bold]{u.username}[/] created with role {u.role}")
 
 
@@ -51,9 +55,9 @@ def user_list(store: Optional[str] = StoreOpt):
     """List the web accounts."""
     from rich.table import Table
     accounts = _accounts(store)
-    t = Table("user", "role", "lang", "active")
+    t = Table("user", "role", "lang", "active", "e-mail")
     for u in accounts.users():
-        t.add_row(u.username, u.role, u.lang, "yes" if u.active else "no")
+        t.add_row(u.username, u.role, u.lang, "yes" if u.active else "no", u.email or "")
     console.print(t)
 
 
@@ -63,11 +67,12 @@ def user_set(name: str = typer.Argument(..., help="User name."),
              active: Optional[bool] = typer.Option(None, "--active/--disabled", help="Enable or disable the account."),
              password: bool = typer.Option(False, "--password", help="Set a new password (asked for)."),
              password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the new password from stdin."),
+             email: Optional[str] = typer.Option(None, "--email", help="New e-mail address (\"\" removes it)."),
              store: Optional[str] = StoreOpt):
-    """Change a user's role, password or active flag (a disabled user's sessions end)."""
+    """Change a user's role, password, e-mail address or active flag (a disabled user's sessions end)."""
     accounts = _accounts(store)
     pw = _password(password_stdin) if password or password_stdin else None
-    u = accounts.update_user(name, by="cli", role=role, active=active, password=pw)
+    u = accounts.update_user(name, by="cli", role=role, active=active, password=pw, email=email)
     console.print(f"user [bold]{u.username}[/]: role {u.role}, {'active' if u.active else 'disabled'}")
 
 

@@ -32,9 +32,10 @@ def users(request: Request, who: Who = Depends(guard("users"))):
 
 @router.post("/users", summary="Add a user")
 def add_user(request: Request, username: str = Form(...), role: str = Form(...), password: str = Form(...),
-             lang: str = Form("en"), who: Who = Depends(guard("users"))):
+             lang: str = Form("en"), email: Optional[str] = Form(None), who: Who = Depends(guard("users"))):
     try:
-        request.app.state.web.accounts.add_user(username, role, password, lang=lang, by=who.user.username)
+        request.app.state.web.accounts.add_user(username, role, password, lang=lang, by=who.user.username,
+                                                email=email or None)
     except AccountError as exc:
         return _users_page(request, error=str(exc), status=400)
     return RedirectResponse("/admin/users", status_code=303)
@@ -43,10 +44,10 @@ def add_user(request: Request, username: str = Form(...), role: str = Form(...),
 @router.post("/users/{username}", summary="Change a user's role, active flag or password")
 def update_user(request: Request, username: str, role: Optional[str] = Form(None),
                 active: Optional[str] = Form(None), password: Optional[str] = Form(None),
-                who: Who = Depends(guard("users"))):
+                email: Optional[str] = Form(None), who: Who = Depends(guard("users"))):
     try:
         request.app.state.web.accounts.update_user(
-            username, by=who.user.username, role=role or None, password=password or None,
+            username, by=who.user.username, role=role or None, password=password or None, email=email,
             active=None if active in (None, "") else active in ("1", "true", "on", "yes"))
     except AccountError as exc:
         return _users_page(request, error=str(exc), status=400)

@@ -24,7 +24,7 @@ def _notify(web, who: Who, notices: list[dict]) -> None:
     from ....errors import NotificationWarning
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", NotificationWarning)
-        send(web.settings, notices)
+        send(web.settings, notices, emails=web.accounts.emails())
     for w in caught:
         if issubclass(w.category, NotificationWarning):
             web.accounts.audit(who.user.username, "notify_failed", "", str(w.message))
@@ -33,16 +33,19 @@ def _notify(web, who: Who, notices: list[dict]) -> None:
 @router.get("/cases.json", summary="The case queue as JSON")
 @router.get("/cases", summary="The case queue: yours, a team's, or by status, with SLA countdown")
 def queue(request: Request, status: Optional[str] = None, owner: Optional[str] = None, team: Optional[str] = None,
-          mine: bool = False, who: Who = Depends(guard("cases"))):
+          mine: bool = False, offset: int = 0, who: Who = Depends(guard("cases"))):
     web = request.app.state.web
-    if status and status not in STATUSES:
-        raise HTTPException(400, f"status {status!r}: expected one of {', '.join(STATUSES)}")
+    if status and status not in STATUSES + ("all",):
+        raise HTTPException(400, f"status {status!r}: expected all or one of {', '.join(STATUSES)}")
     owner = who.user.username if mine else owner
-    v = cases_view(web.session(who.user.lang), status=status, owner=owner, team=team)
+    v = cases_view(web.session(who.user.lang), status=status or None, owner=owner or None, team=team or None,
+                   offset=offset)
     if wants_json(request):
         return JSONResponse(v.to_dict())
+    here = {"status": status or None, "owner": None if mine else owner or None, "team": team or None,
+            "mine": mine or None}
     return page(request, "cases.html.j2", title=v.title, view=v, statuses=STATUSES, case_status=status, owner=owner,
-                team=team, mine=mine, can_assign=who.user.can("assign"))
+                team=team, mine=mine, can_assign=who.user.can("assign"), here=here)
 
 
 @router.get("/cases/kpis.json", summary="Closed-loop KPIs as JSON")

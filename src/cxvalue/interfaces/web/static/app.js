@@ -63,6 +63,7 @@
       case 'pct1': return (v * 100).toFixed(1) + '%';
       case 'points': return v.toFixed(1);
       case 'signed': return (v >= 0 ? '+' : '') + v.toFixed(1);
+      case 'pp': return (v >= 0 ? '+' : '') + (v * 100).toFixed(1) + ' pp';
       case 'p': return v >= 1e-4 ? v.toFixed(4) : '<0.0001';
       default:
         if (Math.abs(v) >= 1000) return nf(v, 0, 0);
@@ -91,6 +92,7 @@
         return (Math.abs(p - Math.round(p)) < 1e-9 ? p.toFixed(0) : String(Number(p.toFixed(1)))) + '%';
       }
       if (f === 'signed') return (v > 0 ? '+' : '') + compact(v);
+      if (f === 'pp') return (v > 0 ? '+' : '') + String(Number((v * 100).toFixed(1))) + ' pp';
       if (f === 'p' || f === 'float3') return String(Number(v.toFixed(3)));
       return compact(v);
     };
