@@ -35,7 +35,13 @@ def test_demo_end_to_end(tmp_path):
     ids = [b["id"] for v in views.values() for b in v["blocks"]]
     assert len(ids) == len(set(ids)), "block ids are unique in the report"
     assert tuple(b["id"] for b in views["value"]["blocks"]) == VALUE_BLOCKS
-    # the closed loop: the simulated cases measured against the hold-out, the demo's initiative re-measured
+    # the closed loop: the simulated cases (not kept: --keep-cases was not given) measured against the hold-out,
+    # the demo's initiative re-measured
+    import ibis
+    con = ibis.duckdb.connect(str(store), read_only=True)
+    c = con.table("cases")
+    assert c.filter(c.case_id.startswith("KS") & (c.rule == "detractor")).count().execute() > 100
+    con.disconnect()
     loop = {b["id"]: b for b in views["loop"]["blocks"]}
     assert {"outcomes-detractor", "outcomes-detractor-table", "loop-initiatives", "case-kpis-teams"} <= set(loop)
     [ini] = loop["loop-initiatives"]["rows"]      # (2,000 customers: too few to pin the planted +0.5 down;

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import CxValueError
 from ..store import append_ledgers, declare, has_table, lookup
+from .ledger import Folded, na as _na, now as _now, text as _text, typed_frame as _frame
 
 STATUSES = ("open", "in_progress", "escalated", "resolved", "closed")
 SOURCES = ("survey", "complaint", "churn_risk", "manual")
@@ -65,8 +66,9 @@ class CaseConflict(CaseError):
 
 
 @dataclass(frozen=True)
-class Case:
+class Case(Folded):
     """A case as of its last event."""
+    TRANSITIONS = TRANSITIONS
     case_id: str
     customer_id: str
     source: str
@@ -85,22 +87,6 @@ class Case:
     outcome: str | None
     version: int
 
-    def allowed(self) -> list[str]:
-        """The actions this case's status allows."""
-        return [a for a, (src, _) in TRANSITIONS.items() if self.status in src]
-
-    def to_dict(self) -> dict:
-        return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in self.__dict__.items()}
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-
-
-def _text(v) -> str | None:
-    v = None if v is None else str(v).strip()
-    return v or None
-
 
 def _event(case_id, seq, by, action, frm, to, *, owner=None, team=None, comment=None, root_cause=None,
            corrective_action=None, outcome=None, at=None) -> dict:
@@ -111,16 +97,6 @@ def _event(case_id, seq, by, action, frm, to, *, owner=None, team=None, comment=
 
 _EVENT_TYPES = {"seq": "int64", "at": "datetime64[us]"}
 _CASE_TYPES = {"opened_at": "datetime64[us]", "sla_due": "datetime64[us]", "holdout": "bool"}
-
-
-def _frame(rows: list[dict] | pd.DataFrame, columns, types) -> pd.DataFrame:
-    df = rows[list(columns)].copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=list(columns))
-    for c in df.columns:
-        if c in types:
-            df[c] = df[c].astype(types[c])
-        else:
-            df[c] = df[c].astype("string")
-    return df
 
 
 def open_case(con, customer_id: str, *, source: str, by: str, priority: str = "normal", team: str | None = None,
@@ -195,10 +171,6 @@ def _fold(row: dict, events: pd.DataFrame) -> Case:
                 row["opened_at"], row["opened_by"], row["priority"], _na(row.get("sla_due")), bool(row["holdout"]),
                 last["to_status"], _na(owner), _na(_latest(events, "team")), _na(_latest(events, "root_cause")),
                 _na(_latest(events, "corrective_action")), _na(_latest(events, "outcome")), int(len(events)))
-
-
-def _na(v):
-    return None if v is None or v is pd.NaT or (isinstance(v, float) and v != v) or v is pd.NA else v
 
 
 def change(con, case_id: str, action: str, *, by: str, version: int, comment: str, owner: str | None = None,

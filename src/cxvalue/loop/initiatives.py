@@ -53,6 +53,7 @@ from ..errors import CxValueError, SmallSampleWarning
 from ..explore.filters import CUSTOMER_DIMENSIONS, EVENT_DIMENSIONS, Filters, customer_ids
 from ..perception.cem import RESPONDENT_MEASURES, mean_contrast
 from ..store import append_ledgers, declare, has_table, lookup, result_spec
+from .ledger import Folded, na as _na, now as _now, text as _text, typed_frame as _frame
 from ..timeutil import as_date
 
 __all__ = ["STATUSES", "ACTIONS", "TRANSITIONS", "ORIGIN_KINDS", "InitiativeError", "InitiativeConflict",
@@ -106,8 +107,9 @@ class InitiativeConflict(InitiativeError):
 
 
 @dataclass(frozen=True)
-class Initiative:
+class Initiative(Folded):
     """An initiative as of its last event."""
+    TRANSITIONS = TRANSITIONS
     initiative_id: str
     title: str
     origin_kind: str
@@ -124,28 +126,8 @@ class Initiative:
     version: int
     updated_at: dt.datetime
 
-    def allowed(self) -> list[str]:
-        """The actions this initiative's status allows."""
-        return [a for a, (src, _) in TRANSITIONS.items() if self.status in src]
-
-    def to_dict(self) -> dict:
-        return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in self.__dict__.items()}
-
 
 # --------------------------------------------------------------------------- parsing
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-
-
-def _text(v) -> str | None:
-    v = None if v is None else str(v).strip()
-    return v or None
-
-
-def _na(v):
-    return None if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and v != v) else v
-
-
 def parse_origin(origin) -> tuple[str, str]:
     """``(kind, value)`` from ``"driver_gap:convenience"`` (aliases ``gap``, ``roi``, ``rc``) or a pair."""
     if isinstance(origin, (tuple, list)) and len(origin) == 2:
@@ -309,13 +291,6 @@ def _check_scope(con, scope: dict) -> None:
 
 
 # --------------------------------------------------------------------------- the ledger
-def _frame(rows: list[dict], columns, types) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=list(columns))
-    for c in df.columns:
-        df[c] = df[c].astype(types[c]) if c in types else df[c].astype("string")
-    return df
-
-
 def _event(iid, seq, by, action, frm, to, *, owner=None, target_value=None, start_date=None, comment=None,
            result=None, at=None) -> dict:
     return {"initiative_id": iid, "seq": int(seq), "at": at or _now(), "by": by, "action": action,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ...explore.drill import LATEST, customer_list, customer_profile
-from . import Column, Kpi, Kpis, Table, Text, View, coded_label, records, stored_value
+from . import Column, Kpi, Kpis, Table, Text, View, coded_label, records, segment_label, stored_value
 from .strategy import action_label, stage_label, strategy_label
 
 LIST_COLUMNS = (("customer_id", "web_customer", "text"), ("name", "web_name", "text"),
@@ -97,7 +97,11 @@ def customer_view(session, customer_id: str) -> View:
     v.blocks.append(_frame_table("customer-transactions", t("t_transactions"), tx, (
         ("date", "web_date", "date"), ("order_id", "web_order", "text"), ("amount", "web_amount", "money"),
         ("channel", "by_channel", "text"), ("product", "by_product", "text"), ("is_return", "web_return", "text")), t))
-    v.blocks.append(_frame_table("customer-responses", t("t_responses"), p["responses"], (
+    resp = p["responses"]
+    if resp is not None and "touchpoint" in resp.columns:
+        resp = resp.assign(touchpoint=[segment_label(t, "touchpoint", x) if isinstance(x, str) else x
+                                       for x in resp.touchpoint])
+    v.blocks.append(_frame_table("customer-responses", t("t_responses"), resp, (
         ("date", "web_date", "date"), ("nps", "NPS", "int"), ("satisfaction", "web_satisfaction", "float1"),
         ("touchpoint", "by_touchpoint", "text"), ("channel", "by_channel", "text"),
         ("comment", "web_comment", "text")), t))

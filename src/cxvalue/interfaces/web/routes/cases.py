@@ -48,14 +48,18 @@ def queue(request: Request, status: Optional[str] = None, owner: Optional[str] =
                 team=team, mine=mine, can_assign=who.user.can("assign"), here=here)
 
 
+def _dashboard(request: Request, who: Who, build, view_id: str):
+    """A closed-loop view (``build(session)``) on the dashboard page, or as JSON."""
+    v = build(request.app.state.web.session(who.user.lang))
+    return view_response(request, v, "dashboard.html.j2", filters={}, choices={}, view_id=view_id)
+
+
 @router.get("/cases/kpis.json", summary="Closed-loop KPIs as JSON")
 @router.get("/cases/kpis", summary="Closed-loop KPIs: response and resolution times, SLA attainment, reopen rate, "
             "root-cause Pareto, cases per 1,000 customers by touchpoint")
 def kpis(request: Request, who: Who = Depends(guard("cases"))):
     from ...views.cases import kpis_view
-    web = request.app.state.web
-    v = kpis_view(web.session(who.user.lang))
-    return view_response(request, v, "dashboard.html.j2", filters={}, choices={}, view_id="case_kpis")
+    return _dashboard(request, who, kpis_view, "case_kpis")
 
 
 @router.get("/cases/outcomes.json", summary="Did following up work, as JSON")
@@ -63,9 +67,7 @@ def kpis(request: Request, who: Who = Depends(guard("cases"))):
             "retention, NPS change and spend, with intervals")
 def outcomes(request: Request, who: Who = Depends(guard("dashboards"))):
     from ...views.loop import outcomes_view
-    web = request.app.state.web
-    v = outcomes_view(web.session(who.user.lang))
-    return view_response(request, v, "dashboard.html.j2", filters={}, choices={}, view_id="case_outcomes")
+    return _dashboard(request, who, outcomes_view, "case_outcomes")
 
 
 @router.get("/cases/{case_id}.json", summary="One case with its history, as JSON")
