@@ -75,7 +75,7 @@ def test_hold_out_comparison_recovers_the_realised_effect(worlds, metric):
 def test_no_effect_in_the_twin(worlds):
     _, _, twin = worlds
     res = compare_outcomes(twin).set_index(["metric", "group"])
-    for metric in ("retention_180", "nps_change"):
+    for metric in ("retention_180", "nps_change", "repurchase_90", "repurchase_180"):
         r = res.loc[(metric, "worked")]
         assert r.ci_low < 0 < r.ci_high, (metric, r.ci_low, r.ci_high)
 

@@ -7,6 +7,8 @@ deliberately not contacted, :mod:`cxvalue.holdout`) on what happened next:
 * ``nps_change`` — the customer's next answer (at least ``resurvey_gap_days`` after the case
   opened and after the first contact, within ``resurvey_within_days``) minus the NPS of the
   answer that opened the case (survey cases);
+* ``repurchase_90`` / ``repurchase_180`` — bought again (a purchase, not a return) within 90 / 180
+  days of the case opening;
 * ``spend_90`` / ``spend_180`` — the customer's spend (transactions, net of returns) in the
   90 / 180 days after the case opened; its comparison is adjusted for the spend in as many days
   before (CUPED: the same estimand, with much less variance on heavy-tailed spend).
@@ -45,7 +47,8 @@ RESURVEY_WITHIN_DAYS = 365
 WINSOR = 0.99        # spend is capped at this pooled quantile before it is compared
 MIN_GROUP = 30          # below this many cases a comparison is reported with a small-sample flag
 Z95 = 1.959963984540054
-METRICS = ("retention_90", "retention_180", "nps_change", "spend_90", "spend_180")
+METRICS = ("retention_90", "retention_180", "nps_change", "repurchase_90", "repurchase_180", "spend_90", "spend_180")
+BINARY = ("retention_", "repurchase_")     # shares: Newcombe intervals
 GROUPS = ("worked", "within_sla", "late", "not_reached")
 
 OUTCOME_COLUMNS = ("rule", "metric", "horizon_days", "group", "control", "method", "observational", "n", "n_control",
@@ -107,6 +110,8 @@ def case_outcome_frame(con, clock: dt.datetime, *, horizons=HORIZONS, resurvey_g
         after, before = j._d > j.opened_at, j._d <= j.opened_at
         t = _left(t, j.group_by("case_id").aggregate(**{
             **{f"_spend_{h}": ibis.ifelse(after & (j._d <= _days(j.opened_at, h)), j._a, 0.0).sum() for h in horizons},
+            **{f"_buys_{h}": ibis.ifelse(after & (j._d <= _days(j.opened_at, h)) & (j._a > 0), 1, 0).sum()
+               for h in horizons},
             **{f"_pre_{h}": ibis.ifelse(before & (j._d > _days(j.opened_at, -h)), j._a, 0.0).sum()
                for h in horizons}}), "case_id")
     for name, col in (("customer_value", "value_tier"),):
@@ -146,6 +151,8 @@ def _finish(df: pd.DataFrame, clock, horizons, has_spend: bool, has_churn: bool)
             df[f"retention_{h}"] = np.nan
         zero = pd.Series(0.0, index=df.index)
         df[f"spend_{h}"] = np.where(mature, df.get(f"_spend_{h}", zero).fillna(0.0), np.nan) if has_spend else np.nan
+        df[f"repurchase_{h}"] = np.where(mature, (df.get(f"_buys_{h}", zero).fillna(0) > 0).astype(float), np.nan) \
+            if has_spend else np.nan
         df[f"spend_before_{h}"] = df.get(f"_pre_{h}", zero).fillna(0.0) if has_spend else np.nan
     df["nps_change"] = df.next_nps - df.answer_nps
     nps = df.answer_nps
@@ -159,7 +166,7 @@ def _finish(df: pd.DataFrame, clock, horizons, has_spend: bool, has_churn: bool)
         df["value_tier"] = None
     keep = ["rule", "case_id", "customer_id", "source", "opened_at", "sla_due", "holdout", "group", "first_contact",
             "answer_nps", "next_nps", "next_answer_at", "nps_change", "churn_date", "value_tier", "nps_band",
-            "tenure_band"] + [f"{m}_{h}" for m in ("retention", "spend", "spend_before") for h in horizons]
+            "tenure_band"] + [f"{m}_{h}" for m in ("retention", "repurchase", "spend", "spend_before") for h in horizons]
     return df[[k for k in keep if k in df]].reset_index(drop=True)
 
 
@@ -260,7 +267,8 @@ def matched_difference(treated: pd.DataFrame, control: pd.DataFrame, y: str, str
 
 # ----------------------------------------------------------------------------------------------- comparisons
 def _metric_columns(horizons) -> list[tuple[str, int | None]]:
-    return ([(f"retention_{h}", h) for h in horizons] + [("nps_change", None)] + [(f"spend_{h}", h) for h in horizons])
+    return ([(f"retention_{h}", h) for h in horizons] + [("nps_change", None)]
+            + [(f"{m}_{h}", h) for m in ("repurchase", "spend") for h in horizons])
 
 
 def compare_outcomes(frame: pd.DataFrame, *, horizons=HORIZONS, min_group: int = MIN_GROUP) -> pd.DataFrame:
@@ -296,9 +304,10 @@ def compare_outcomes(frame: pd.DataFrame, *, horizons=HORIZONS, min_group: int =
                 y1 = y[~is_hold] if g == "worked" else y[(ok.group == g).to_numpy()]
                 if len(y1) == 0 or len(y0) == 0:
                     continue
-                if metric.startswith("retention_"):
+                if metric.startswith(BINARY):
                     d, lo, hi, p = diff_proportions(y1.sum(), len(y1), y0.sum(), len(y0))
-                    rel = churn_ratio(len(y1) - y1.sum(), len(y1), len(y0) - y0.sum(), len(y0))
+                    rel = churn_ratio(len(y1) - y1.sum(), len(y1), len(y0) - y0.sum(), len(y0)) \
+                        if metric.startswith("retention_") else (math.nan,) * 3
                 else:
                     d, lo, hi, p = diff_means(y1, y0)
                     rel = (math.nan,) * 3

@@ -9,7 +9,8 @@ from ...store import has_table, read_result
 from . import Chart, Column, Kpi, Kpis, Note, Table, View, coded_label, skipped_steps, step_notes, view
 
 #: how each kind of metric is shown: (format of the means, format of the effect)
-FORMATS = {"retention": ("pct1", "pp"), "nps": ("signed", "signed"), "spend": ("money", "money")}
+FORMATS = {"retention": ("pct1", "pp"), "repurchase": ("pct1", "pp"), "nps": ("signed", "signed"),
+           "spend": ("money", "money")}
 
 
 def _formats(metric: str) -> tuple[str, str]:
