@@ -692,10 +692,19 @@ def _responses(b) -> pd.DataFrame:
     g_worst, g_second, g_best = (np.take_along_axis(gap, rank[:, [i]], 1)[:, 0] for i in (0, 1, -1))
     p_neg, p_pos = _pick(rng, _NEG_IDX, rank[:, 0]), _pick(rng, _POS_IDX, rank[:, -1])
     p_neu, p_sec = _pick(rng, [_NEUTRAL_IDX], np.zeros(ns, np.int64)), _pick(rng, _NEG_IDX, rank[:, 1])
+    # the tone follows the answer (detractors complain about their worst gap, promoters praise their
+    # best, passives say what is bad if anything is), the content follows the gaps
     bad = g_worst <= -1
-    first_p = np.where(bad, p_neg, np.where(g_best >= 0, p_pos, p_neu))
+    tone = np.where(nps <= 6, -1, np.where(nps >= 9, 1, np.where(bad, -1, np.where(g_best >= 0, 1, 0))))
+    # the planted score/text disagreement (a stream of its own: the other draws stay as they were):
+    # a detractor who writes praise, a promoter who writes a complaint
+    flip = (np.random.default_rng(np.random.SeedSequence(b.seed, spawn_key=(b.block, 2))).random(ns)
+            < gv["comment_disagreement"]) & ((nps <= 6) | (nps >= 9))
+    tone = np.where(flip, -tone, tone)
+    first_p = np.select([tone < 0, tone > 0], [p_neg, p_pos], p_neu)
     add = rng.random(ns) < 0.35
-    second_p = np.where(add & bad & (g_second <= -1), p_sec, np.where(add & bad & (g_best >= 1), p_pos, -1))
+    second_p = np.where(add & (tone < 0) & (g_second <= -1), p_sec,
+                        np.where(add & (tone < 0) & (g_best >= 1) & ~flip, p_pos, -1))
     commenting = rng.random(ns) < np.where(nps <= 6, gv["comment_probability_detractor"], gv["comment_probability"])
     code = np.where(commenting, (first_p * (len(_PHRASES) + 1) + second_p + 1) * 2 + b.english[c], -1)
     day = _to_date(cal, t)
