@@ -106,3 +106,18 @@ def test_rule_files_are_checked(tmp_path):
     with pytest.raises(CxValueError, match="source must be one of survey, complaint, churn_risk"):
         load_rules(p)
     assert load_rules()["rules"] == DEFAULT_RULES["rules"]
+
+
+def test_a_route_by_the_theme_of_the_comment(con, tmp_path):
+    """`route: [{theme: delay, team: ops}]`: the answer's comment themes (step "text") route its case."""
+    con.create_table("comment_analysis", pd.DataFrame({
+        "source": ["response", "response", "complaint"], "source_id": ["r1", "r2", "r1"],
+        "themes": ["delay,service", "price", "delay"]}))
+    p = tmp_path / "rules.yaml"
+    p.write_text("holdout_share: 0.0\nrules:\n"
+                 "  - {name: detractor, source: survey, when: {nps_max: 6}, team: cx, sla_hours: 48,\n"
+                 "     route: [{theme: delay, team: ops, sla_hours: 12}]}\n", encoding="utf-8")
+    apply_rules(con, AS_OF, load_rules(p))
+    cases = con.table("cases").to_pandas().set_index("source_id")
+    assert cases.loc["r1"].team == "ops" and cases.loc["r2"].team == "cx"      # only r1's comment is about delay
+    assert cases.loc["r1"].sla_due == pd.Timestamp("2025-06-20 12:00")

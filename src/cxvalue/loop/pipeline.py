@@ -30,7 +30,7 @@ def run_cases(session) -> StepResult:
 
 
 register(Step("cases", run_cases, needs=(("responses", "complaints", "retention_list"),), writes=("cases", "case_events"),
-              domain="loop", uses=("retention_list", "customer_value"),
+              domain="loop", uses=("retention_list", "customer_value", "comment_analysis"),
               doc="Open the cases the case rules call for (detractors, low satisfaction, late complaints, value at risk)."))
 
 

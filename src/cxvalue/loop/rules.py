@@ -40,7 +40,7 @@ DEFAULT_RULES = {
     ],
 }
 CONDITIONS = {"survey": ("nps_max", "satisfaction_max"), "complaint": ("unresolved_days",), "churn_risk": ("top",)}
-ROUTE_KEYS = ("value_tier", "touchpoint", "region")
+ROUTE_KEYS = ("value_tier", "touchpoint", "region", "theme")   # theme: of the answer's comment (step "text")
 
 
 def load_rules(path: str | Path | None = None) -> dict:
@@ -108,7 +108,12 @@ def _candidates(con, rule: dict, as_of: dt.date, lookback: int) -> pd.DataFrame:
                 else (r.customer_id + "@" + r.date.cast("string")), "at": r.date}
         if "touchpoint" in r.columns:
             cols["touchpoint"] = r.touchpoint
-        return r.filter(cond).select(**cols).to_pandas()
+        out = r.filter(cond).select(**cols)
+        if has_table(con, "comment_analysis") and "response_id" in r.columns:   # the comment's themes (step "text")
+            ca = con.table("comment_analysis")
+            ca = ca.filter(ca.source == "response").select(_sid=ca.source_id.cast("string"), themes=ca.themes)
+            out = out.left_join(ca, out.source_id == ca._sid).drop("_sid")
+        return out.to_pandas()
     if src == "complaint":
         if not has_table(con, "complaints"):
             return pd.DataFrame()
@@ -138,10 +143,17 @@ def _attributes(con, ids) -> pd.DataFrame:
     return out
 
 
+def _matches(key: str, wanted, row: dict) -> bool:
+    if key == "theme":        # one of the comment's themes (a comma-separated list)
+        themes = row.get("themes")
+        return isinstance(themes, str) and str(wanted) in themes.split(",")
+    return row.get(key) == wanted
+
+
 def _route(rule: dict, row: dict) -> dict:
     out = {"team": rule.get("team"), "priority": rule.get("priority", "normal"), "sla_hours": rule.get("sla_hours")}
     for route in rule.get("route") or []:
-        if all(row.get(k) == v for k, v in route.items() if k in ROUTE_KEYS):
+        if all(_matches(k, v, row) for k, v in route.items() if k in ROUTE_KEYS):
             out.update({k: route[k] for k in ("team", "priority", "sla_hours") if k in route})
             break
     return out
