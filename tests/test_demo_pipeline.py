@@ -6,7 +6,7 @@ import json
 
 from cli_runner import cx
 
-VIEWS = ("overview", "value", "voice", "perception", "loyalty", "churn", "lifecycle", "strategy", "loop")
+VIEWS = ("overview", "value", "voice", "text", "perception", "loyalty", "churn", "lifecycle", "strategy", "loop")
 VALUE_BLOCKS = ("customer-value", "value-note", "clv-distribution", "clv-parameters", "clv-fit", "clv-tracking",
                 "clv-holdout", "value-matrix-grid", "value-matrix", "value-multiplication", "value-multiplication-table")
 

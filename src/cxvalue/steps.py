@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 from .errors import CxValueError, CxValueWarning
 
-DOMAINS = ("value", "voice", "perception", "loyalty", "churn", "lifecycle", "explore", "loop")
+DOMAINS = ("value", "voice", "text", "perception", "loyalty", "churn", "lifecycle", "explore", "loop")
 
 Need = str | tuple[str, ...]   # a table name, or a tuple of names of which any one suffices
 

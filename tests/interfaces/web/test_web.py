@@ -27,7 +27,7 @@ GET_ROUTES = {
     "/admin/jobs": "jobs", "/admin/jobs.json": "jobs", "/openapi.json": "dashboards", "/docs": "dashboards",
     "/cases": "cases", "/cases.json": "cases", "/cases/{case}": "cases", "/cases/{case}.json": "cases",
     "/cases/kpis": "cases", "/cases/kpis.json": "cases", "/cases/outcomes": "dashboards",
-    "/cases/outcomes.json": "dashboards", "/dashboards/loop": "dashboards",
+    "/cases/outcomes.json": "dashboards", "/dashboards/loop": "dashboards", "/dashboards/text": "dashboards",
     "/initiatives": "dashboards", "/initiatives.json": "dashboards",
 }
 POST_ROUTES = ("/logout", "/account/lang", "/account/password", "/account/tokens", "/account/tokens/x/revoke",

@@ -21,6 +21,7 @@ ENV = Environment(loader=PackageLoader("cxvalue", "interfaces/web/templates"),
 
 #: the navigation: (view id, route) in menu order
 NAV = (("overview", "/dashboards/overview"), ("value", "/dashboards/value"), ("voice", "/dashboards/voice"),
+       ("text", "/dashboards/text"),
        ("perception", "/dashboards/perception"), ("loyalty", "/dashboards/loyalty"),
        ("churn", "/dashboards/churn"), ("lifecycle", "/dashboards/lifecycle"), ("strategy", "/dashboards/strategy"),
        ("loop", "/dashboards/loop"))
