@@ -46,6 +46,10 @@ def test_every_comment_and_complaint_is_analysed(store, demo):
                                             left_on="source_id", right_on="complaint_id")
     assert (cp.loc[cp.category == "delay", "root_cause"] == "delay").mean() > 0.9
     assert (cp.loc[cp.category == "refund", "root_cause"] == "billing").mean() > 0.9
+    # the complaints' own categories train a classifier that suggests one for each complaint
+    assert (cp.suggested_category == cp.category).mean() > 0.9
+    d = con.table("theme_drivers").to_pandas()
+    assert {"rating", "theme"} == set(d.kind) and d.loc[d.kind == "rating", "driver"].str.startswith("experience_").all()
 
 
 def test_the_planted_pain_point_costs_most(store):
@@ -80,7 +84,8 @@ def test_view_in_both_languages_and_masked_verbatims(store):
     for lang, word in (("en", "Flight times"), ("zh", "航班时刻")):
         v = build_view("text", open_session(con=con, lang=lang))
         ids = [b.id for b in v.blocks]
-        assert ids == ["text-kpis", "text-methods", "text-theme-impact", "text-themes", "text-verbatims"]
+        assert ids == ["text-kpis", "text-methods", "text-theme-impact", "text-themes", "text-verbatims",
+                       "text-drivers", "text-trend"]
         assert word in v.block("text-themes").rows[0]["label"]
     v.block("text-verbatims").rows[0]["verbatim"] = "call me at 13912345678 or a@b.com"
     masked = mask(v)

@@ -31,6 +31,9 @@ declare("theme_summary", key=("theme",),
             "impact NPS(all) - NPS(without the theme's detractors) with its interval.")
 declare("theme_trend", columns=("period", "touchpoint", "theme", "mentions", "share"),
         doc="Mentions of each theme per quarter and touchpoint (survey comments).")
+declare("theme_drivers", key=("driver",), columns=("kind", "importance", "share", "rank", "performance", "n"),
+        doc="The key driver analysis of NPS (relative weights) with the pain points as 0/1 drivers beside the "
+            "experience ratings (survey answers with a comment).")
 declare("text_methods", key=("language",), columns=("method", "comments", "roc_auc", "against", "notes"),
         doc="How the sentiment of each language's comments was scored: the method (supervised, weak, fallback), "
             "the comments, the method's cross-validated ROC-AUC (against the user's labels or the NPS weak labels) "
@@ -49,7 +52,7 @@ def methods_table(comments: pd.DataFrame, sent) -> pd.DataFrame:
                      "notes": " ".join(n for n in sent.notes if str(n).startswith(f"{lang}:")) or None})
     return pd.DataFrame(rows, columns=["language", "method", "comments", "roc_auc", "against", "notes"])
 
-COLUMNS = ("source", "source_id", "customer_id", "date", "touchpoint", "nps", "text")
+COLUMNS = ("source", "source_id", "customer_id", "date", "touchpoint", "nps", "text", "category")
 
 
 def store_comments(con) -> pd.DataFrame:
@@ -66,7 +69,7 @@ def store_comments(con) -> pd.DataFrame:
             customer_id=r.customer_id.cast("string"), date=r.date.cast("timestamp"),
             touchpoint=r.touchpoint.cast("string") if "touchpoint" in r.columns else ibis.null("string"),
             nps=r.nps.cast("float64") if "nps" in r.columns else ibis.null("float64"),
-            text=r.comment.cast("string")))
+            text=r.comment.cast("string"), category=ibis.null("string")))
     if has_table(con, "complaints") and "text" in con.table("complaints").columns:
         c = con.table("complaints")
         c = c.filter(c.text.notnull() & (c.text.strip().length() > 0))
@@ -75,7 +78,8 @@ def store_comments(con) -> pd.DataFrame:
             source_id=c.complaint_id.cast("string") if "complaint_id" in c.columns else
             (c.customer_id.cast("string") + "@" + c.opened.cast("string")),
             customer_id=c.customer_id.cast("string"), date=c.opened.cast("timestamp"),
-            touchpoint=ibis.null("string"), nps=ibis.null("float64"), text=c.text.cast("string")))
+            touchpoint=ibis.null("string"), nps=ibis.null("float64"), text=c.text.cast("string"),
+            category=c.category.cast("string") if "category" in c.columns else ibis.null("string")))
     if not parts:
         return pd.DataFrame({k: pd.Series(dtype=object) for k in COLUMNS})
     t = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
@@ -134,15 +138,48 @@ def store_answers(con, comments: pd.DataFrame, flags: pd.DataFrame, codes: list[
         return pd.DataFrame()
     sid = r.response_id.cast("string") if "response_id" in r.columns else \
         (r.customer_id.cast("string") + "@" + r.date.cast("string"))
+    ratings = {c: r[c].cast("float64") for c in r.columns if c.startswith("experience_")}   # the key drivers
     a = r.filter(r.nps.notnull()).select(source_id=sid, nps=r.nps.cast("float64"), date=r.date.cast("timestamp"),
                                          touchpoint=r.touchpoint.cast("string") if "touchpoint" in r.columns
-                                         else ibis.null("string")).to_pandas()
+                                         else ibis.null("string"), **ratings).to_pandas()
     c = pd.concat([comments[["source", "source_id", "text", "p_positive", "sentiment"]], flags], axis=1)
     c = c[c["source"] == "response"].drop(columns="source")
     a = a.merge(c, on="source_id", how="left")
     for k in codes:
-        a[k] = a[k].fillna(False).astype(bool)
+        a[k] = a[k].astype("boolean").fillna(False).astype(bool)
     return a
+
+
+def theme_driver_table(answers: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    """The key driver analysis of NPS with the pain points beside the experience ratings
+    (:func:`cxvalue.text.impact.theme_drivers`, relative weights); empty without ratings."""
+    from .impact import theme_drivers
+    if not any(c.startswith("experience_") for c in answers.columns) or not codes:
+        return pd.DataFrame()
+    table, _ = theme_drivers(answers[answers["nps"].notna()], theme_columns=codes, negative_only=True)
+    return table[["kind", "driver", "importance", "share", "rank", "performance", "n"]]
+
+
+def suggest_categories(comments: pd.DataFrame, category: pd.Series, *, min_per_class: int = 20,
+                       random_state: int = 0) -> tuple[pd.Series, dict]:
+    """Where complaints carry a ``category`` (a labelled reason), a supervised theme classifier
+    (:class:`cxvalue.text.themes.ThemeClassifier`) trained on the categorised ones suggests one
+    for every complaint; returns (suggested category per row of ``comments``, cross-validated
+    accuracy and top-2). Categories with fewer than ``min_per_class`` complaints are left out."""
+    from .themes import ThemeClassifier
+    is_c = (comments["source"] == "complaint").to_numpy()
+    y = pd.Series(category, index=comments.index).where(is_c)
+    counts = y.value_counts()
+    keep = counts[counts >= min_per_class].index
+    train = y.isin(keep)
+    if len(keep) < 2:
+        return pd.Series(None, index=comments.index, dtype=object), {}
+    clf = ThemeClassifier(random_state=random_state)
+    cv = clf.cross_validate(comments.loc[train, "text"].tolist(), y[train].tolist(), cv=3, k=2)
+    clf.fit(comments.loc[train, "text"].tolist(), y[train].tolist())
+    out = pd.Series(None, index=comments.index, dtype=object)
+    out[is_c] = clf.predict(comments.loc[is_c, "text"].tolist())
+    return out, cv
 
 
 def run_text(session) -> StepResult:
@@ -159,14 +196,25 @@ def run_text(session) -> StepResult:
     if has_table(session.con, "responses"):
         answers = store_answers(session.con, c, res["flags"], res["codes"])
         tables.update({k: v for k, v in theme_tables(answers, res["codes"]).items() if len(v)})
+        drivers = theme_driver_table(answers, res["codes"])
+        if len(drivers):
+            tables["theme_drivers"] = drivers
+    summary_cv = {}
+    if "category" in c and c["category"].notna().any():       # complaints with a labelled reason
+        c["suggested_category"], cv = suggest_categories(c, c["category"])
+        tables["comment_analysis"] = tables["comment_analysis"].assign(suggested_category=c["suggested_category"])
+        if cv:
+            summary_cv = {"category_accuracy": round(float(cv["accuracy"]), 3)} if "accuracy" in cv else {}
+            tables["text_methods"] = tables["text_methods"].assign(category_accuracy=cv.get("accuracy"))
     methods = res["sentiment"].methods
     summary = {"comments": len(c), "negative_share": round(float((c.sentiment == "negative").mean()), 3),
-               **{f"method_{k}": v for k, v in methods.items()}}
+               **{f"method_{k}": v for k, v in methods.items()}, **summary_cv}
     if "theme_summary" in tables:
         summary["top_pain_point"] = str(tables["theme_summary"].sort_values("impact").iloc[0]["theme"])
     return StepResult(tables=tables, summary=summary)
 
 
 register(Step("text", run_text, needs=(("responses", "complaints"),),
-              writes=("comment_analysis", "theme_summary", "theme_trend", "text_methods"), domain="text",
+              writes=("comment_analysis", "theme_summary", "theme_trend", "theme_drivers", "text_methods"),
+              domain="text",
               doc="Sentiment, themes and pain points of comments and complaints; the themes' impact on NPS (D6)."))

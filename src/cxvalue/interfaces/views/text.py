@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...store import has_table, read_result
-from . import Chart, Column, Kpi, Kpis, Note, Table, View, segment_label, step_notes, view
+from . import Chart, Column, Kpi, Kpis, Note, Table, View, label, segment_label, step_notes, view
 
 VERBATIMS = 3          # example comments per pain point
 
@@ -68,6 +68,22 @@ def text_view(session, frames: dict, *, notes=None, lexicon=None) -> View | None
                   for r, lab in zip(s.to_dict("records"), labels)],
             note=t("text_impact_note")))
         v.blocks.append(_verbatims(t, c, list(s["theme"].head(5)), lex, lang))
+    d = frames.get("theme_drivers")
+    if d is not None and len(d):
+        d = d.sort_values("importance", ascending=False)
+        lab = [theme_label(lex, x, lang) + " ✱" if k == "theme" else label(t, "dim_" + x.replace("experience_", ""), x)
+               for k, x in zip(d["kind"], d["driver"])]
+        v.blocks.append(Chart("text-drivers", t("text_drivers"), chart="bar", value_format="pct1",
+                              data={"labels": lab, "values": d["share"].astype(float).tolist()}))
+    tr = frames.get("theme_trend")
+    if tr is not None and len(tr) and s is not None and len(s):
+        top = list(s["theme"].head(5))
+        tt = tr[tr["theme"].isin(top)].groupby(["period", "theme"], as_index=False)["mentions"].sum()
+        periods = sorted(tt["period"].unique())
+        series = {theme_label(lex, k, lang): [int(tt[(tt.period == p_) & (tt.theme == k)]["mentions"].sum())
+                                              for p_ in periods] for k in top}
+        v.blocks.append(Chart("text-trend", t("text_trend"), chart="line", value_format="int",
+                              data={"x": [str(p_) for p_ in periods], "series": series}))
     v.meta = {"comments": int(len(c)), "methods": methods,
               "method_notes": [] if mt is None else [n for n in mt["notes"].dropna()]}
     return v
@@ -98,5 +114,6 @@ def build(session) -> View | None:
     if not has_table(con, "comment_analysis"):
         return None
     frames = {"comments": read_result(con, "comment_analysis"),
-              **{k: read_result(con, k) if has_table(con, k) else None for k in ("theme_summary", "text_methods")}}
+              **{k: read_result(con, k) if has_table(con, k) else None
+                 for k in ("theme_summary", "text_methods", "theme_drivers", "theme_trend")}}
     return text_view(session, frames, notes=[Note(n.category, n.message) for n in step_notes(session, "text")])
