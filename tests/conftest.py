@@ -19,3 +19,17 @@ def shared_data() -> Path:
         pytest.fail(f"shared data not found at {SHARED_DATA}: tests need ../shared/data beside the repo")
     return SHARED_DATA
 
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """One `cxvalue demo` run per session (1,500 customers, seed 3): its folder, store, report
+    paths and the command's result. The web tests add accounts and a planted customer to the
+    store; the end-to-end test reads the run's output and reports."""
+    from cli_runner import cx
+    folder = tmp_path_factory.mktemp("demo")
+    store, report = folder / "demo.duckdb", folder / "report.html"
+    r = cx("demo", "--customers", "1500", "--seed", "3", "--data", folder / "data", "--store", store,
+           "--report", report)
+    assert r.returncode == 0, r.stderr + r.stdout
+    return {"folder": folder, "store": store, "report": report, "result": r, "customers": 1500}
+

@@ -11,15 +11,13 @@ VALUE_BLOCKS = ("customer-value", "value-note", "clv-distribution", "clv-paramet
                 "clv-holdout", "value-matrix-grid", "value-matrix", "value-multiplication", "value-multiplication-table")
 
 
-def test_demo_end_to_end(tmp_path):
-    store = tmp_path / "demo.duckdb"
-    r = cx("demo", "--customers", "2000", "--seed", "5", "--data", tmp_path / "data", "--store", store,
-           "--report", tmp_path / "report.html")
-    assert r.returncode == 0, r.stderr + r.stdout
+def test_demo_end_to_end(demo_run, tmp_path):
+    """The session's `cxvalue demo` run (tests/conftest.py; the web tests add accounts to its store)."""
+    store, r = demo_run["store"], demo_run["result"]
     assert "report.html" in r.stdout.replace("\n", "")
     assert "skipped" not in r.stdout  # the demo company has every table: no step is skipped
-    en = (tmp_path / "report.html").read_text(encoding="utf-8")
-    zh = (tmp_path / "report.zh.html").read_text(encoding="utf-8")
+    en = demo_run["report"].read_text(encoding="utf-8")
+    zh = demo_run["report"].with_suffix(".zh.html").read_text(encoding="utf-8")
     r = cx("report", "--store", store, "--out", tmp_path / "again.html", "--json", tmp_path / "views.json")
     assert r.returncode == 0, r.stderr
     doc = json.loads((tmp_path / "views.json").read_text(encoding="utf-8"))
@@ -48,6 +46,6 @@ def test_demo_end_to_end(tmp_path):
     low, high = (float(x) for x in ini["ci"].strip("[]").split(","))   # tests/loop/test_initiatives.py does)
     assert low < ini["effect"] < high and ini["kpi"] == "Convenience: Experience" and ini["status"] == "active"
     kpis = {k["key"]: k["value"] for k in views["value"]["blocks"][0]["items"]}
-    assert kpis["customers"] == 2000 and isinstance(kpis["total_clv"], float) and 0 < kpis["mean_p_alive"] < 1
+    assert kpis["customers"] == demo_run["customers"] and isinstance(kpis["total_clv"], float) and 0 < kpis["mean_p_alive"] < 1
     assert "客户价值矩阵" in zh and "Value matrix" in en and "分析日期 2025-12-31" in zh
     assert "<script src" not in en and "https://" not in en

@@ -17,13 +17,10 @@ NAME = "张伟"
 
 
 @pytest.fixture(scope="session")
-def demo_store(tmp_path_factory):
-    """A 1,500-customer demo store (every step run) with accounts for every role."""
-    folder = tmp_path_factory.mktemp("webdemo")
-    store = folder / "demo.duckdb"
-    r = cx("demo", "--customers", "1500", "--seed", "3", "--data", folder / "data", "--store", store,
-           "--report", folder / "report.html")
-    assert r.returncode == 0, r.stderr + r.stdout
+def demo_store(demo_run):
+    """The session's 1,500-customer demo store (every step run, tests/conftest.py) with accounts
+    for every role and a planted customer whose name and comment carry personal data and markup."""
+    folder, store = demo_run["folder"], demo_run["store"]
     import duckdb
     con = duckdb.connect(str(store))
     cid = con.execute("select customer_id from responses where customer_id is not null order by date desc limit 1").fetchone()[0]
