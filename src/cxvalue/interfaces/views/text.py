@@ -50,7 +50,7 @@ def text_view(session, frames: dict, *, notes=None, lexicon=None) -> View | None
     methods = {} if mt is None else dict(zip(mt["language"], mt["method"]))
     s = frames.get("theme_summary")
     if s is not None and len(s):
-        s = s.sort_values("impact")          # the most costly pain point first (impact <= 0)
+        s = s[s["mentions"] > 0].sort_values("impact")   # the most costly pain point first (impact <= 0)
         labels = [theme_label(lex, x, lang) for x in s["theme"]]
         v.blocks.append(Chart("text-theme-impact", t("text_impact_chart"), chart="interval_bar", value_format="signed",
                               data={"labels": labels, "values": s["impact"].astype(float).tolist(),
