@@ -172,13 +172,9 @@ def _finish(df: pd.DataFrame, clock, horizons, has_spend: bool, has_churn: bool)
 
 # ----------------------------------------------------------------------------------------------- statistics
 def _wilson(x: float, n: int) -> tuple[float, float]:
-    if n == 0:
-        return math.nan, math.nan
-    p = x / n
-    d = 1 + Z95 ** 2 / n
-    centre = (p + Z95 ** 2 / (2 * n)) / d
-    half = Z95 * math.sqrt(p * (1 - p) / n + Z95 ** 2 / (4 * n * n)) / d
-    return centre - half, centre + half
+    from ..loyalty.metrics import wilson_interval
+    lo, hi = wilson_interval(x, n)
+    return float(lo), float(hi)
 
 
 def diff_proportions(x1: float, n1: int, x0: float, n0: int) -> tuple[float, float, float, float]:

@@ -761,14 +761,10 @@ def corpus_overlap(texts, corpus: Sequence[str] | None = None, *, shingle: int =
 
 
 # =========================================================================== disagreement
-def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return np.nan, np.nan
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    from ..loyalty.metrics import wilson_interval
+    lo, hi = wilson_interval(k, n)
+    return float(lo), float(hi)
 
 
 def _disagreement(weak: np.ndarray, labels: np.ndarray, threshold: float) -> dict:

@@ -889,18 +889,15 @@ class ThemeClassifier(Estimator):
         order = np.argsort(-P, axis=1)
         hit1 = classes[order[:, 0]] == y
         hitk = (classes[order[:, :k]] == y[:, None]).any(axis=1)
-        z = self._z()
-        return {"accuracy": float(hit1.mean()), "accuracy_ci": _wilson(hit1.sum(), len(y), z),
-                "top_k": float(hitk.mean()), "top_k_ci": _wilson(hitk.sum(), len(y), z), "k": k,
+        return {"accuracy": float(hit1.mean()), "accuracy_ci": _wilson(hit1.sum(), len(y), self.confidence),
+                "top_k": float(hitk.mean()), "top_k_ci": _wilson(hitk.sum(), len(y), self.confidence), "k": k,
                 "n": len(y), "classes": classes, "proba": P, "labels": y}
 
 
-def _wilson(x, n, z) -> tuple[float, float]:
-    p = x / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return float(c - h), float(c + h)
+def _wilson(x, n, confidence) -> tuple[float, float]:
+    from ..loyalty.metrics import wilson_interval
+    lo, hi = wilson_interval(x, n, confidence)
+    return float(lo), float(hi)
 
 
 def _top_k(P: np.ndarray, classes: np.ndarray, k: int) -> pd.DataFrame:
