@@ -20,16 +20,43 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory):
-    """One `cxvalue demo` run per session (1,500 customers, seed 3): its folder, store, report
-    paths and the command's result. The web tests add accounts and a planted customer to the
-    store; the end-to-end test reads the run's output and reports."""
-    from cli_runner import cx
-    folder = tmp_path_factory.mktemp("demo")
-    store, report = folder / "demo.duckdb", folder / "report.html"
-    r = cx("demo", "--customers", "1500", "--seed", "3", "--data", folder / "data", "--store", store,
-           "--report", report)
-    assert r.returncode == 0, r.stderr + r.stdout
-    return {"folder": folder, "store": store, "report": report, "result": r, "customers": 1500}
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs two workers with `--dist loadgroup`) a test file runs on
+    one worker, so its module fixtures are built once and its tests keep their order; every Spark
+    test goes to one worker, so one JVM starts, not two."""
+    for item in items:
+        group = "spark" if item.get_closest_marker("spark") else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
+
+pytest_collection_modifyitems = pytest.hookimpl(tryfirst=True)(pytest_collection_modifyitems)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, worker_id):
+    """One `cxvalue demo` run per test run (1,500 customers, seed 3): its folder, store, report
+    paths and the command's result. Under pytest-xdist the first worker that needs it builds it
+    (a file lock makes the others wait) and every worker gets a private copy of the store: the
+    web tests add accounts and a planted customer to it; the end-to-end test reads the run's
+    output and reports, which stay shared and read-only."""
+    import pickle
+    import shutil
+
+    from filelock import FileLock
+
+    from cli_runner import cx
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    folder = shared / "demo"
+    store, report, done = folder / "demo.duckdb", folder / "report.html", folder / "result.pickle"
+    with FileLock(str(shared / "demo.lock")):
+        if not done.exists():
+            folder.mkdir(exist_ok=True)
+            r = cx("demo", "--customers", "1500", "--seed", "3", "--data", folder / "data", "--store", store,
+                   "--report", report)
+            assert r.returncode == 0, r.stderr + r.stdout
+            done.write_bytes(pickle.dumps(r))
+    r = pickle.loads(done.read_bytes())
+    assert r.returncode == 0, r.stderr + r.stdout
+    own = tmp_path_factory.mktemp("demo-store") / "demo.duckdb"
+    shutil.copy(store, own)
+    return {"folder": folder, "store": own, "report": report, "result": r, "customers": 1500}

@@ -67,7 +67,7 @@ def browser():
 
 
 @pytest.fixture()
-def page(browser, server):
+def page(server, browser):
     ctx = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
     pg = ctx.new_page()
     pg.off_site = []

@@ -62,6 +62,7 @@ class WebState:
         self.on_change = None           # called (in the background) after the store changed
         self._warmer: threading.Thread | None = None
         self.warming: dict = {}          # {"done", "total"} of the cache warm-up in progress
+        self.stopping = threading.Event()  # set at shutdown: the warm-up stops at its next page
 
     # ------------------------------------------------------------------ store
     def _new_con(self):
@@ -73,10 +74,12 @@ class WebState:
         return ibis.duckdb.from_connection(cursor)
 
     def close(self) -> None:
-        """Close every cursor and the store (the app is shutting down); a running job is waited for."""
-        for th in (self._worker, self._warmer):
+        """Close every cursor and the store (the app is shutting down): a running job is waited for
+        (it writes the store); the cache warm-up stops after the page it is building."""
+        self.stopping.set()
+        for th, wait in ((self._warmer, 60), (self._worker, 600)):
             if th is not None:
-                th.join(timeout=600)
+                th.join(timeout=wait)
         for c in self._cursors:
             try:
                 c.close()

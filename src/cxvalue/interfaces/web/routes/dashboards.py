@@ -78,6 +78,8 @@ def warm_dashboards(web) -> None:
     for f in singles:
         for view_id in view_ids():
             for lang in LANGS:
+                if web.stopping.is_set():  # the server is shutting down
+                    return
                 cached_dashboard(web, view_id, lang, f)
                 web.warming["done"] += 1
 
