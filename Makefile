@@ -40,7 +40,7 @@ system-deps:
 
 test: install-dev system-deps
 	$(BIN)/ruff check src tests benchmarks
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

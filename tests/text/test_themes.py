@@ -4,7 +4,6 @@ classifier, and the impact / trend / drivers / verbatims of cxvalue.text.impact 
 company and on real tweets to US airlines (../shared/data/twitter_airline)."""
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import numpy as np
@@ -174,15 +173,6 @@ def test_chinese_matching_languages_and_missing_texts(lex):
         match_themes("flight delayed")
     with pytest.raises(CxValueError, match="one language per text"):
         match_themes(["a", "b"], languages=["en"])
-
-
-def test_match_themes_throughput(tweets):
-    texts = pd.concat([tweets["clean"]] * 3, ignore_index=True)
-    t0 = time.perf_counter()
-    match_themes(texts)                        # languages detected too
-    rate = len(texts) / (time.perf_counter() - t0)
-    print(f"\nmatch_themes: {rate:,.0f} texts/s ({len(texts)} tweets, language detection included)")
-    assert rate >= 5_000
 
 
 def test_pain_points_and_root_causes(lex):
