@@ -7,6 +7,16 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+if "PYSPARK_SUBMIT_ARGS" not in os.environ or "PYTEST_CXVALUE_SPARK_WAREHOUSE" in os.environ:
+    # every test process (each xdist worker: they inherit the controller's environment, so the
+    # variable set here is replaced) gets its own Spark warehouse: managed tables of two processes
+    # would collide in ./spark-warehouse (and it would land in the checkout)
+    import atexit
+    import shutil
+    import tempfile
+    _warehouse = os.environ["PYTEST_CXVALUE_SPARK_WAREHOUSE"] = tempfile.mkdtemp(prefix="cxvalue-test-spark-")
+    atexit.register(shutil.rmtree, _warehouse, True)
+    os.environ["PYSPARK_SUBMIT_ARGS"] = f"--conf spark.sql.warehouse.dir={_warehouse} pyspark-shell"
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CXVALUE_SHARED_DATA", ROOT.parent / "shared" / "data"))

@@ -39,3 +39,24 @@ def test_load_and_feature_query_on_pyspark_match_duckdb(spark_con, tmp_path):
     assert results["spark"][1] == results["duckdb"][1] == [[5, "bad_date"], [6, "negative_amount"]]
     # idempotent on Spark too
     assert load_file(spark_con, "transactions", csv).skipped
+
+
+def test_a_staged_result_replaces_the_table_at_once_on_both_engines(spark_con):
+    """StagedResult (a long step's batches): the previous result stays until publish; then the
+    staged rows replace it and the staging table is gone — on DuckDB and on Spark."""
+    import pandas as pd
+
+    import cxvalue.text.pipeline  # noqa: F401  (declares text_methods)
+    from cxvalue.store import StagedResult, write_result
+    for con in (spark_con, connect("duckdb://")):
+        old = pd.DataFrame({"language": ["zh"], "method": ["fallback"], "comments": [1], "roc_auc": [0.5],
+                            "against": [None], "notes": [None]})
+        write_result(con, "text_methods", old)
+        st = StagedResult(con, "text_methods", dtypes={"against": "string", "notes": "string"})
+        st.append(old.assign(language="en", comments=2))
+        st.append(old.assign(language="xx", comments=3, notes="n"))     # a part whose column is not all missing
+        assert con.table("text_methods").count().execute() == 1 and len(st) == 2
+        write_result(con, "text_methods", st)
+        got = con.table("text_methods").order_by("language").to_pandas()
+        assert got.language.tolist() == ["en", "xx"] and got.comments.tolist() == [2, 3]
+        assert "_staging_text_methods" not in con.list_tables()

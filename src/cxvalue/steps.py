@@ -131,11 +131,22 @@ def select(only=None, steps: dict[str, Step] | None = None) -> list[Step]:
     return [s for s in all_steps if s.name in set(only)]
 
 
-def run_steps(session, *, only=None, progress: Callable[[str, int, int], None] | None = None,
+def report_progress(session, done: int, total: int | None = None, unit: str = "") -> None:
+    """Called by a step on long work: ``done`` of ``total`` ``unit`` (e.g. "comments") of the
+    running step, passed on to the ``progress`` callback of :func:`run_steps` as its fourth
+    argument ``{"done", "total", "unit"}``. Does nothing outside :func:`run_steps`."""
+    cb = getattr(session, "step_progress", None)
+    if cb is not None:
+        cb(int(done), None if total is None else int(total), unit)
+
+
+def run_steps(session, *, only=None, progress: Callable[..., None] | None = None,
               steps: dict[str, Step] | None = None) -> list[StepOutcome]:
     """Run the steps (all, or ``only`` these plus the upstream steps whose output is missing)
     on ``session``'s store; write their tables; record each outcome in ``run_log``.
-    ``steps``: another set of steps than the registered ones (tests)."""
+    ``progress(name, i, n)`` is called as each step starts, and ``progress(name, i, n, detail)``
+    (``detail``: ``{"done", "total", "unit"}``) as a long step reports its own progress
+    (:func:`report_progress`). ``steps``: another set of steps than the registered ones (tests)."""
     from .store import append_ledger, has_table, write_result
     all_steps = ordered(steps)
     chosen = select(only, steps)
@@ -155,6 +166,9 @@ def run_steps(session, *, only=None, progress: Callable[[str, int, int], None] |
         if missing:
             outcomes.append(StepOutcome(step.name, step.domain, "skipped", _missing_reason(missing, all_steps)))
             continue
+        session.step_progress = None if progress is None else (
+            lambda done, total, unit, _name=step.name, _i=i: progress(_name, _i, len(chosen),
+                                                                       {"done": done, "total": total, "unit": unit}))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CxValueWarning)
             try:
@@ -173,6 +187,7 @@ def run_steps(session, *, only=None, progress: Callable[[str, int, int], None] |
             produced.add(name)
         outcomes.append(StepOutcome(step.name, step.domain, "ok", "", _typed(caught), written,
                                     _plain(res.summary), time.perf_counter() - t0))
+    session.step_progress = None
     if progress:
         progress("", len(chosen), len(chosen))
     now = datetime.now(UTC).replace(tzinfo=None)

@@ -214,6 +214,9 @@ def _frame(frame, index):
         df = df.copy()
         df.columns = [str(c) for c in df.columns]
         df.attrs = {}          # analysis metadata on the frame is not stored (the engine cannot keep it)
+        for c in df.columns:   # a text column with no value yet: typed as text (Spark cannot store a void column)
+            if df[c].dtype == object and df[c].isna().all():
+                df[c] = df[c].astype("string")
     return df
 
 
@@ -224,15 +227,75 @@ def _check_columns(spec: ResultTable, df) -> None:
                          f"it has {', '.join(map(str, df.columns))}")
 
 
+STAGING_PREFIX = "_staging_"
+
+
+class StagedResult:
+    """A snapshot result written in parts — a long step's batches — into a staging table
+    (``_staging_<name>``), so that memory stays bounded. Handed to :func:`write_result` (e.g. as
+    a :class:`~cxvalue.steps.StepResult` table) it replaces the result at once; until then the
+    previous result stays as it was, and a staging table left by a failed run is dropped by the
+    next one. Every part must have the same columns and types (``dtypes``: column → pandas dtype,
+    applied to each part, so that a part whose column is all missing keeps the type)."""
+
+    def __init__(self, con, name: str, dtypes: dict | None = None):
+        spec = result_spec(name)
+        if spec.kind != "snapshot":
+            raise StoreError(f"{name!r} is a {spec.kind} table: only snapshot results are staged")
+        self.con, self.name, self.dtypes = con, name, dict(dtypes or {})
+        self.staging = STAGING_PREFIX + name
+        self.rows = 0
+        if has_table(con, self.staging):
+            con.drop_table(self.staging)
+
+    def append(self, frame) -> None:
+        df = _frame(frame, False)
+        _check_columns(result_spec(self.name), df)
+        if self.dtypes:
+            df = df.astype({c: t for c, t in self.dtypes.items() if c in df.columns})
+        if self.rows == 0 and not has_table(self.con, self.staging):
+            self.con.create_table(self.staging, df)
+        else:
+            self.con.insert(self.staging, df)
+        self.rows += len(df)
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def publish(self):
+        """Replace result ``name`` by the staged rows (on DuckDB in one transaction)."""
+        if not has_table(self.con, self.staging):
+            raise StoreError(f"result {self.name!r}: nothing was staged")
+        raw = raw_duckdb(self.con)
+        if raw is None:
+            self.con.create_table(self.name, self.con.table(self.staging), overwrite=True)
+            self.con.drop_table(self.staging)
+        else:
+            raw.begin()
+            try:
+                raw.execute(f'drop table if exists "{self.name}"')
+                raw.execute(f'alter table "{self.staging}" rename to "{self.name}"')
+                raw.commit()
+            except BaseException:
+                raw.rollback()
+                raise
+        return self.con.table(self.name)
+
+
 def write_result(con, name: str, frame, *, index: bool | None = None):
-    """Write snapshot result ``name`` (a pandas DataFrame, one row per entity, or an Ibis
-    expression, written by the engine without passing through Python), replacing the previous
-    one. A named index (e.g. customer_id) becomes a column. Ledgers are refused."""
+    """Write snapshot result ``name`` (a pandas DataFrame, one row per entity, an Ibis
+    expression, written by the engine without passing through Python, or a
+    :class:`StagedResult`), replacing the previous one. A named index (e.g. customer_id) becomes
+    a column. Ledgers are refused."""
     spec = result_spec(name)
     if spec.kind == "ledger":
         raise StoreError(f"{name!r} is a ledger: it is appended to (append_ledger), never overwritten")
     if spec.kind == "state":
         raise StoreError(f"{name!r} is a state table: it is rewritten only by its owner (write_state)")
+    if isinstance(frame, StagedResult):
+        if frame.name != name:
+            raise StoreError(f"the rows staged for {frame.name!r} cannot be written as {name!r}")
+        return frame.publish()
     df = _frame(frame, index)
     _check_columns(spec, df)
     con.create_table(name, df, overwrite=True)

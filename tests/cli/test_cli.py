@@ -125,3 +125,9 @@ def test_entry_point_smoke_subprocess(files):
     assert r.returncode == 0 and "run" in r.stdout and "demo" in r.stdout
     r = cx_subprocess("load", "transactions", files / "bad.csv", "--store", files / "s.duckdb")
     assert r.returncode == 1 and r.stderr.startswith("error: bad.csv: missing required column 'date'")
+
+
+def test_a_long_steps_progress_is_shown_in_the_bar():
+    from cxvalue.interfaces.cli.commands.run import progress_detail
+    assert progress_detail({"done": 300000, "total": 1000000, "unit": "comments"}) == " 300,000/1,000,000 comments"
+    assert progress_detail({"done": 5, "total": None, "unit": ""}) == " 5" and progress_detail(None) == ""

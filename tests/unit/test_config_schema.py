@@ -71,3 +71,16 @@ def test_connect_urls(tmp_path):
     assert (tmp_path / "s.duckdb").exists() or con.list_tables() == []
     assert connect("duckdb://").list_tables() == []
     assert connect(f"duckdb://{tmp_path / 'x.duckdb'}").name == "duckdb"
+
+
+def test_every_setting_is_documented():
+    """docs/settings.md has a row for every setting of config.SETTINGS, with its env variable
+    (a table-valued setting is set in cxvalue.toml only)."""
+    from pathlib import Path
+
+    from cxvalue.config import SETTINGS
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(" `"): line for line in doc.splitlines() if line.startswith("| `")}
+    missing = [s.name for s in SETTINGS if s.name not in rows or (f"`CXVALUE_{s.name.upper()}`" not in rows[s.name]
+                                                                  and "cxvalue.toml" not in rows[s.name])]
+    assert not missing, f"docs/settings.md lacks {missing}"

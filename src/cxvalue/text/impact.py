@@ -24,7 +24,7 @@ from ..errors import CxValueError, one_of
 from ..voice.nps import FREQS, classify_nps, nps_from_counts
 from .themes import negative_mask
 
-__all__ = ["theme_impact", "theme_trend", "theme_drivers", "theme_verbatims"]
+__all__ = ["theme_impact", "impact_from_counts", "theme_trend", "theme_drivers", "theme_verbatims"]
 
 
 def _check_frame(df, cols, what: str) -> None:
@@ -59,14 +59,16 @@ def _bools(df: pd.DataFrame, cols) -> np.ndarray:
 
 
 def _commented(df: pd.DataFrame, text_col) -> np.ndarray:
-    """Rows with a comment: ``text_col`` (default: ``comment``, else ``text``) non-empty; all
-    rows when there is no such column."""
+    """Rows with a comment: ``text_col`` (default: ``comment``, else ``text``) non-empty, or true
+    when it is a bool column; all rows when there is no such column."""
     col = text_col if text_col is not None else next((c for c in ("comment", "text") if c in df.columns), None)
     if col is None:
         return np.ones(len(df), bool)
     if col not in df.columns:
         raise CxValueError(f"text_col={col!r} is not a column of the data")
     s = df[col]
+    if pd.api.types.is_bool_dtype(s):   # a "has a comment" column
+        return s.to_numpy(dtype=bool)
     return (s.notna() & (s.astype(str).str.strip().str.len() > 0)).to_numpy(dtype=bool)
 
 
@@ -97,10 +99,7 @@ def theme_impact(df: pd.DataFrame, *, theme_columns=None, nps_col: str = "nps", 
     """
     cols = _themes(df, theme_columns, "theme_impact")
     _check_frame(df, [nps_col], "theme_impact")
-    if not 0 < confidence < 1:
-        raise CxValueError(f"confidence={confidence!r} is not valid: expected a number between 0 and 1")
-    if int(n_boot) < 1:
-        raise CxValueError(f"n_boot={n_boot!r} is not valid: expected 1 or more bootstrap replicates")
+    _check_interval(confidence, n_boot)
     cat = classify_nps(df[nps_col]).to_numpy()
     ok = pd.notna(cat)
     d = df[ok]
@@ -111,7 +110,6 @@ def theme_impact(df: pd.DataFrame, *, theme_columns=None, nps_col: str = "nps", 
     M = _bools(d, cols)
     prom, pas, det = cat == "promoter", cat == "passive", cat == "detractor"
     P, A, D = int(prom.sum()), int(pas.sum()), int(det.sum())
-    nps_all = _nps(P, A, D)
     commented = _commented(d, text_col)
     n_comm = int(commented.sum())
     sent = pd.to_numeric(d[sentiment_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan) \
@@ -122,33 +120,64 @@ def theme_impact(df: pd.DataFrame, *, theme_columns=None, nps_col: str = "nps", 
         neg = negative_mask(d[sentiment_col])
     else:
         neg = None
+    counts = pd.DataFrame({
+        "theme": cols, "mentions": M.sum(axis=0).astype(int),
+        "promoters": (M & prom[:, None]).sum(axis=0).astype(int),
+        "passives": (M & pas[:, None]).sum(axis=0).astype(int),
+        "detractors": (M & det[:, None]).sum(axis=0).astype(int),
+        "mean_sentiment": [float(np.nanmean(sent[M[:, j]])) if sent is not None and M[:, j].any()
+                           and np.isfinite(sent[M[:, j]]).any() else float("nan") for j in range(len(cols))],
+        "negative_share": [float(neg[M[:, j]].mean()) if neg is not None and M[:, j].any() else float("nan")
+                           for j in range(len(cols))]})
+    return impact_from_counts(counts, promoters=P, passives=A, detractors=D, commented=n_comm,
+                              confidence=confidence, n_boot=n_boot, random_state=random_state)
+
+
+def _check_interval(confidence, n_boot) -> None:
+    if not 0 < confidence < 1:
+        raise CxValueError(f"confidence={confidence!r} is not valid: expected a number between 0 and 1")
+    if int(n_boot) < 1:
+        raise CxValueError(f"n_boot={n_boot!r} is not valid: expected 1 or more bootstrap replicates")
+
+
+def impact_from_counts(counts: pd.DataFrame, *, promoters: int, passives: int, detractors: int, commented: int,
+                       confidence: float = 0.95, n_boot: int = 2000, random_state=0) -> pd.DataFrame:
+    """:func:`theme_impact` from counts — what an engine computes in one aggregation over any
+    number of answers. ``counts``: one row per theme with ``theme``, ``mentions`` and the
+    mentioners' ``promoters``, ``passives``, ``detractors``, ``mean_sentiment`` and
+    ``negative_share``; the totals: promoters, passives and detractors of every answer with an
+    NPS and the answers with a comment. Same columns, order and bootstrap draws as
+    :func:`theme_impact`."""
+    _check_interval(confidence, n_boot)
+    P, A, D, n_comm = int(promoters), int(passives), int(detractors), int(commented)
+    n = P + A + D
+    if n == 0:
+        raise CxValueError("theme_impact: no NPS answers")
+    nps_all = _nps(P, A, D)
     rng = np.random.default_rng(random_state)
     a = (1 - confidence) / 2
     rows = []
-    for j, c in enumerate(cols):
-        m = M[:, j]
-        k = int(m.sum())
-        dt = int((m & det).sum())
-        pm, am = int((m & prom).sum()), int((m & pas).sum())
+    for r in counts.itertuples(index=False):
+        k, pm, am, dt = int(r.mentions), int(r.promoters), int(r.passives), int(r.detractors)
         impact = nps_all - _nps(P, A, D - dt) if dt < n else float("nan")
         if dt == 0:
             lo = hi = 0.0
         else:
-            counts = rng.multinomial(n, np.array([P, A, dt, D - dt], dtype=float) / n, size=int(n_boot))
-            bp, ba, bt, bo = counts.T.astype(float)
+            draws = rng.multinomial(n, np.array([P, A, dt, D - dt], dtype=float) / n, size=int(n_boot))
+            bp, ba, bt, bo = draws.T.astype(float)
             with np.errstate(invalid="ignore", divide="ignore"):
                 b = 100.0 * (bp - bt - bo) / n - 100.0 * (bp - bo) / (n - bt)
             b = b[np.isfinite(b)]
             lo, hi = (float(v) for v in np.quantile(b, [a, 1 - a]))
         rows.append({
-            "theme": c, "mentions": k, "share": k / n_comm if n_comm else float("nan"), "detractor_mentions": dt,
-            "mean_sentiment": float(np.nanmean(sent[m])) if sent is not None and k and np.isfinite(sent[m]).any()
-            else float("nan"),
-            "negative_share": float(neg[m].mean()) if neg is not None and k else float("nan"),
+            "theme": r.theme, "mentions": k, "share": k / n_comm if n_comm else float("nan"), "detractor_mentions": dt,
+            "mean_sentiment": float(r.mean_sentiment), "negative_share": float(r.negative_share),
             "nps_mentioners": _nps(pm, am, dt), "nps_others": _nps(P - pm, A - am, D - dt), "nps_all": nps_all,
             "impact": float(impact), "ci_low": lo, "ci_high": hi, "gain": -float(impact), "n": n,
         })
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["theme", "mentions", "share", "detractor_mentions", "mean_sentiment",
+                                      "negative_share", "nps_mentioners", "nps_others", "nps_all", "impact", "ci_low",
+                                      "ci_high", "gain", "n"])
     out = out.sort_values(["impact", "theme"], kind="stable").reset_index(drop=True)
     out.attrs.update(confidence=confidence, n_boot=int(n_boot), interval="bootstrap percentile (multinomial)")
     return out

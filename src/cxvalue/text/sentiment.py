@@ -974,6 +974,27 @@ def score_sentiment(texts, *, labels=None, nps=None, method: str = "auto", folds
     return res
 
 
+def score_with(result: SentimentResult, texts, *, cache_dir=None) -> pd.DataFrame:
+    """Score more ``texts`` with the models ``result`` (of :func:`score_sentiment`) fitted — the
+    comments beyond a training sample: the same columns as ``result.scores`` (language,
+    p_positive, sentiment, method). A language ``result`` had no comments in gets its no-label
+    fallback."""
+    index = _index(texts)
+    t = _texts(texts)
+    lang = detect_languages(t)
+    p = np.full(len(t), np.nan)
+    sent = np.full(len(t), None, dtype=object)
+    meth = np.full(len(t), None, dtype=object)
+    for lg in LANGS:
+        idx = np.flatnonzero(lang == lg)
+        if not len(idx):
+            continue
+        model = result.models.get(lg) or fallback_model(lg, cache_dir=cache_dir)
+        p[idx], sent[idx] = model._score([t[i] for i in idx])
+        meth[idx] = result.methods.get(lg, "fallback")
+    return pd.DataFrame({"language": lang, "p_positive": p, "sentiment": sent, "method": meth}, index=index)
+
+
 def _why(chosen, lg, n_lab, n_weak, method, check=None) -> str:
     if chosen == "supervised":
         return f"{lg}: supervised on {n_lab[NEGATIVE] + n_lab[NEUTRAL] + n_lab[POSITIVE]} labelled comments"

@@ -291,6 +291,11 @@ def test_a_job_runs_the_analyses_and_refreshes_the_views(store_copy):
         assert j["status"] == "done", j
         assert [o["step"] for o in j["outcomes"]] == ["lifecycle"] and app.state.web.generation > before
         assert c.post("/admin/jobs", data={"only": "nope", "csrf_token": csrf_of(c)}).status_code == 400
+        # a long step's own progress shows in its row
+        from cxvalue.interfaces.web.state import Job
+        app.state.web.jobs.append(Job("j1", "run", "admin", ["text"], status="running", step="text", done=3, total=20,
+                                      detail={"done": 300000, "total": 1000000, "unit": "comments"}))
+        assert "text (3/20) · 300,000/1,000,000 comments" in c.get("/admin/jobs/j1").text
     finally:
         app.state.web.close()
 

@@ -34,6 +34,7 @@ class Job:
     step: str = ""
     done: int = 0
     total: int = 0
+    detail: dict | None = None      # the running step's own progress: {"done", "total", "unit"}
     queued_at: str = ""
     started_at: str | None = None
     finished_at: str | None = None
@@ -188,8 +189,9 @@ class WebState:
             import_steps()
             sess = Session(self.settings, con=self._new_con())
 
-            def progress(name, i, n):
+            def progress(name, i, n, detail=None):
                 job.step, job.done, job.total = name, i, n
+                job.detail = detail
             outcomes = run_steps(sess, only=job.only, progress=progress)
             job.outcomes = [{"step": o.step, "status": o.status, "reason": o.reason, "seconds": round(o.seconds, 2)}
                             for o in outcomes]

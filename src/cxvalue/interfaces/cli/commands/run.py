@@ -19,6 +19,14 @@ def _bar():
                     TimeElapsedColumn(), console=console.get(), transient=False)
 
 
+def progress_detail(detail: dict | None) -> str:
+    """" 300,000/1,000,000 comments": a long step's own progress (steps.report_progress)."""
+    if not detail:
+        return ""
+    total = f"/{detail['total']:,}" if detail.get("total") else ""
+    return f" {detail['done']:,}{total} {detail.get('unit') or ''}".rstrip()
+
+
 def run_with_progress(sess, only=None, *, bar=None, quiet: bool = False):
     """Run the steps with a progress bar (or silently); return the outcomes."""
     from ....steps import run_steps
@@ -31,8 +39,9 @@ def run_with_progress(sess, only=None, *, bar=None, quiet: bool = False):
     try:
         task = bar.add_task("analyses", total=None)
 
-        def progress(name, i, n):
-            bar.update(task, completed=i, total=n, description=f"analysis: {name}" if name else "analyses done")
+        def progress(name, i, n, detail=None):
+            bar.update(task, completed=i, total=n, description=f"analysis: {name}{progress_detail(detail)}"
+                       if name else "analyses done")
         outcomes = run_steps(sess, only=only, progress=progress)
     finally:
         if own:
