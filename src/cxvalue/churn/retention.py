@@ -105,26 +105,29 @@ def export_retention(df: pd.DataFrame, path: str | Path, *, lang: str = "en",
         if col in out.columns:
             out.insert(out.columns.get_loc(col) + 1, f"{col}_label",
                        [t(a, lang) if isinstance(a, str) else None for a in out[col]])
+    from ..io.export import write_sheets
     suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        out.to_csv(path, index=False, encoding="utf-8-sig")
-    elif suffix == ".xlsx":
-        whole = _load_whole(playbook)
-        rows = [{"reason": r, "value_tier": tier, "action": a, "action_label": t(a, lang)}
-                for r, acts in whole["retention"]["actions"].items() for tier, a in acts.items()]
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            out.to_excel(xw, sheet_name="retention_list", index=False)
-            pd.DataFrame(rows).to_excel(xw, sheet_name="playbook", index=False)
-            if "play" in out.columns:
-                cells = playbook_cells(whole)
-                cells["play_label"] = [t(a, lang) for a in cells.play]
-                cells.to_excel(xw, sheet_name="strategy_playbook", index=False)
-            ws = xw.sheets["retention_list"]
-            ws.freeze_panes = "B2"
-            for col in ws.columns:
-                width = max(len(str(c.value or "")) for c in list(col)[:200])
-                ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 60)
-    else:
+    if suffix not in (".csv", ".xlsx"):
         raise CxValueError(f"{path.name}: unsupported export type {suffix!r}: expected .csv or .xlsx")
-    return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheets = {"retention_list": out}
+    if suffix == ".xlsx":
+        whole = _load_whole(playbook)
+        sheets["playbook"] = pd.DataFrame([{"reason": r, "value_tier": tier, "action": a, "action_label": t(a, lang)}
+                                           for r, acts in whole["retention"]["actions"].items()
+                                           for tier, a in acts.items()])
+        if "play" in out.columns:
+            cells = playbook_cells(whole)
+            cells["play_label"] = [t(a, lang) for a in cells.play]
+            sheets["strategy_playbook"] = cells
+    return write_sheets(sheets, path, format_sheet=_format_list)
+
+
+def _format_list(name: str, ws) -> None:
+    """The retention list's sheet: header and first column frozen, columns as wide as their text."""
+    if name != "retention_list":
+        return
+    ws.freeze_panes = "B2"
+    for col in ws.columns:
+        width = max(len(str(c.value or "")) for c in list(col)[:200])
+        ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 60)

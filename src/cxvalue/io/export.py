@@ -34,20 +34,58 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_table(df: pd.DataFrame, path: str | Path, *, sheet: str = "data") -> Path:
-    """Write ``df`` to ``path`` (.csv or .xlsx by its suffix), neutralised; the folder must exist."""
-    path = Path(path)
+def _prepared(df: pd.DataFrame) -> pd.DataFrame:
+    safe = safe_frame(df)
+    for c in safe.columns:       # Excel has no time zones
+        if isinstance(safe[c].dtype, pd.DatetimeTZDtype):
+            safe[c] = safe[c].dt.tz_localize(None)
+    return safe
+
+
+def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise CxValueError(f"{path}: expected a .csv or .xlsx file name")
+    return suffix
+
+
+def _excel(sheets: dict, target, *, format_sheet=None) -> None:
+    """Every text cell as a string cell (openpyxl would turn a text starting with ``=`` into a
+    formula; neutralised text never starts with it)."""
+    with pd.ExcelWriter(target, engine="openpyxl") as xw:
+        for name, frame in sheets.items():
+            _prepared(frame).to_excel(xw, sheet_name=str(name)[:31], index=False)
+            if format_sheet is not None:
+                format_sheet(str(name)[:31], xw.sheets[str(name)[:31]])
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, sheet: str = "data") -> Path:
+    """Write ``df`` to ``path`` (.csv or .xlsx by its suffix), neutralised; the folder must exist."""
+    return write_sheets({sheet: df}, path)
+
+
+def write_sheets(sheets: dict, path: str | Path, *, format_sheet=None) -> Path:
+    """Write the frames ``sheets`` (sheet name → frame) to ``path``: an .xlsx with one sheet each,
+    or a .csv of the first one; every text cell neutralised. ``format_sheet(name, worksheet)``
+    may style each .xlsx sheet (openpyxl). The folder must exist."""
+    path = Path(path)
+    suffix = _suffix(path)
     if not path.parent.exists():
         raise CxValueError(f"{path}: the folder {str(path.parent)!r} does not exist")
-    safe = safe_frame(df)
-    for c in safe.columns:       # time zones and missing values as Excel can show them
-        if isinstance(safe[c].dtype, pd.DatetimeTZDtype):
-            safe[c] = safe[c].dt.tz_localize(None)
     if suffix == ".csv":
-        safe.to_csv(path, index=False, encoding="utf-8-sig")
+        _prepared(next(iter(sheets.values()))).to_csv(path, index=False, encoding="utf-8-sig")
     else:
-        safe.to_excel(path, index=False, sheet_name=sheet[:31], engine="openpyxl")
+        _excel(sheets, path, format_sheet=format_sheet)
     return path
+
+
+def table_bytes(df: pd.DataFrame, kind: str, *, sheet: str = "data") -> bytes:
+    """``df`` as the bytes of a download: ``kind`` "csv" (UTF-8 with BOM) or "xlsx"; neutralised."""
+    import io
+    if kind == "csv":
+        return ("\ufeff" + _prepared(df).to_csv(index=False)).encode("utf-8")
+    if kind != "xlsx":
+        raise CxValueError(f"export kind {kind!r}: expected csv or xlsx")
+    buf = io.BytesIO()
+    _excel({sheet: df}, buf)
+    return buf.getvalue()

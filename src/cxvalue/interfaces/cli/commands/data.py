@@ -164,7 +164,7 @@ def status(store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optio
 @app.command()
 def quarantine(table: Optional[str] = typer.Option(None, "--table", help="Only rows rejected from this table."),
                limit: int = typer.Option(50, "--limit", help="How many rows to show."),
-               out: Optional[Path] = typer.Option(None, "--out", help="Write all matching rows to this CSV file."),
+               out: Optional[Path] = typer.Option(None, "--out", help="Write all matching rows to this .csv or .xlsx file."),
                store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt):
     """List quarantined (rejected) rows with file, row, column, reason, expected and got."""
     from ....store import quarantined
@@ -172,7 +172,8 @@ def quarantine(table: Optional[str] = typer.Option(None, "--table", help="Only r
     from ..render import print_json, print_view
     sess = session(store, lang)
     if out:
-        quarantined(sess.con, table=table).to_csv(out, index=False)
+        from ....io.export import write_table
+        write_table(quarantined(sess.con, table=table), out, sheet="quarantine")
         console.print(f"written to {out}")
         return
     v = quarantine_view(sess, quarantined(sess.con, table=table, limit=limit))

@@ -27,7 +27,7 @@ def clv(file: Optional[Path] = typer.Argument(None, help="Transactions file (CSV
         format: Optional[str] = typer.Option(None, "--format", help="FILE format: csv, whitespace, fixed, excel, parquet."),
         delimiter: Optional[str] = typer.Option(None, "--delimiter", help="FILE field delimiter (default: detected)."),
         top: int = typer.Option(20, "--top", help="How many customers to list."),
-        out: Optional[Path] = typer.Option(None, "--out", help="Write the per-customer predictions to this CSV."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Write the per-customer predictions to this .csv or .xlsx file."),
         store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt):
     """Fit a BTYD model (BG/NBD by default) and Gamma-Gamma; print parameters with 95% intervals and
     log-likelihood, and per-customer P(alive), expected purchases and CLV.
@@ -54,7 +54,9 @@ def clv(file: Optional[Path] = typer.Argument(None, help="Transactions file (CSV
                            discount_rate=float(s["discount_rate"] if discount_rate is None else discount_rate),
                            margin=float(s["margin"] if margin is None else margin))
     if out:
-        res["customers"].to_csv(out)
+        from ....io.export import write_table
+        per = res["customers"]
+        write_table(per.reset_index() if per.index.name else per, out, sheet="customers")
     v = clv_view(sess, res, top=top, notes=notes)
     print_json(v.to_dict()) if as_json else print_view(v, sess.lang)
 

@@ -2,12 +2,11 @@
 360 page, with their JSON twins. Analysts and up; every export is audited."""
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from typing import Optional
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from ....explore.drill import DRILL_DIMENSIONS, PAGE_SIZES, export_frame
 from ....explore.filters import Filters
@@ -61,23 +60,19 @@ def customers_page(request: Request, f: Filters = Depends(filters), d: dict = De
 @router.get("/customers.csv", summary="Export the customer list (every matching customer) as CSV")
 def export_csv(request: Request, f: Filters = Depends(filters), d: dict = Depends(drill),
                sort: str = "clv", desc: bool = True, who: Who = Depends(guard("export"))):
+    from ....io.export import table_bytes
     df = _export(request, f, d, sort, desc, who, "csv")
-    body = "\ufeff" + df.to_csv(index=False)   # BOM: Excel opens UTF-8 Chinese text correctly
-    return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
+    # BOM: Excel opens UTF-8 Chinese text correctly; formula-like cells neutralised
+    return Response(table_bytes(df, "csv"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="cxvalue-customers.csv"'})
 
 
 @router.get("/customers.xlsx", summary="Export the customer list (every matching customer) as Excel")
 def export_xlsx(request: Request, f: Filters = Depends(filters), d: dict = Depends(drill),
                 sort: str = "clv", desc: bool = True, who: Who = Depends(guard("export"))):
+    from ....io.export import table_bytes
     df = _export(request, f, d, sort, desc, who, "xlsx")
-    buf = io.BytesIO()
-    for c in df.columns:  # Excel has no time zones; keep dates as dates
-        if hasattr(df[c], "dt") and getattr(df[c].dt, "tz", None) is not None:
-            df[c] = df[c].dt.tz_localize(None)
-    df.to_excel(buf, index=False, sheet_name="customers", engine="openpyxl")
-    buf.seek(0)
-    return StreamingResponse(buf, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(table_bytes(df, "xlsx", sheet="customers"), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                              headers={"Content-Disposition": 'attachment; filename="cxvalue-customers.xlsx"'})
 
 
