@@ -5,7 +5,7 @@
 row, the first problem found (or NULL): ``__reason``, ``__column``, ``__expected`` and
 ``__got``. Reasons, in the order they are checked:
 
-``malformed_row`` · ``missing_value`` · ``wrong_type`` · ``bad_date`` · ``future_date`` ·
+``malformed_row`` · ``missing_value`` · ``wrong_type`` · ``not_finite`` · ``bad_date`` · ``future_date`` ·
 ``out_of_range`` · ``not_allowed`` · ``negative_amount`` · ``duplicate_key`` ·
 ``unknown_customer``.
 """
@@ -19,7 +19,7 @@ from ..schema import DEFAULT_SCALE, SQL_TYPES, Column, Table, is_rating_column, 
 from .mapping import Mapping
 from .readers import DEFAULT_NA, ReadOptions, Source
 
-REASONS = ("malformed_row", "missing_value", "wrong_type", "bad_date", "future_date", "out_of_range",
+REASONS = ("malformed_row", "missing_value", "wrong_type", "not_finite", "bad_date", "future_date", "out_of_range",
            "not_allowed", "negative_amount", "duplicate_key", "unknown_customer")
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "是", "对", "真")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "否", "不", "假")
@@ -310,6 +310,9 @@ def _row_checks(plan: Plan, options: ReadOptions, mapping: Mapping, today_sql: s
             hint = " (use --decimal ',' for decimal commas)" if s.dtype in ("int", "float") and options.decimal == "." else ""
             checks.append(Check(f"{r} IS NOT NULL AND {v} IS NULL AND NOT {is_na}", reason, col,
                                 expect[s.dtype] + hint, r))
+        if s.dtype == "float":  # NaN, inf, Infinity, 1e309 parse (and come typed from Parquet) but are no amount
+            checks.append(Check(f"{v} IS NOT NULL AND NOT isfinite({v})", "not_finite", col, "a finite number",
+                                f"CAST({r} AS VARCHAR)"))
         if s.not_future:
             checks.append(Check(f"CAST({v} AS DATE) > {today_sql}", "future_date", col, "a date not after today", r))
         checks += _range_check(c, r, v, mapping)
