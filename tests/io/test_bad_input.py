@@ -50,3 +50,56 @@ def test_bad_input(case, tmp_path):
     if table == "transactions":                       # what loaded sums to a number
         total = con.table("transactions").amount.sum().execute()
         assert total is None or math.isfinite(total)
+
+
+# ---------------------------------------------------------------- --replace and stub customers
+def _csv(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_replace_reloads_a_file_loaded_before(tmp_path):
+    con = connect("duckdb://")
+    f = _csv(tmp_path, "c.csv", "customer_id,signup_date,gender\nc1,2023-01-01,F\nc2,2023-02-01,M\n")
+    assert load_file(con, "customers", f).rows_loaded == 2
+    assert load_file(con, "customers", f).skipped                          # same content, no --replace: skipped
+    rep = load_file(con, "customers", f, replace=True)                      # --replace runs
+    assert not rep.skipped and rep.rows_loaded == 2 and rep.rows_rejected == 0
+    assert con.table("customers").count().execute() == 2
+
+
+def test_replace_updates_only_the_columns_the_file_has(tmp_path):
+    con = connect("duckdb://")
+    load_file(con, "customers", _csv(tmp_path, "c.csv", "customer_id,signup_date,gender\nc1,2023-01-01,F\n"
+                                                         "c2,2023-02-01,M\n"))
+    rep = load_file(con, "customers", _csv(tmp_path, "g.csv", "customer_id,gender\nc1,M\nc3,F\n"), replace=True)
+    assert (rep.rows_loaded, rep.rows_rejected) == (2, 0)
+    c = con.table("customers").order_by("customer_id").to_pandas()
+    assert c.customer_id.tolist() == ["c1", "c2", "c3"] and c.gender.tolist() == ["M", "M", "F"]
+    assert str(c.signup_date.iloc[0])[:10] == "2023-01-01" and pd.isna(c.signup_date.iloc[2])  # kept / new
+
+
+def test_a_customers_file_fills_the_stub_customers_of_earlier_transactions(tmp_path):
+    con = connect("duckdb://")
+    rep = load_file(con, "transactions", _csv(tmp_path, "tx.csv", TX + "c1,2024-01-05,10\nc2,2024-01-06,5\n"))
+    assert rep.customers_created == 2
+    rep = load_file(con, "customers", _csv(tmp_path, "c.csv", "customer_id,signup_date,gender\nc1,2023-01-01,F\n"
+                                                                "c2,2023-02-01,M\nc3,2023-03-01,F\n"))
+    assert (rep.rows_loaded, rep.rows_rejected) == (3, 0), rep.rejected_by_reason
+    c = con.table("customers").order_by("customer_id").to_pandas()
+    assert c.gender.tolist() == ["F", "M", "F"] and len(c) == 3
+    assert con.table("customer_stubs").count().execute() == 0               # no stub left
+    # a real customer loaded again (no --replace) is still a duplicate
+    rep = load_file(con, "customers", _csv(tmp_path, "c2.csv", "customer_id,gender\nc1,M\n"))
+    assert rep.rejected_by_reason == {"duplicate_key": 1}
+    assert con.table("customers").filter(lambda t: t.customer_id == "c1").gender.execute().tolist() == ["F"]
+
+
+def test_stubs_of_a_store_made_before_the_stub_table_are_recognised(tmp_path):
+    con = connect("duckdb://")
+    load_file(con, "transactions", _csv(tmp_path, "tx.csv", TX + "c1,2024-01-05,10\n"))
+    con.raw_sql("DROP TABLE customer_stubs")                                 # as in a store of an earlier version
+    rep = load_file(con, "customers", _csv(tmp_path, "c.csv", "customer_id,gender\nc1,F\n"))
+    assert (rep.rows_loaded, rep.rows_rejected) == (1, 0)
+    assert con.table("customers").gender.execute().tolist() == ["F"]

@@ -82,6 +82,25 @@ def _ddl_columns(plan_cols) -> str:
 def _ensure_meta(con) -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS quarantine ({QUARANTINE_SQL})")
     con.execute(f"CREATE TABLE IF NOT EXISTS load_log ({LOAD_LOG_SQL})")
+    if not _table_columns(con, "customer_stubs"):
+        # the stub customers (an id only, made for a row that named an unknown customer): a
+        # customers file fills them instead of being rejected as duplicates. Stores made before
+        # this table: a customer with nothing but an id is a stub.
+        con.execute("CREATE TABLE customer_stubs (customer_id VARCHAR, load_id VARCHAR)")
+        if _table_columns(con, "customers"):
+            con.execute(f"INSERT INTO customer_stubs SELECT customer_id, NULL FROM ({_bare_customers(con)})")
+
+
+def _bare_customers(con) -> str:
+    """SELECT of the customers with nothing but an id."""
+    others = [c for c in _table_columns(con, "customers") if c != "customer_id"]
+    where = " AND ".join(f"{q(c)} IS NULL" for c in others) or "true"
+    return f"SELECT customer_id FROM customers WHERE {where}"
+
+
+def _stub_ids(con) -> str:
+    """SELECT of the stub customers' ids (see :func:`_ensure_meta`)."""
+    return "SELECT customer_id FROM customer_stubs" if _table_columns(con, "customer_stubs") else _bare_customers(con)
 
 
 def _table_columns(con, name: str) -> dict[str, str]:
@@ -147,8 +166,8 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
     try:
         step("read")
         run.src = open_query(run.stage, query_url, query) if query is not None else open_source(run.stage, path, opts)
-        if run.src.content_hash and _already_loaded(con, run.stage if run.native else None, table,
-                                                    run.src.content_hash):
+        if run.src.content_hash and not replace and _already_loaded(con, run.stage if run.native else None, table,
+                                                                    run.src.content_hash):
             return LoadReport(table, run.label, run.load_id, skipped=True, seconds=time.perf_counter() - t0,
                               message=f"{run.name} was already loaded into {table} (same content): skipped")
         plan, native_types = _plan(run)
@@ -217,6 +236,8 @@ def _reference_tables(run: _Run, plan, *, replace: bool, unknown_customer: str):
     existing_keys = customers = None
     if spec.key and _table_columns(stage, spec.name) and not replace:
         existing_keys = q(spec.name)
+        if spec.name == "customers":     # stub customers are filled, not duplicates
+            existing_keys = f"(SELECT * FROM customers WHERE customer_id NOT IN ({_stub_ids(stage)}))"
     if spec.name != "customers" and any(c.spec.customer_ref for c in plan.present) and unknown_customer == "reject":
         customers = "customers" if _table_columns(stage, "customers") else "(SELECT NULL::VARCHAR AS customer_id WHERE false)"
     return existing_keys, customers
@@ -283,21 +304,49 @@ def _insert(run: _Run, plan, report: LoadReport, good_sql: str, good_named: str,
     """DuckDB store, inside the load's transaction: the good rows (replacing rows with the same
     key when ``replace``), stub customers, the log line; then commit."""
     stage, spec, present = run.stage, run.spec, plan.present
+    existed = bool(_table_columns(stage, spec.name))
     _ensure_table(stage, spec, plan)
-    if replace and spec.key and all(any(c.name == k for c in present) for k in spec.key):
-        keys = ", ".join(q(k) for k in spec.key)
-        stage.execute(f"DELETE FROM {q(spec.name)} WHERE ({keys}) IN (SELECT ({keys}) FROM ({good_named}))")
     cols = ", ".join(q(c.name) for c in present)
-    good = stage.execute(f"INSERT INTO {q(spec.name)} ({cols}) {good_sql}").fetchone()[0]
+    keyed = spec.key and all(any(c.name == k for c in present) for k in spec.key)
+    if existed and keyed and (replace or spec.name == "customers"):
+        good = _upsert(stage, spec, present, good_named, only_stubs=not replace)
+    else:
+        good = stage.execute(f"INSERT INTO {q(spec.name)} ({cols}) {good_sql}").fetchone()[0]
     report.rows_loaded, report.rows_read = int(good), int(good) + report.rows_rejected
     _fail_point("inserted")
-    report.customers_created = _create_customers(stage, spec, present, unknown_customer, good_named)
+    report.customers_created = _create_customers(stage, spec, present, unknown_customer, good_named, run.load_id)
     stage.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok')",
                   [run.load_id, spec.name, run.label, run.src.content_hash, _now(), report.rows_read,
                    report.rows_loaded, report.rows_rejected, report.customers_created, run.mapping.path or ""])
     _fail_point("logged")
     stage.execute("COMMIT")
     run.in_txn = False
+
+
+def _upsert(stage, spec, present, good_named: str, *, only_stubs: bool) -> int:
+    """Rows whose key is in the store update it — only the columns the file has, so that a file
+    with fewer columns blanks nothing — and the others are inserted. ``only_stubs``: update only
+    stub customers (a customers file without --replace; other existing keys were rejected as
+    duplicates). Returns the rows written."""
+    t = q(spec.name)
+    stage.execute(f"CREATE OR REPLACE TEMP TABLE __good AS {good_named}")
+    match = " AND ".join(f"{t}.{q(k)} = __good.{q(k)}" for k in spec.key)
+    sets = [c.name for c in present if c.name not in spec.key]
+    stubs = f" AND {t}.customer_id IN ({_stub_ids(stage)})" if only_stubs else ""
+    updated = 0
+    if sets:
+        updated = stage.execute(f"UPDATE {t} SET {', '.join(f'{q(c)} = __good.{q(c)}' for c in sets)} FROM __good "
+                                f"WHERE {match}{stubs}").fetchone()[0]
+    else:   # a file of keys only: nothing to update, but the rows are in the store
+        updated = stage.execute(f"SELECT count(*) FROM __good WHERE EXISTS (SELECT 1 FROM {t} WHERE {match})"
+                                ).fetchone()[0]
+    cols = ", ".join(q(c.name) for c in present)
+    inserted = stage.execute(f"INSERT INTO {t} ({cols}) SELECT {cols} FROM __good WHERE NOT EXISTS "
+                             f"(SELECT 1 FROM {t} WHERE {match})").fetchone()[0]
+    if spec.name == "customers" and _table_columns(stage, "customer_stubs"):
+        stage.execute("DELETE FROM customer_stubs WHERE customer_id IN (SELECT customer_id FROM __good)")
+    stage.execute("DROP TABLE __good")
+    return int(updated) + int(inserted)
 
 
 def _strict_error(run: _Run, report: LoadReport) -> DataContractError:
@@ -428,7 +477,7 @@ def _quarantine(stage, remote, src: Source, report: LoadReport, checks) -> None:
         report._pending_quarantine = tbl  # written with the rows by _write_remote
 
 
-def _create_customers(stage, spec, present, mode: str, loaded: str) -> int:
+def _create_customers(stage, spec, present, mode: str, loaded: str, load_id: str | None = None) -> int:
     """``unknown_customer="create"``: add a stub customer (id only) for every id the rows just
     loaded (SELECT ``loaded``) refer to that the customers table lacks; returns how many were added."""
     if spec.name == "customers" or mode != "create":
@@ -440,8 +489,11 @@ def _create_customers(stage, spec, present, mode: str, loaded: str) -> int:
         stage.execute("CREATE TABLE customers (" + ", ".join(f"{q(c.name)} {SQL_TYPES[c.dtype]}"
                                                            for c in TABLES["customers"].columns) + ")")
     ids = " UNION ".join(f"SELECT {q(r)} AS customer_id FROM ({loaded}) WHERE {q(r)} IS NOT NULL" for r in refs)
-    n = stage.execute(f"INSERT INTO customers (customer_id) SELECT customer_id FROM ({ids}) "
-                      f"EXCEPT SELECT customer_id FROM customers").fetchone()[0]
+    stage.execute(f"CREATE OR REPLACE TEMP TABLE __stubs AS SELECT customer_id FROM ({ids}) "
+                  f"EXCEPT SELECT customer_id FROM customers")
+    n = stage.execute("INSERT INTO customers (customer_id) SELECT customer_id FROM __stubs").fetchone()[0]
+    stage.execute("INSERT INTO customer_stubs SELECT customer_id, ? FROM __stubs", [load_id])
+    stage.execute("DROP TABLE __stubs")
     return int(n)
 
 

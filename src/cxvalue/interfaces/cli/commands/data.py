@@ -91,7 +91,8 @@ def load(
     sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet name or 0-based index."),
     date_format: Optional[str] = typer.Option(None, "--date-format", help="strptime format of dates, e.g. %d/%m/%Y."),
     unknown_customer: Optional[str] = typer.Option(None, "--unknown-customer", help="create (stub customers) or reject."),
-    replace: bool = typer.Option(False, "--replace", help="Update rows whose key is already in the store."),
+    replace: bool = typer.Option(False, "--replace", help="Update rows whose key is already in the store (only the "
+                                 "columns the file has); reload a file loaded before."),
     strict: bool = typer.Option(False, "--strict", help="Abort (load nothing) at the first bad row."),
     memory_limit: Optional[str] = typer.Option(None, "--memory-limit",
                                                help="DuckDB memory cap while loading, e.g. 2GB (setting load_memory_limit); "
