@@ -103,3 +103,42 @@ def test_stubs_of_a_store_made_before_the_stub_table_are_recognised(tmp_path):
     rep = load_file(con, "customers", _csv(tmp_path, "c.csv", "customer_id,gender\nc1,F\n"))
     assert (rep.rows_loaded, rep.rows_rejected) == (1, 0)
     assert con.table("customers").gender.execute().tolist() == ["F"]
+
+
+def test_markup_in_the_store_path_is_escaped_in_the_report(tmp_path):
+    """Autoescape is on in the report (and web) templates: the store path in the header is text."""
+    from cxvalue.interfaces.report.build import build_report
+    from cxvalue.interfaces.session import open_session
+    folder = tmp_path / "<img src=x onerror=alert(1)>"
+    folder.mkdir()
+    con = connect(folder / "s.duckdb")
+    html = build_report(open_session(con=con), tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    con.disconnect()
+
+
+# ---------------------------------------------------------------- --query sources
+@pytest.mark.parametrize("query, message", [
+    ("select * from tx; drop table tx", "one SELECT statement, got 2"),
+    ("drop table tx", "read-only SELECT, got a DROP"),
+    ("copy tx to 'x.csv'", "read-only SELECT, got a COPY"),
+    ("insert into tx values ('c9', '2024-01-01', 1)", "read-only SELECT, got a INSERT"),
+    ("select * from", "not a valid SELECT"),
+])
+def test_a_source_query_is_one_read_only_select(tmp_path, query, message):
+    import duckdb
+
+    from cxvalue.errors import CxValueError
+    src = tmp_path / "src.duckdb"
+    with duckdb.connect(str(src)) as c:
+        c.execute("create table tx as select 'c1' as customer_id, DATE '2024-01-05' as date, 10.0 as amount")
+    con = connect("duckdb://")
+    with pytest.raises(CxValueError, match=message):
+        load_file(con, "transactions", query=query, query_url=f"duckdb://{src}")
+    with duckdb.connect(str(src), read_only=True) as c:          # the source is untouched
+        assert c.execute("select count(*) from tx").fetchone()[0] == 1
+    assert not (tmp_path / "x.csv").exists()
+    # a SELECT loads, and the same result loaded twice is recognised
+    ok = "with x as (select * from tx) select * from x"
+    assert load_file(con, "transactions", query=ok, query_url=f"duckdb://{src}").rows_loaded == 1
+    assert load_file(con, "transactions", query=ok, query_url=f"duckdb://{src}").skipped

@@ -342,11 +342,44 @@ def _append(con, name, schema, batch):
     con.unregister("__excel_batch")
 
 
-def open_query(con, url: str, query: str, name: str = "src") -> Source:
-    """Stage the result of ``query`` run on the database at ``url`` (any URL ``ibis.connect`` takes)."""
-    import ibis
+def check_select(query: str, url: str = "") -> str:
+    """``query`` if it is one read-only SELECT (WITH, UNION and the like included); else a
+    one-line error: a source query never runs a second statement, a DROP, a COPY or an INSERT."""
+    import sqlglot
+    from sqlglot import exp
+    scheme = url.split("://", 1)[0].lower() if "://" in url else "duckdb"
+    dialect = {"postgres": "postgres", "postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite",
+               "pyspark": "spark", "snowflake": "snowflake", "bigquery": "bigquery"}.get(scheme, "duckdb")
     try:
-        remote = ibis.connect(url) if "://" in url else ibis.duckdb.connect(url, read_only=True)
+        statements = [st for st in sqlglot.parse(query, read=dialect) if st is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise CxValueError(f"--query: not a valid SELECT: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1:
+        raise CxValueError(f"--query: expected one SELECT statement, got {len(statements)} statements")
+    if not isinstance(statements[0], exp.Query):
+        raise CxValueError(f"--query: expected a read-only SELECT, got a {statements[0].key.upper()} statement")
+    return query
+
+
+def _open_database(url: str):
+    """The database at ``url``, read-only where the engine allows it (DuckDB files)."""
+    import ibis
+    if "://" not in url:
+        return ibis.duckdb.connect(url, read_only=True)
+    scheme, rest = url.split("://", 1)
+    if scheme.lower() == "duckdb" and rest and rest != ":memory:":
+        return ibis.duckdb.connect(rest, read_only=True)
+    return ibis.connect(url)
+
+
+def open_query(con, url: str, query: str, name: str = "src") -> Source:
+    """Stage the result of ``query`` — one read-only SELECT (:func:`check_select`) — run on the
+    database at ``url`` (any URL ``ibis.connect`` takes; DuckDB files are opened read-only). The
+    source's content hash is that of the URL, the query and the rows it returned, so that the
+    same result loaded twice is recognised."""
+    check_select(query, url)
+    try:
+        remote = _open_database(url)
         reader = remote.sql(query).to_pyarrow_batches()
     except Exception as exc:
         raise CxValueError(f"query on {url!r} failed: {str(exc).splitlines()[0]}") from None
@@ -354,4 +387,7 @@ def open_query(con, url: str, query: str, name: str = "src") -> Source:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT row_number() OVER () - 1 AS __idx, * FROM __query_reader")
     con.unregister("__query_reader")
     headers = [d[0] for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description if d[0] != "__idx"]
-    return Source(name, headers, f"{url} :: {query}", None, first_row=1)
+    cols = ", ".join('"' + h.replace('"', '""') + '"' for h in headers)
+    n, total = con.execute(f"SELECT count(*), sum(hash(__r)::HUGEINT) FROM (SELECT {cols} FROM {name}) __r").fetchone()
+    digest = hashlib.sha256(f"{url}\n{query.strip()}\n{n}\n{total}".encode()).hexdigest()
+    return Source(name, headers, f"{url} :: {query}", digest, first_row=1)
