@@ -183,6 +183,12 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
         _rollback(run)
         if isinstance(exc, CxValueError) or not isinstance(exc, Exception):
             raise
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            width = f" with {len(run.src.headers):,} columns" if run.src is not None else ""
+            raise LoadAborted(f"loading {run.name}{width} into {table} ran out of memory (memory limit "
+                              f"{memory_limit or 'DuckDB default'}) and was rolled back (the store is unchanged): "
+                              f"raise it with --memory-limit (setting load_memory_limit); a wide file needs about "
+                              f"1.5 MB per column") from exc
         raise LoadAborted(f"loading {run.name} into {table} failed and was rolled back "
                           f"(the store is unchanged): {type(exc).__name__}: {exc}") from exc
     finally:
@@ -211,15 +217,31 @@ def _setting_defaults(unknown_customer: str | None, memory_limit: str | None) ->
     return unknown_customer, memory_limit
 
 
+WIDE_EXTRAS = 40   # extra columns beyond which the source is staged before their types are inferred
+
+
 def _plan(run: _Run):
     """The column plan of the source (headers → contract columns), extra columns typed as they
     are in the store or, for new ones, from their values; and the source's SQL types."""
     stage, src = run.stage, run.src
     native_types = _duck_types(stage, src)
     plan = resolve_columns(run.spec, src.headers, run.mapping, run.name)
-    extras = [c.source for c in plan.columns if c.extra]
     store_cols = _store_columns(run.con, stage if run.native else None, run.spec.name)
-    inferred = infer_extra_types(stage, src, extras, run.options, native_types)
+    extras = [c.source for c in plan.columns if c.extra and not _dtype_of(store_cols.get(c.name))
+              and native_types.get(c.source, "VARCHAR") == "VARCHAR"]   # typed in the store or the source: known
+    scan = src.relation
+    if len(extras) > WIDE_EXTRAS and scan.startswith("("):
+        # many columns to type from their values: read the file once into a table, so that each
+        # group of columns is typed by scanning those columns only (not the whole file again);
+        # dropped afterwards (a wide table holds a block per column: memory)
+        stage.execute(f"CREATE OR REPLACE TEMP TABLE __src AS SELECT * FROM {scan}")
+        src.relation = "__src"
+    try:
+        inferred = infer_extra_types(stage, src, extras, run.options, native_types)
+    finally:
+        if src.relation == "__src":
+            stage.execute("DROP TABLE __src")
+            src.relation = scan
     for c in plan.columns:
         if c.extra:
             dtype = _dtype_of(store_cols.get(c.name)) or inferred.get(c.source, "string")
@@ -252,8 +274,14 @@ def _validate(run: _Run, plan, native_types, *, replace: bool, unknown_customer:
     typed_once = staged or src.text                # type and check once; later passes scan the result
     cp = checked_query(plan, src, run.options, run.mapping, native_types=native_types, existing_keys=existing_keys,
                        customers=customers, materialize=typed_once)
-    for stmt in cp.pre:           # typing text sources once, the key hashes seen twice
-        stage.execute(stmt)
+    # the typing statements are one wide projection: DuckDB's common-subexpression pass costs
+    # the square of its size (minutes for 2,000 columns), more than the repeated casts it saves
+    stage.execute("SET disabled_optimizers = 'common_subexpressions'")
+    try:
+        for stmt in cp.pre:           # typing text sources once, the key hashes seen twice
+            stage.execute(stmt)
+    finally:
+        stage.execute("RESET disabled_optimizers")
     if src.finish:                # parser rejects are recorded once the source was read
         src.finish()
     if staged and typed_once:
@@ -369,7 +397,7 @@ def _clean_up(run: _Run, restore: dict) -> None:
     """Close the source, drop the staging tables, close or reset the stage."""
     if run.src is not None:
         run.src.close()
-    for t in ("__bad", "__dups", "__duph", "__typed", "src", "src_lines"):
+    for t in ("__bad", "__dups", "__duph", "__raw", "__vals", "__checked", "__typed", "__good", "__src", "src", "src_lines"):
         try:
             run.stage.execute(f"DROP TABLE IF EXISTS {t}")
         except duckdb.Error:

@@ -53,6 +53,13 @@ def q(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+def among(expr: str, values_sql: str) -> str:
+    """``expr IN (values)`` for a constant list of texts, as ``list_contains`` (``expr`` compared as
+    text): DuckDB rewrites each IN list into a join, and hundreds of them (a wide file) exhaust
+    its memory. NULL stays NULL."""
+    return f"list_contains([{values_sql}], CAST({expr} AS VARCHAR))"
+
+
 def lit(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
@@ -155,7 +162,7 @@ def _clean(expr: str, options: ReadOptions, typed: bool, dtype: str = "string") 
     core = f"(CASE WHEN {text} LIKE ' %' OR {text} LIKE '% ' THEN NULLIF(trim({text}), '') ELSE NULLIF({text}, '') END)"
     if dtype == "string" and options.na_values != DEFAULT_NA:
         nas = ", ".join(lit(v) for v in options.na_values if v != "")
-        return f"CASE WHEN {core} IN ({nas}) THEN NULL ELSE {core} END" if nas else core
+        return f"CASE WHEN {among(core, nas)} THEN NULL ELSE {core} END" if nas else core
     return core
 
 
@@ -194,7 +201,7 @@ def _typed(raw: str, dtype: str, options: ReadOptions) -> str:
     if dtype == "bool":
         t = ", ".join(lit(w) for w in TRUE_WORDS)
         f = ", ".join(lit(w) for w in FALSE_WORDS)
-        return f"(CASE WHEN lower({raw}) IN ({t}) THEN true WHEN lower({raw}) IN ({f}) THEN false END)"
+        return f"(CASE WHEN {among(f'lower({raw})', t)} THEN true WHEN {among(f'lower({raw})', f)} THEN false END)"
     fmts = ([options.date_format] if options.date_format else []) + list(DATE_FORMATS)
     fmt_list = "[" + ", ".join(lit(f) for f in fmts) + "]"
     ts = f"COALESCE(TRY_CAST({raw} AS TIMESTAMP), try_strptime({raw}, {fmt_list}))"
@@ -227,11 +234,11 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
     only, the offending value and the raw text.
     """
     present = plan.present
-    typed, checks = _typed_select(present, src, options, mapping, native_types)
+    inner, outs, checks = _typed_select(present, src, options, mapping, native_types)
+    typed = f"SELECT {outs} FROM ({inner})"
     checks += _row_checks(plan, options, mapping, today_sql)
     n_row = len(checks)
-    rowwise = ("CASE " + " ".join(f"WHEN {c.condition} THEN {k + 1}" for k, c in enumerate(checks)) + " END"
-               if checks else "NULL::INTEGER")
+    rowwise = _first_failing(checks)
     base = f"SELECT *, {rowwise} AS __row_check FROM ({typed})"
     raw_struct = ", ".join(f"{lit(c.source)}: r_{i}" for i, c in enumerate(present)) or "'_': NULL"
     raw_json = f"to_json({{{raw_struct}}})::VARCHAR"
@@ -262,10 +269,10 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
 
 
 def _typed_select(present: list[ColumnPlan], src: Source, options: ReadOptions, mapping: Mapping,
-                  native_types: dict[str, str]) -> tuple[str, list[Check]]:
-    """SELECT of the source with each present column as raw text ``r_<i>`` (cleaned, value codes
-    mapped; or as it is when the source's type already fits) and typed ``v_<i>``; and the
-    malformed-row check when the reader flags bad records."""
+                  native_types: dict[str, str]) -> tuple[str, str, list[Check]]:
+    """The SELECT of the source with each present column as raw text ``r_<i>`` (cleaned, value
+    codes mapped; or as it is when the source's type already fits), the select list that adds the
+    typed ``v_<i>`` over it, and the malformed-row check when the reader flags bad records."""
     selects, checks, native_ok = ["__idx"], [], []
     if src.has_bad:
         checks.append(Check("__bad IS NOT NULL", "malformed_row", None, "the declared number of fields", "__bad"))
@@ -283,7 +290,7 @@ def _typed_select(present: list[ColumnPlan], src: Source, options: ReadOptions, 
     inner = f"SELECT {', '.join(selects)} FROM {src.relation}"
     outs = ["*"] + [(f"CAST(r_{i} AS {SQL_TYPES[c.spec.dtype]})" if native_ok[i] else _typed(f"r_{i}", c.spec.dtype, options))
                     + f" AS v_{i}" for i, c in enumerate(present)]
-    return f"SELECT {', '.join(outs)} FROM ({inner})", checks
+    return inner, ", ".join(outs), checks
 
 
 def _expected(options: ReadOptions) -> dict[str, str]:
@@ -301,7 +308,7 @@ def _row_checks(plan: Plan, options: ReadOptions, mapping: Mapping, today_sql: s
     checks = []
     for i, c in enumerate(present):
         s, r, v, col = c.spec, f"r_{i}", f"v_{i}", c.name
-        is_na = f"{r} IN ({nas})" if nas and s.dtype != "string" else "false"
+        is_na = among(r, nas) if nas and s.dtype != "string" else "false"
         if s.required:
             checks.append(Check(f"({r} IS NULL OR ({v} IS NULL AND {is_na}))", "missing_value", col,
                                 f"a {s.dtype} value", "''"))
@@ -317,7 +324,7 @@ def _row_checks(plan: Plan, options: ReadOptions, mapping: Mapping, today_sql: s
             checks.append(Check(f"CAST({v} AS DATE) > {today_sql}", "future_date", col, "a date not after today", r))
         checks += _range_check(c, r, v, mapping)
         if s.allowed:
-            checks.append(Check(f"{v} IS NOT NULL AND {v} NOT IN ({', '.join(lit(a) for a in s.allowed)})",
+            checks.append(Check(f"{v} IS NOT NULL AND NOT {among(v, ', '.join(lit(a) for a in s.allowed))}",
                                 "not_allowed", col, "one of " + "/".join(s.allowed), r))
         if col in plan.table.nonnegative:
             checks.append(_nonnegative_check(plan, col, r, v))
@@ -347,10 +354,36 @@ def _nonnegative_check(plan: Plan, col: str, r: str, v: str) -> Check:
     return Check(f"{v} < 0{ok}", "negative_amount", col, what, r)
 
 
+def _groups(items):
+    """``items`` ((number, check) pairs) in runs of the same column, in order."""
+    runs = []
+    for k, c in items:
+        if runs and runs[-1][0][1].column == c.column:
+            runs[-1].append((k, c))
+        else:
+            runs.append([(k, c)])
+    return runs
+
+
+def _coalesced(parts: list[str], null: str) -> str:
+    if not parts:
+        return null
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _first_failing(checks: list[Check]) -> str:
+    """SQL of the 1-based number of a row's first failing check (NULL: none fails). One small CASE
+    per column, coalesced in column order — the same answer as one CASE over every check, which
+    DuckDB cannot evaluate with thousands of branches (a wide file ran out of memory)."""
+    return _coalesced(["CASE " + " ".join(f"WHEN {c.condition} THEN {k}" for k, c in run) + " END"
+                       for run in _groups(list(enumerate(checks, 1)))], "NULL::INTEGER")
+
+
 def _got_case(items, var: str = "__check") -> str:
-    """SQL of the offending value of the check that failed (``var`` holds its 1-based number)."""
-    return (f"CASE {var} " + " ".join(f"WHEN {k} THEN CAST({c.got} AS VARCHAR)" for k, c in items) + " END"
-            if items else "NULL::VARCHAR")
+    """SQL of the offending value of the check that failed (``var`` holds its 1-based number),
+    per column as in :func:`_first_failing`."""
+    return _coalesced([f"CASE {var} " + " ".join(f"WHEN {k} THEN CAST({c.got} AS VARCHAR)" for k, c in run) + " END"
+                       for run in _groups(items)], "NULL::VARCHAR")
 
 
 @dataclass
@@ -444,37 +477,58 @@ class CheckPlan:
     n_row: int = 0          # checks[:n_row] are per-row checks, the rest cross-row ones
 
 
+INFER_GROUP = 25   # extra columns typed per query
+
+
 def infer_extra_types(con, src: Source, headers: list[str], options: ReadOptions, native_types: dict[str, str]) -> dict[str, str]:
     """Type of each extra (non-contract) column: int, float, date, bool or string, from its values."""
     if not headers:
         return {}
-    parts = []
-    for i, h in enumerate(headers):
-        native = native_types.get(h, "VARCHAR")
-        raw = _clean(q(h), options, native != "VARCHAR")
-        nas = ", ".join(lit(v) for v in options.na_values if v != "") or "''"
-        parts += [f"count(CASE WHEN {raw} NOT IN ({nas}) THEN 1 END) AS n{i}",
-                  f"count({_typed(raw, 'int', options)}) AS i{i}",
-                  f"count({_typed(raw, 'float', options)}) AS f{i}",
-                  f"count({_typed(raw, 'bool', options)}) AS b{i}",
-                  f"count({_typed(raw, 'timestamp', options)}) AS d{i}"]
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {src.relation}").fetchone()
+    # one query per group of columns (planning grows faster than the query), without the
+    # common-subexpression pass (its cost grows with the square of the expressions)
+    con.execute("SET disabled_optimizers = 'common_subexpressions'")
+    try:
+        types = _infer_counts(con, src, headers, options, native_types)
+    finally:
+        con.execute("RESET disabled_optimizers")
+    return _inferred(headers, types, native_types)
+
+
+def _infer_counts(con, src: Source, headers: list[str], options: ReadOptions,
+                  native_types: dict[str, str]) -> dict[str, str]:
+    """Each column's type, the cheapest test first: the values that are not missing, then whole
+    numbers, numbers, true/false and dates, each asked only of the columns that failed every
+    test before (a column of ratings is settled by the first cast, not by eight date formats)."""
+    nas = ", ".join(lit(v) for v in options.na_values if v != "") or "''"
+    raw = {h: _clean(q(h), options, native_types.get(h, "VARCHAR") != "VARCHAR") for h in headers}
+
+    def counts(cols: list[str], expr) -> dict[str, int]:
+        out = {}
+        for start in range(0, len(cols), INFER_GROUP):
+            group = cols[start:start + INFER_GROUP]
+            parts = [f"count({expr(raw[h])}) AS c{i}" for i, h in enumerate(group)]
+            out.update(zip(group, con.execute(f"SELECT {', '.join(parts)} FROM {src.relation}").fetchone()))
+        return out
+
+    present = counts(headers, lambda r: f"CASE WHEN NOT {among(r, nas)} THEN 1 END")
+    out = {h: "string" for h in headers}
+    left = [h for h in headers if present[h]]
+    for dtype in ("int", "float", "bool", "timestamp"):
+        if not left:
+            break
+        n = counts(left, lambda r, d=dtype: _typed(r, d, options))
+        for h in left:
+            if n[h] == present[h]:
+                out[h] = dtype
+        left = [h for h in left if out[h] == "string"]
+    return out
+
+
+def _inferred(headers: list[str], types: dict[str, str], native_types: dict[str, str]) -> dict[str, str]:
+    """Typed source columns keep their type; the others take the type their values passed."""
+    back = {v: k for k, v in SQL_TYPES.items()}
     out = {}
-    for i, h in enumerate(headers):
-        n, ni, nf, nb, nd = row[5 * i: 5 * i + 5]
+    for h in headers:
         native = native_types.get(h, "VARCHAR")
-        if native != "VARCHAR" and native in SQL_TYPES.values():
-            out[h] = {v: k for k, v in SQL_TYPES.items()}[native]
-        elif n == 0:
-            out[h] = "string"
-        elif ni == n:
-            out[h] = "int"
-        elif nf == n:
-            out[h] = "float"
-        elif nb == n:
-            out[h] = "bool"
-        elif nd == n:
-            out[h] = "timestamp"
-        else:
-            out[h] = "string"
+        out[h] = back[native] if native != "VARCHAR" and native in SQL_TYPES.values() else types[h]
     return out
