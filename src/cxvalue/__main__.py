@@ -1,3 +1,3 @@
-from .interfaces.cli.main import entry
+from .interfaces.cli.entry import entry
 
 entry()

@@ -131,3 +131,20 @@ def test_a_long_steps_progress_is_shown_in_the_bar():
     from cxvalue.interfaces.cli.commands.run import progress_detail
     assert progress_detail({"done": 300000, "total": 1000000, "unit": "comments"}) == " 300,000/1,000,000 comments"
     assert progress_detail({"done": 5, "total": None, "unit": ""}) == " 5" and progress_detail(None) == ""
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, tmp_path, capsys):
+    """Ctrl+C inside a command, and while the CLI is still loading: "interrupted", exit 130."""
+    import pytest
+
+    from cxvalue.interfaces.cli import entry as entry_mod
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr("cxvalue.interfaces.cli.commands.data.session", interrupted)
+    r = cx("status", "--store", tmp_path / "s.duckdb")
+    assert r.returncode == 130 and "interrupted" in r.stderr and "Traceback" not in r.stderr
+    monkeypatch.setattr("cxvalue.interfaces.cli.main.main", interrupted)   # as if during the imports
+    with pytest.raises(SystemExit) as ex:
+        entry_mod.entry()
+    assert ex.value.code == 130 and capsys.readouterr().err.strip() == "interrupted"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+
 import typer
 
 from ... import __version__
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             rv = app(args=argv, standalone_mode=False, prog_name="cxvalue")
             code = rv if isinstance(rv, int) else 0
+            if code == 130:   # typer turns Ctrl+C into the exit code 130, silently: say so, in one line
+                print("interrupted", file=sys.stderr)
         except CxValueError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             code = 1
@@ -81,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         except typer.Abort:
             err_console.print("aborted")
             code = 1
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            code = 130
         except Exception as exc:
             # usage errors (click's, or typer's vendored copy) come through here with standalone_mode=False
             if hasattr(exc, "show") and hasattr(exc, "exit_code"):
@@ -92,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point (:func:`cxvalue.interfaces.cli.entry.entry`)."""
+    from .entry import entry as run
+    run()
 
 
 if __name__ == "__main__":
