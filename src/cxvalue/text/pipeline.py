@@ -100,12 +100,6 @@ def comments_expr(con):
     return parts[0] if len(parts) == 1 else parts[0].union(parts[1])
 
 
-def store_comments(con) -> pd.DataFrame:
-    """The comments of the store as one frame (:func:`comments_expr`)."""
-    t = comments_expr(con)
-    return pd.DataFrame({k: pd.Series(dtype=object) for k in COLUMNS}) if t is None else t.to_pandas()
-
-
 def analyse_comments(df: pd.DataFrame, *, labels=None, method: str = "auto", lexicon=None,
                      random_state: int = 0) -> dict:
     """Sentiment, themes, pain points and root causes of ``df`` (:data:`COLUMNS`; ``nps`` may be
@@ -243,10 +237,8 @@ def driver_sample(answers, cap: int) -> pd.DataFrame:
     more — the driver shares of a sample that size differ from the full data's in the third
     decimal."""
     c = answers.filter(answers.commented)
-    n = int(c.count().execute())
-    if n > cap:
-        c = c.filter((c.source_id.hash() % 1_000_000).abs() < max(1, int(1_000_000 * cap / n)))
-    return c.to_pandas()
+    sample = hash_sample(c.source_id.hash(), int(c.count().execute()), cap)
+    return (c if sample is None else c.filter(sample)).to_pandas()
 
 
 def theme_driver_table(answers: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
@@ -361,12 +353,18 @@ def _hash(t):
     return (t.source + ":" + t.source_id).hash()
 
 
-def training_sample(expr, n: int, cap: int):
-    """The engine predicate of a random sample of about ``cap`` of the ``n`` comments of ``expr``
-    (a hash of source and id: the same comments on every run), or None when ``n <= cap``."""
+def hash_sample(key_hash, n: int, cap: int):
+    """The engine predicate of a random sample of about ``cap`` of ``n`` rows, by a hash of their
+    key (``key_hash``: an integer expression; the same rows on every run), or None when
+    ``n <= cap``."""
     if n <= cap:
         return None
-    return (_hash(expr) % 1_000_000).abs() < max(1, int(1_000_000 * cap / n))
+    return (key_hash % 1_000_000).abs() < max(1, int(1_000_000 * cap / n))
+
+
+def training_sample(expr, n: int, cap: int):
+    """:func:`hash_sample` of the comments of ``expr`` (by source and id)."""
+    return hash_sample(_hash(expr), n, cap)
 
 
 def batches(expr, n: int, size: int | None = None):
