@@ -43,6 +43,35 @@ def _parse_as_of(v: str):
         raise ValueError("expected a date YYYY-MM-DD (or empty: the last activity date in the store)") from None
 
 
+def _parse_date(v) -> str:
+    import datetime as dt
+    try:
+        return dt.date.fromisoformat(str(v).strip()).isoformat()
+    except ValueError:
+        raise ValueError("expected a date YYYY-MM-DD") from None
+
+
+def _parse_bool(v) -> bool:
+    if isinstance(v, bool):
+        return v
+    t = str(v).strip().lower()
+    if t in ("true", "yes", "1", "on"):
+        return True
+    if t in ("false", "no", "0", "off", ""):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _parse_timezone(v) -> str:
+    import zoneinfo
+    name = str(v).strip()
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("expected an IANA time zone such as UTC, Asia/Shanghai or Europe/London") from None
+    return name
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("store", "cxvalue.duckdb",
             "Store URL or DuckDB file: a path, duckdb://PATH, duckdb:// (in memory), "
@@ -62,6 +91,15 @@ SETTINGS: tuple[Setting, ...] = (
             "DuckDB memory cap while a file is loaded (e.g. 2GB, 500MB): the typed copy of a large file spills "
             "to disk beyond it, so memory stays bounded whatever the file's size; empty = DuckDB's default "
             "(80% of RAM)."),
+    Setting("earliest_date", "1900-01-01", "Loading: dates before this are implausible and go to quarantine "
+            "(implausible_date; e.g. a two-digit year read as year 0024).", parse=_parse_date),
+    Setting("latest_date_years", 10, "Loading: dates more than this many years after today are implausible "
+            "(columns that may not be in the future are also checked against today).", parse=int),
+    Setting("timezone", "UTC", "Loading: the store's time zone; dates/times with a UTC offset (+08:00, Z) are "
+            "converted to it (values without an offset are taken as local times).", parse=_parse_timezone),
+    Setting("allow_repeated_rows", False, "Loading a table without its id column: a row equal to one already "
+            "stored is a re-export and goes to quarantine (duplicate_row); true = keep such repeats.",
+            parse=_parse_bool),
     Setting("report", "cxvalue-report.html", "Default path of the HTML report."),
     Setting("discount_rate", 0.10, "Yearly discount rate d for CLV (B3, B4).", parse=float),
     Setting("clv_horizon_months", 12, "Horizon of predictive CLV in months.", parse=int),

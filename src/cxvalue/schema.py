@@ -58,6 +58,8 @@ class Table:
     return_flag: str | None = None        # column that marks a negative amount as legitimate
     nonnegative: tuple[str, ...] = ()      # money/quantity columns that must be >= 0 unless flagged
     rating_columns: bool = False           # accepts experience_*/rating_* ... columns
+    ordered: tuple[tuple[str, str], ...] = ()    # (earlier, later): a row whose later is before its earlier is rejected
+    distinct: tuple[tuple[str, str, str], ...] = ()   # (a, b, reason): columns that must differ in a row
     labels: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -144,7 +146,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("plan", "string", aliases=("product", "package", "套餐")),
         _c("amount", "float", aliases=("price", "fee", "monthly_charges", "金额", "费用")),
         _c("period", "string", allowed=("month", "quarter", "year"), aliases=("billing_period", "周期")),
-    ), key=("subscription_id",), date_column="start_date", nonnegative=("amount",)),
+    ), key=("subscription_id",), date_column="start_date", nonnegative=("amount",),
+        ordered=(("start_date", "end_date"),)),
     Table("responses", "Survey answers: NPS, satisfaction, per-dimension ratings, comments.", (
         _c("response_id", "string", aliases=("survey_id", "answer_id", "问卷编号")),
         _c("customer_id", "string", aliases=CID, customer_ref=True),
@@ -170,7 +173,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("text", "string", aliases=("description", "comment", "内容", "投诉内容")),
         _c("channel", "string", aliases=("渠道",)),
         _c("severity", "string", aliases=("priority", "严重程度")),
-    ), key=("complaint_id",), date_column="opened"),
+    ), key=("complaint_id",), date_column="opened", ordered=(("opened", "resolved"),)),
     Table("churn_events", "Customers who left, with reason and voluntary flag.", (
         _c("customer_id", "string", required=True, aliases=CID, customer_ref=True),
         _c("date", "date", required=True, not_future=True, aliases=("churn_date", "流失日期")),
@@ -182,7 +185,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("referred_id", "string", required=True, customer_ref=True,
            aliases=("referred", "referee", "被推荐人")),
         _c("date", "date", not_future=True, aliases=("referral_date", "推荐日期")),
-    ), key=("referred_id",), date_column="date"),
+    ), key=("referred_id",), date_column="date", distinct=(("referrer_id", "referred_id", "self_referral"),)),
     Table("acquisition", "What it cost to acquire each customer, and through which channel.", (
         _c("customer_id", "string", required=True, aliases=CID, customer_ref=True),
         _c("channel", "string", aliases=("acquisition_channel", "获客渠道")),

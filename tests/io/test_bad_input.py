@@ -26,11 +26,43 @@ CASES = [
      {1: "not_finite", 2: "not_finite", 3: "not_finite"}),          # Parquet rows count from 1 (no header)
     ("nan_rating", "responses", "r.csv", "customer_id,date,nps,satisfaction\nc1,2024-01-05,9,nan\nc1,2024-01-06,8,7\n",
      {2: "not_finite"}),
+    # dates: two-digit years (read as year 24), year 1, far future; offsets are converted, not dropped
+    ("two_digit_year", "transactions", "tx.csv", TX + "c1,24-01-02,1\nc1,2024-01-02,2\n", {2: "implausible_date"}),
+    ("year_one", "transactions", "tx.csv", TX + "c1,0001-01-01,1\nc1,1899-12-31,2\nc1,1900-01-01,3\n",
+     {2: "implausible_date", 3: "implausible_date"}),
+    ("far_future_end", "subscriptions", "s.csv", "customer_id,start_date,end_date\nc1,2024-01-01,2999-01-01\n"
+     "c1,2024-01-01,2030-01-01\n", {2: "implausible_date"}),
+    # two columns of a row that contradict each other
+    ("resolved_before_opened", "complaints", "c.csv", "customer_id,opened,resolved\nc1,2024-03-01,2024-02-01\n"
+     "c1,2024-03-01,2024-03-02\nc1,2024-03-01,\n", {2: "inconsistent_dates"}),
+    ("ended_before_started", "subscriptions", "s.csv", "customer_id,start_date,end_date\nc1,2024-03-01,2023-03-01\n"
+     "c1,2024-03-01,2024-03-01\n", {2: "inconsistent_dates"}),
+    ("self_referral", "referrals", "r.csv", "referrer_id,referred_id\nc1,c1\nc1,c2\n", {2: "self_referral"}),
+    # encodings, decided per row: invalid bytes quarantine their row only, wherever they are
+    ("invalid_utf8_early", "transactions", "tx.csv",
+     (TX.replace("amount", "amount,note") + "c1,2024-01-05,1,很好\n").encode() + b"c1,2024-01-06,2,bad\xff\xfe\n" +
+     "".join(f"c{i},2024-01-07,{i},不错\n" for i in range(40)).encode(), {3: "bad_encoding"}),
+    ("invalid_utf8_late", "transactions", "tx.csv",
+     (TX.replace("amount", "amount,note") + "".join(f"c{i % 9},2024-01-05,{i},很好的服务\n" for i in range(60_000))
+      ).encode() + b"c1,2024-01-06,2,bad\xff\n", {60_002: "bad_encoding"}),
+    ("gb18030_with_a_utf8_row", "transactions", "tx.csv",
+     (TX.replace("amount", "amount,note") + "".join(f"c{i},2024-01-07,{i},服务很好\n" for i in range(40))
+      ).encode("gb18030") + "c1,2024-01-08,1,好\n".encode() + b"c1,2024-01-08,2,\x80\xff\n", {43: "bad_encoding"}),
+    ("utf16_without_bom", "transactions", "tx.csv", (TX + "c1,2024-01-05,1\nc2,2024-01-06,2\n").encode("utf-16-le"), {}),
+    ("utf16be_without_bom", "transactions", "tx.csv", (TX + "c1,2024-01-05,1\n").encode("utf-16-be"), {}),
+    # a 3 MB field loads (the limit is 32 MB); over the limit, that row alone goes to quarantine
+    ("field_of_3_mb", "transactions", "tx.csv", TX.replace("amount", "amount,note") + "c1,2024-01-05,1," +
+     "x" * (3 << 20) + "\nc1,2024-01-06,2,ok\n", {}),
+    ("line_over_the_limit", "transactions", "tx.csv", TX.replace("amount", "amount,note") +
+     "".join(f"c1,2024-01-05,{i},ok\n" for i in range(30_000)) + "c1,2024-01-06,2," + "x" * (33 << 20) + "\n",
+     {30_002: "line_too_long"}),
 ]
 
 
 def _write(path, content):
-    if isinstance(content, pd.DataFrame):           # NaN kept as NaN (pandas would write a null)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, pd.DataFrame):         # NaN kept as NaN (pandas would write a null)
         import pyarrow as pa
         import pyarrow.parquet as pq
         pq.write_table(pa.table({c: pa.array(content[c].to_numpy(), from_pandas=False) for c in content.columns}), path)
@@ -50,6 +82,116 @@ def test_bad_input(case, tmp_path):
     if table == "transactions":                       # what loaded sums to a number
         total = con.table("transactions").amount.sum().execute()
         assert total is None or math.isfinite(total)
+
+
+def _excel_file(path, rows, formulas=()):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    for cell, f in formulas:       # openpyxl saves formulas without a computed value
+        ws[cell] = f
+    wb.create_sheet("Second")
+    wb.save(path)
+    return path
+
+
+def _bit_flipped(path):
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 3, len(data) // 3 + 40):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    return path
+
+
+# (id, table, file name, content or a function of tmp_path, reader options, a fragment of the one-line error)
+ERRORS = [
+    ("broken_quote", "transactions", "tx.csv", TX.replace("amount", "amount,note") +
+     'c1,2024-01-05,1,"good one"\nc2,2024-01-05,2,"broken\nc3,2024-01-05,3,"good, three"\nc4,2024-01-05,4,"x"\n', {},
+     "quoting is broken at line 3"),
+    ("broken_quote_at_the_end", "transactions", "tx.csv", TX.replace("amount", "amount,note") +
+     'c1,2024-01-05,1,"a, b"\nc3,2024-01-05,3,"unterminated\n', {}, "quoting is broken at line 3"),
+    ("long_line_in_the_sample", "transactions", "tx.csv", TX.replace("amount", "amount,note") + "c1,2024-01-05,1," +
+     "x" * (2 << 20) + "\n", {"max_line_mb": 1}, "longer than 1 MB"),
+    ("sheet_out_of_range", "transactions", "tx.xlsx",
+     lambda p: _excel_file(p, [["customer_id", "date", "amount"], ["c1", "2024-01-05", 1]]), {"sheet": 5},
+     "--sheet 5 is out of range: the workbook has 2 sheet(s)"),
+    ("bit_flipped_xlsx", "transactions", "tx.xlsx",
+     lambda p: _bit_flipped(_excel_file(p, [["customer_id", "date", "amount"]] +
+                                        [[f"c{i}", "2024-01-05", i] for i in range(2000)])), {},
+     "cannot read as an Excel workbook"),
+    ("widths_not_numbers", "transactions", "tx.txt", TX, {"widths": "abc"}, "reader option widths: expected comma-separated"),
+    ("skip_rows_not_a_number", "transactions", "tx.csv", TX, {"skip_rows": "two"}, "reader option skip-rows: expected a whole"),
+    ("negative_skip_rows", "transactions", "tx.csv", TX, {"skip_rows": -1}, "expected a whole number >= 0"),
+    ("header_not_a_bool", "transactions", "tx.csv", TX, {"header": "maybe"}, "reader option header: expected true or false"),
+]
+
+
+@pytest.mark.parametrize("case", ERRORS, ids=[c[0] for c in ERRORS])
+def test_bad_file_is_one_line_error(case, tmp_path):
+    from cxvalue.errors import CxValueError
+    _, table, name, content, options, message = case
+    path = content(tmp_path / name) if callable(content) else _write(tmp_path / name, content)
+    con = connect("duckdb://")
+    with pytest.raises(CxValueError) as err:
+        load_file(con, table, path, options=options)
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert "transactions" not in con.list_tables()                     # nothing loaded
+
+
+def test_formula_cells_without_saved_values_are_named(tmp_path):
+    from cxvalue.errors import CxValueWarning
+    path = _excel_file(tmp_path / "tx.xlsx", [["customer_id", "date", "amount"], ["c1", "2024-01-05", 1],
+                                              ["c2", "2024-01-06", 2], ["c3", "2024-01-07", None]],
+                       formulas=[("C3", "=C2*2"), ("C4", "=1+1")])
+    con = connect("duckdb://")
+    with pytest.warns(CxValueWarning, match=r"2 formula cell\(s\) have no saved value .*\(C3, C4\)"):
+        rep = load_file(con, "transactions", path)
+    assert rep.warnings and rep.rows_read == rep.rows_loaded + rep.rows_rejected
+    assert rep.rejected_by_reason == {"missing_value": 2}                # the empty amounts are not lost silently
+
+
+def test_offsets_are_converted_to_the_store_time_zone(tmp_path):
+    from cxvalue.io.validate import LoadRules
+    f = _csv(tmp_path, "tx.csv", TX + "c1,2024-01-02T10:00:00+08:00,1\nc1,2024-01-02 10:00:00Z,2\n"
+                                      "c1,2024-01-02 10:00,3\nc1,2024-01-02T10:00:00.5-0500,4\n")
+    got = {}
+    for tz in ("UTC", "Asia/Shanghai"):
+        con = connect("duckdb://")
+        load_file(con, "transactions", f, rules=LoadRules(timezone=tz))
+        got[tz] = [str(d) for d in con.table("transactions").order_by("amount").date.execute()]
+    assert got["UTC"] == ["2024-01-02 02:00:00", "2024-01-02 10:00:00", "2024-01-02 10:00:00",
+                          "2024-01-02 15:00:00.500000"]
+    assert got["Asia/Shanghai"] == ["2024-01-02 10:00:00", "2024-01-02 18:00:00", "2024-01-02 10:00:00",
+                                    "2024-01-02 23:00:00.500000"]          # no offset: a local time, as given
+
+
+def test_two_digit_years_load_with_a_date_format(tmp_path):
+    con = connect("duckdb://")
+    rep = load_file(con, "transactions", _csv(tmp_path, "tx.csv", TX + "c1,24-01-02,1\nc1,99-12-31,2\n"),
+                    options={"date_format": "%y-%m-%d"})
+    assert rep.rows_loaded == 2
+    assert [str(d)[:10] for d in con.table("transactions").order_by("amount").date.execute()] == ["2024-01-02", "1999-12-31"]
+
+
+@pytest.mark.parametrize("table, header, row", [
+    ("responses", "customer_id,date,nps", "c1,2024-01-05,9"),
+    ("complaints", "customer_id,opened,category", "c1,2024-01-05,delay"),
+    ("subscriptions", "customer_id,start_date,plan", "c1,2024-01-05,gold"),
+    ("transactions", "customer_id,date,amount", "c1,2024-01-05,10"),
+])
+def test_a_keyless_re_export_does_not_double_the_data(tmp_path, table, header, row):
+    from cxvalue.io.validate import LoadRules
+    con = connect("duckdb://")
+    first = _csv(tmp_path, "a.csv", f"{header}\n{row}\n{row.replace('c1', 'c2')}\n")
+    again = _csv(tmp_path, "b.csv", f"{header}\n{row}\n\n{row.replace('c1', 'c2')}\n{row.replace('c1', 'c3')}\n")
+    assert load_file(con, table, first).rows_loaded == 2
+    rep = load_file(con, table, again)          # one blank line different, one new row
+    assert (rep.rows_loaded, rep.rejected_by_reason) == (1, {"duplicate_row": 2})
+    assert con.table(table).count().execute() == 3
+    rep = load_file(con, table, _csv(tmp_path, "c.csv", f"{header}\n{row}\n"), rules=LoadRules(allow_repeated_rows=True))
+    assert rep.rows_loaded == 1 and con.table(table).count().execute() == 4     # a true repeat, when allowed
 
 
 # ---------------------------------------------------------------- --replace and stub customers

@@ -18,7 +18,10 @@ def test_settings_precedence(tmp_path):
     assert (s["store"], s["lang"]) == ("c.duckdb", "zh")
     assert load_settings(environ={}, project_file=tmp_path / "none.toml")["unknown_customer"] == "create"
     assert {x.name for x in SETTINGS} >= {"store", "lang", "currency", "business_type", "as_of"}
-    assert "timezone" not in {x.name for x in SETTINGS}  # never implemented: removed
+    assert load_settings({"timezone": "Asia/Shanghai"}, environ={}, project_file=tmp_path / "none.toml")["timezone"] \
+        == "Asia/Shanghai"
+    with pytest.raises(ConfigError, match="setting 'timezone' from the command line: expected an IANA time zone"):
+        load_settings({"timezone": "Mars/Olympus"}, environ={}, project_file=tmp_path / "none.toml")
 
 
 def test_settings_errors(tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, UTC
 from pathlib import Path
@@ -26,12 +27,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from ..errors import ConfigError, CxValueError, DataContractError, LoadAborted
+from ..errors import ConfigError, CxValueError, CxValueWarning, DataContractError, LoadAborted
 from ..schema import SQL_TYPES, TABLE_ORDER, TABLES, Table, get_table
 from ..store import backend_name, raw_duckdb
 from .mapping import Mapping, load_mapping
 from .readers import ReadOptions, Source, open_query, open_source
-from .validate import checked_query, infer_extra_types, q, resolve_columns
+from .validate import LoadRules, checked_query, infer_extra_types, optimizers_off, q, resolve_columns
 
 QUARANTINE_SQL = ("load_id VARCHAR, table_name VARCHAR, source VARCHAR, row BIGINT, column_name VARCHAR, "
                   "reason VARCHAR, expected VARCHAR, got VARCHAR, raw VARCHAR, quarantined_at TIMESTAMP")
@@ -57,6 +58,7 @@ class LoadReport:
     skipped: bool = False
     message: str = ""
     examples: list = field(default_factory=list)    # first rejected rows (row, column, reason, expected, got)
+    warnings: list = field(default_factory=list)    # what loaded but deserves a look (e.g. formulas without values)
     seconds: float = 0.0
 
     def __post_init__(self):
@@ -132,6 +134,7 @@ class _Run:
     options: ReadOptions
     label: str             # the file path, or "<url> :: <query>"
     load_id: str
+    rules: LoadRules = field(default_factory=LoadRules)
     src: Source | None = None
     in_txn: bool = False
 
@@ -143,23 +146,25 @@ class _Run:
 def load_file(con, table: str, path: str | Path | None = None, *, mapping: str | Path | Mapping | None = None,
               options: ReadOptions | dict | None = None, query: str | None = None, query_url: str | None = None,
               unknown_customer: str | None = None, replace: bool = False, strict: bool = False,
-              memory_limit: str | None = None, progress=None) -> LoadReport:
+              memory_limit: str | None = None, rules: LoadRules | None = None, progress=None) -> LoadReport:
     """Load one file (or SQL query result) into ``table`` of the store ``con`` (an Ibis backend).
 
     ``unknown_customer``: ``"create"`` stub customers for ids not in ``customers`` (default: the
     setting's default) or ``"reject"`` such rows. ``strict``: abort (and roll back) on the first bad row,
     raising an error that names file, row, column, expected and got. ``memory_limit``: DuckDB's
     memory cap during the load (default: the default of setting ``load_memory_limit``); staging spills to disk
-    beyond it.
+    beyond it. ``rules``: plausible dates, time zone, repeated rows (default: the settings' defaults,
+    see :func:`rules_from_settings`).
     """
     t0 = time.perf_counter()
     spec = get_table(table)
     mp, opts = _mapping_and_options(table, mapping, options)
     unknown_customer, memory_limit = _setting_defaults(unknown_customer, memory_limit)
+    rules = rules or rules_from_settings()
     step = progress or (lambda msg: None)
     duck = raw_duckdb(con)
     run = _Run(con, duck if duck is not None else duckdb.connect(), duck is not None, spec, mp, opts,
-               str(path) if path is not None else f"{query_url} :: {query}", uuid.uuid4().hex[:12])
+               str(path) if path is not None else f"{query_url} :: {query}", uuid.uuid4().hex[:12], rules)
     # records are numbered in scan order (keep it), and memory is capped so that the staged copy of
     # a big file spills to disk
     restore = _set_options(run.stage, preserve_insertion_order=True, memory_limit=memory_limit or None)
@@ -176,6 +181,9 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
                                              unknown_customer=unknown_customer)
         step("write")
         _write(run, plan, report, checks, good_sql, replace=replace, strict=strict, unknown_customer=unknown_customer)
+        report.warnings = list(run.src.warnings)
+        for w in report.warnings:
+            warnings.warn(w, CxValueWarning, stacklevel=2)
         report.seconds = time.perf_counter() - t0
         report.check()
         return report
@@ -217,6 +225,15 @@ def _setting_defaults(unknown_customer: str | None, memory_limit: str | None) ->
     return unknown_customer, memory_limit
 
 
+def rules_from_settings(settings: dict | None = None) -> LoadRules:
+    """The :class:`LoadRules` of resolved ``settings`` (default: the settings' defaults)."""
+    if settings is None:
+        from ..config import defaults
+        settings = defaults()
+    return LoadRules(earliest_date=settings["earliest_date"], latest_date_years=int(settings["latest_date_years"]),
+                     timezone=settings["timezone"], allow_repeated_rows=bool(settings["allow_repeated_rows"]))
+
+
 WIDE_EXTRAS = 40   # extra columns beyond which the source is staged before their types are inferred
 
 
@@ -255,33 +272,34 @@ def _reference_tables(run: _Run, plan, *, replace: bool, unknown_customer: str):
     spec, stage = run.spec, run.stage
     if not run.native:
         return _mirror_remote_keys(run.con, stage, spec, plan, replace, unknown_customer)
-    existing_keys = customers = None
-    if spec.key and _table_columns(stage, spec.name) and not replace:
+    existing_keys = customers = rows = None
+    stored = _table_columns(stage, spec.name)
+    keyed = spec.key and all(any(c.name == k for c in plan.present) for k in spec.key)
+    if stored and not keyed and not run.rules.allow_repeated_rows:   # keyless: a re-export is no new data
+        rows = (q(spec.name), [c.name for c in plan.present if c.name in stored])
+    if spec.key and stored and not replace:
         existing_keys = q(spec.name)
         if spec.name == "customers":     # stub customers are filled, not duplicates
             existing_keys = f"(SELECT * FROM customers WHERE customer_id NOT IN ({_stub_ids(stage)}))"
     if spec.name != "customers" and any(c.spec.customer_ref for c in plan.present) and unknown_customer == "reject":
         customers = "customers" if _table_columns(stage, "customers") else "(SELECT NULL::VARCHAR AS customer_id WHERE false)"
-    return existing_keys, customers
+    return existing_keys, customers, rows
 
 
 def _validate(run: _Run, plan, native_types, *, replace: bool, unknown_customer: str):
     """Type and check the source: the rejected rows into ``__bad``; returns the report (rows
     rejected by reason, nothing loaded yet), the checks and the SELECT of the good rows."""
     stage, src = run.stage, run.src
-    existing_keys, customers = _reference_tables(run, plan, replace=replace, unknown_customer=unknown_customer)
+    existing_keys, customers, rows = _reference_tables(run, plan, replace=replace, unknown_customer=unknown_customer)
     staged = not src.relation.startswith("(")      # a staged table (lines, Excel, query), not a file scan
     typed_once = staged or src.text                # type and check once; later passes scan the result
     cp = checked_query(plan, src, run.options, run.mapping, native_types=native_types, existing_keys=existing_keys,
-                       customers=customers, materialize=typed_once)
+                       customers=customers, existing_rows=rows, rules=run.rules, materialize=typed_once)
     # the typing statements are one wide projection: DuckDB's common-subexpression pass costs
     # the square of its size (minutes for 2,000 columns), more than the repeated casts it saves
-    stage.execute("SET disabled_optimizers = 'common_subexpressions'")
-    try:
+    with optimizers_off(stage, src, "common_subexpressions"):
         for stmt in cp.pre:           # typing text sources once, the key hashes seen twice
             stage.execute(stmt)
-    finally:
-        stage.execute("RESET disabled_optimizers")
     if src.finish:                # parser rejects are recorded once the source was read
         src.finish()
     if staged and typed_once:
@@ -543,7 +561,7 @@ def _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer):
             customers = "__remote_customers"
         else:
             customers = "(SELECT NULL::VARCHAR AS customer_id WHERE false)"
-    return existing, customers
+    return existing, customers, None    # keyless re-exports are recognised on DuckDB stores only
 
 
 def _write_remote(con, stage, spec, report, src, mp, good_sql: str):
@@ -594,7 +612,8 @@ def _write_remote(con, stage, spec, report, src, mp, good_sql: str):
 
 
 def load_dir(con, folder: str | Path, *, options: ReadOptions | dict | None = None, unknown_customer: str | None = None,
-             replace: bool = False, strict: bool = False, memory_limit: str | None = None, progress=None) -> tuple[list[LoadReport], list[str]]:
+             replace: bool = False, strict: bool = False, memory_limit: str | None = None, rules: LoadRules | None = None,
+             progress=None) -> tuple[list[LoadReport], list[str]]:
     """Load every file in ``folder`` named after a table (``transactions.csv``, ``customers.xlsx`` ...),
     customers first. A ``<table>.yaml`` beside a file is used as its mapping. Returns the reports and
     the names of files that were not loaded (not named after a table)."""
@@ -623,5 +642,5 @@ def load_dir(con, folder: str | Path, *, options: ReadOptions | dict | None = No
                 progress(f"{name}: {files[name].name}")
             reports.append(load_file(con, name, files[name], mapping=m, options=options,
                                      unknown_customer=unknown_customer, replace=replace, strict=strict,
-                                     memory_limit=memory_limit))
+                                     memory_limit=memory_limit, rules=rules))
     return reports, ignored

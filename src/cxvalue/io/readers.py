@@ -46,20 +46,69 @@ class ReadOptions:
     sheet: str | int | None = None     # Excel sheet name or 0-based index
     na_values: tuple[str, ...] = DEFAULT_NA
     date_format: str | None = None     # strptime format, tried before the defaults
-    quote: str | None = None
+    quote: str | None = None           # default: '"' as detected; '' for files that do not quote values
+    max_line_mb: int = 32              # CSV records longer than this go to quarantine (line_too_long)
 
     @classmethod
     def from_dict(cls, d: dict, base: ReadOptions | None = None) -> ReadOptions:
+        """Options from a dict (CLI flags, a mapping's ``options``), each checked: a wrong value is a
+        one-line error naming the option, what it expects and what it got."""
         base = base or cls()
         known = set(cls.__dataclass_fields__)
         unknown = set(d) - known
         if unknown:
             raise CxValueError(f"unknown reader option(s) {sorted(unknown)}; expected {', '.join(sorted(known))}")
         values = {k: getattr(base, k) for k in known}
-        values.update({k: v for k, v in d.items() if v is not None})
+        values.update({k: _option(k, v) for k, v in d.items() if v is not None})
         if isinstance(values["na_values"], list):
             values["na_values"] = tuple(str(v) for v in values["na_values"])
         return cls(**values)
+
+
+def _option(name: str, value):
+    """``value`` of reader option ``name`` in its type, or a one-line error."""
+    def fail(expected: str):
+        raise CxValueError(f"reader option {name.replace('_', '-')}: expected {expected}, got {value!r}")
+
+    if name in ("skip_rows", "max_line_mb"):
+        try:
+            n = int(str(value).strip())
+        except ValueError:
+            fail("a whole number")
+        if n < (0 if name == "skip_rows" else 1):
+            fail("a whole number >= 0" if name == "skip_rows" else "a whole number >= 1")
+        return n
+    if name == "widths":
+        parts = value if isinstance(value, (list, tuple)) else str(value).split(",")
+        try:
+            widths = [int(str(w).strip()) for w in parts]
+        except ValueError:
+            fail("comma-separated field widths, e.g. 6,9,3,8")
+        if not widths or min(widths) < 1:
+            fail("comma-separated field widths of at least 1, e.g. 6,9,3,8")
+        return widths
+    if name == "names":
+        names = value if isinstance(value, (list, tuple)) else str(value).split(",")
+        names = [str(n).strip() for n in names]
+        if not all(names):
+            fail("comma-separated column names, none empty")
+        return names
+    if name == "header":
+        if isinstance(value, bool):
+            return value
+        t = str(value).strip().lower()
+        if t not in ("true", "false", "yes", "no", "1", "0"):
+            fail("true or false")
+        return t in ("true", "yes", "1")
+    if name == "sheet":
+        return int(value) if isinstance(value, int) or str(value).strip().isdigit() else str(value)
+    if name == "decimal" and value not in (".", ","):
+        fail("'.' or ','")
+    if name == "delimiter" and str(value).lower() in ("\\t", "tab"):
+        return "\t"
+    if name in ("delimiter", "quote") and len(str(value)) > 1:
+        fail("one character")
+    return value
 
 
 @dataclass
@@ -75,6 +124,7 @@ class Source:
     cleanup: list = field(default_factory=list)
     finish: object = None              # called once the relation was scanned (collects parser rejects)
     text: bool = False                 # values are text to parse: validation types them once, up front
+    warnings: list[str] = field(default_factory=list)   # for the user, e.g. formula cells without values
 
     def row_numbers(self, idx: np.ndarray) -> np.ndarray:
         """User-facing row numbers of records ``idx`` (0-based index among parsed records)."""
@@ -120,40 +170,124 @@ def detect_format(path: Path, options: ReadOptions) -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """'utf-8' (with or without BOM) when the start of the file decodes as UTF-8, else the best guess
-    of charset-normalizer, with GBK/GB2312 widened to GB18030 (Chinese Excel exports)."""
+    """The encoding of a text file, from its first megabyte:
+
+    - a byte-order mark (UTF-8, UTF-16), or UTF-16 without one (every other byte NUL);
+    - UTF-8 when the sample is UTF-8 — also when a few bytes in it are not (at most one invalid
+      sequence per 20 valid multi-byte characters): those rows go to quarantine as
+      ``bad_encoding``, wherever they are in the file, the rest loads;
+    - else the best guess of charset-normalizer, GBK/GB2312 widened to GB18030 (Chinese Excel
+      exports). Rows that do not decode in it are kept as they are (see :func:`_transcode`)."""
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < SAMPLE_BYTES)
+    utf16 = _utf16_without_bom(sample)
+    if utf16:
+        return utf16
+    if len(sample) == SAMPLE_BYTES:   # do not judge a character cut at the end of the sample
+        cut = sample.rfind(b"\n")
+        sample = sample[:cut + 1] if cut > 0 else sample
+    text = sample.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - sample.decode("utf-8", errors="ignore").count("\ufffd")
+    if invalid == 0:
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    multibyte = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    if multibyte >= 20 * invalid:
+        return "utf-8"
     from charset_normalizer import from_bytes
-    best = from_bytes(sample).best()
+    # judge the legacy encoding on the lines that are not UTF-8 (a UTF-8 line among them would
+    # confuse the guess: a GB18030 file with one UTF-8 row came out as Windows-1250)
+    legacy = b"".join(ln for ln in sample.splitlines(keepends=True) if not _is_utf8(ln))
+    best = from_bytes(legacy or sample).best()
     enc = (best.encoding if best else "gb18030").lower()
     if enc in ("gbk", "gb2312", "cp936", "hz", "big5"):
         enc = "gb18030" if enc != "big5" else "big5"
     return enc
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' when most even (odd) bytes of ``sample`` are NUL — text in
+    UTF-16 without a byte-order mark (Latin and CJK text alike have a NUL in one half of most
+    characters' units in the ASCII range: digits, commas, line breaks)."""
+    half = sample[:65536]
+    if len(half) < 8:
+        return None
+    even, odd = half[0::2].count(0), half[1::2].count(0)
+    n = len(half) // 2
+    if odd > 0.3 * n and even < 0.05 * n:
+        return "utf-16-le"
+    if even > 0.3 * n and odd < 0.05 * n:
+        return "utf-16-be"
+    return None
+
+
 def _transcode(path: Path, encoding: str) -> Path:
-    """Stream ``path`` into a temporary UTF-8 file (bounded memory)."""
+    """Stream ``path`` into a temporary UTF-8 file (bounded memory). Lines that do not decode in
+    ``encoding`` are written as they are, so that the CSV reader quarantines exactly those rows
+    (``bad_encoding``) — or reads them, if they are UTF-8: the encoding is decided per row.
+    UTF-16 is decoded as a stream (its line breaks are two bytes)."""
     fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="cxvalue-utf8-")
     try:
-        with open(path, encoding=encoding, newline="") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
-            for chunk in iter(lambda: src.read(1 << 22), ""):
-                dst.write(chunk)
+        if encoding.startswith("utf-16") or encoding.startswith("utf-32"):
+            _transcode_stream(path, encoding, fd)
+        else:
+            _transcode_lines(path, encoding, fd)
     except UnicodeDecodeError as exc:
         os.unlink(tmp)
         raise DataContractError(
             f"{path.name}: cannot decode as {encoding} at byte {exc.start}: give the right --encoding "
             f"(utf-8, gb18030, big5, latin-1 ...)", source=str(path), expected=encoding) from None
+    except LookupError:
+        os.unlink(tmp)
+        raise CxValueError(f"--encoding {encoding!r} is not an encoding Python knows (e.g. utf-8, gb18030, big5, "
+                           f"latin-1, utf-16)") from None
     return Path(tmp)
+
+
+def _transcode_stream(path: Path, encoding: str, fd: int) -> None:
+    with open(path, encoding=encoding, newline="") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
+        for chunk in iter(lambda: src.read(1 << 22), ""):
+            dst.write(chunk)
+
+
+def _transcode_lines(path: Path, encoding: str, fd: int) -> None:
+    codecs.lookup(encoding)
+    with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+        rest = b""
+        for chunk in iter(lambda: src.read(1 << 22), b""):
+            chunk = rest + chunk
+            cut = chunk.rfind(b"\n") + 1
+            if cut == 0:            # no line end yet: keep reading
+                rest = chunk
+                continue
+            rest = chunk[cut:]
+            dst.write(_decode_lines(chunk[:cut], encoding))
+        if rest:
+            dst.write(_decode_lines(rest, encoding))
+
+
+def _decode_lines(block: bytes, encoding: str) -> bytes:
+    try:
+        return block.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:   # decode line by line; keep the bytes of lines that do not decode
+        out = []
+        for line in block.splitlines(keepends=True):
+            try:
+                out.append(line.decode(encoding).encode("utf-8"))
+            except UnicodeDecodeError:
+                out.append(line)
+        return b"".join(out)
 
 
 def _sql_str(s: str) -> str:
@@ -192,7 +326,10 @@ def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, na
     """A streaming scan of all-text columns; validation parses and types it once (``text=True``).
     Parser rejects are collected by ``Source.finish`` after the scan ran."""
     args = ["all_varchar=true", f"header={'true' if options.header else 'false'}", "store_rejects=true",
-            f"rejects_table='{name}_rejects'", f"rejects_scan='{name}_rejects_scan'", "null_padding=false"]
+            f"rejects_table='{name}_rejects'", f"rejects_scan='{name}_rejects_scan'", "null_padding=false",
+            # DuckDB's read buffer is 16 lines' worth by default (512 MB for 32 MB lines): two suffice
+            f"max_line_size={int(options.max_line_mb) << 20}",
+            f"buffer_size={max(2 * (int(options.max_line_mb) << 20), 32 << 20)}"]
     if options.delimiter:
         args.append(f"delim={_sql_str(options.delimiter)}")
     if options.quote is not None:
@@ -205,7 +342,11 @@ def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, na
     try:
         headers = [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
     except Exception as exc:
-        raise DataContractError(f"{path.name}: cannot parse as CSV: {str(exc).splitlines()[0]} — check --delimiter, "
+        cause = _csv_cause(exc)
+        if "maximum line size" in cause.lower():
+            raise DataContractError(f"{path.name}: a line near the start is longer than {options.max_line_mb} MB "
+                                    f"({cause}): raise the limit with --max-line-mb", source=str(path)) from None
+        raise DataContractError(f"{path.name}: cannot parse as CSV: {cause} — check --delimiter, "
                                 f"--encoding, --header/--no-header or --format", source=str(path)) from None
     first_line = 1 + options.skip_rows + (1 if options.header else 0)
     # a streaming scan: validation parses it once, straight into its typed table
@@ -217,16 +358,64 @@ def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, na
             rej = con.execute(f"SELECT line, error_type, error_message, csv_line FROM {name}_rejects ORDER BY line").fetchall()
         except Exception:  # no scan ran
             rej = []
+        if (rej and options.quote is None) or any("QUOTE" in r[1] for r in rej):
+            _check_quoting(read_path, path, options.quote or '"', [int(r[0]) for r in rej if "QUOTE" in r[1]])
         seen = set()
         for line, etype, msg, raw in rej:
             if line in seen:  # one line can carry several errors: one quarantine row per line
                 continue
             seen.add(line)
-            src.rejects.append({"row": int(line), "reason": "malformed_row", "column": None,
-                                "expected": f"{n} fields", "got": f"{etype.lower()}: {msg}", "raw": raw})
+            reason, expected = _REJECT_REASONS.get(etype, ("malformed_row", f"{n} fields"))
+            if reason == "bad_encoding":
+                msg = "bytes that are not valid in the file's encoding"
+            if reason == "line_too_long":
+                expected = f"a line of at most {options.max_line_mb} MB (raise it with --max-line-mb)"
+                raw = (raw or "")[:1000]
+            src.rejects.append({"row": int(line), "reason": reason, "column": None,
+                                "expected": expected, "got": f"{etype.lower()}: {msg}", "raw": raw})
         src.reject_lines = np.array(sorted(seen), dtype=np.int64) - first_line
     src.finish = finish
     return src
+
+
+_REJECT_REASONS = {"INVALID ENCODING": ("bad_encoding", "text in the file's encoding (detected UTF-8 unless --encoding)"),
+                   "LINE SIZE OVER MAXIMUM": ("line_too_long", "")}
+
+
+def _csv_cause(exc: Exception) -> str:
+    """The engine's reason for refusing a CSV, in one line (its message spans many lines and
+    quotes the offending line, possibly megabytes of it)."""
+    import re
+    size = re.search(r"Maximum line size of \d+ bytes exceeded\. Actual Size: ?\d+ bytes", str(exc))
+    if size:
+        return size.group(0)
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    keep = [ln for ln in lines if not ln.startswith(("Original Line", "LINE 1", "^", "*", "Possible fixes",
+                                                     "Possible Solution", "CSV Error on Line"))]
+    cause = "; ".join(keep[:3]) if keep else type(exc).__name__
+    return cause if len(cause) <= 300 else cause[:297] + "..."
+
+
+def _check_quoting(read_path: Path, path: Path, quote: str, engine_lines: list[int]) -> None:
+    """Refuse a CSV whose quoting is broken, naming the line: an unterminated quote makes the
+    parser join the next lines into one value (or guess that the file has no quoting), which
+    would reject good rows around it and load the broken one. A line with an odd number of quote
+    characters opens or closes a value that spans lines; one left unpaired is not closed."""
+    q = quote.encode("utf-8")
+    odd = []
+    with open(read_path, "rb") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.count(q) % 2:
+                odd.append(n)
+    if len(odd) % 2 == 0 and not engine_lines:
+        return                           # balanced: the rejects are other faults
+    line = odd[0] if odd else engine_lines[0]
+    where = f"line {line}" + (f" (lines with an odd number of quotes: {', '.join(map(str, odd[:10]))})"
+                              if len(odd) > 1 else "")
+    raise DataContractError(
+        f"{path.name}: the quoting is broken at {where}: a value opened with {quote} is not closed, so the rows "
+        f"after it cannot be read reliably — fix that line (a quote inside a quoted value is written twice: \"\"), "
+        f"or load with --quote '' if the file does not quote its values", source=str(path), row=line)
 
 
 def _lines(con, read_path: Path, path: Path, options: ReadOptions, fmt: str, digest: str) -> Source:
@@ -275,26 +464,83 @@ def _parquet(con, path: Path, digest: str) -> Source:
 
 
 def _excel(con, path: Path, options: ReadOptions, digest: str, name: str) -> Source:
+    """The sheet's cells as text (values as Excel last saved them). A damaged workbook is a
+    one-line error; formula cells without a saved value (a file written by a program that does not
+    compute formulas) load as empty, with a warning naming them."""
+    try:
+        return _excel_rows(con, path, options, digest, name)
+    except (CxValueError, FileNotFoundError, PermissionError, MemoryError):
+        raise
+    except Exception as exc:   # zip, XML and openpyxl's own errors: whatever is wrong, the workbook is unreadable
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise DataContractError(f"{path.name}: cannot read as an Excel workbook ({type(exc).__name__}: {first}): the "
+                                f"file is damaged or not .xlsx — open and save it again in Excel, or export it as CSV",
+                                source=str(path)) from None
+
+
+def _excel_sheet(wb, path: Path, sheet):
+    if sheet is None:
+        return wb.worksheets[0]
+    listing = ", ".join(wb.sheetnames)
+    if isinstance(sheet, int) or str(sheet).isdigit():
+        i = int(sheet)
+        if i >= len(wb.worksheets):
+            raise CxValueError(f"{path.name}: --sheet {i} is out of range: the workbook has {len(wb.worksheets)} "
+                               f"sheet(s), numbered from 0 ({listing}); give a 0-based index or a sheet name")
+        return wb.worksheets[i]
+    if sheet not in wb.sheetnames:
+        raise CxValueError(f"{path.name}: no sheet {sheet!r}; sheets: {listing}")
+    return wb[sheet]
+
+
+def _excel_cell(v):
+    if v is None:
+        return None
+    if hasattr(v, "isoformat"):
+        return v.isoformat(sep=" ") if hasattr(v, "hour") else v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _has_formulas(path: Path, ws) -> bool:
+    """Whether the sheet's XML holds a formula element (a scan of the compressed part, no parsing)."""
+    import zipfile
+    part = getattr(ws, "_worksheet_path", None) or getattr(ws, "path", None)
+    with zipfile.ZipFile(path) as z:
+        names = [part.lstrip("/")] if part and part.lstrip("/") in z.namelist() else \
+            [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        for n in names:
+            with z.open(n) as fh:
+                tail = b""
+                for chunk in iter(lambda: fh.read(1 << 22), b""):
+                    if b"<f>" in tail + chunk or b"<f " in tail + chunk:
+                        return True
+                    tail = chunk[-3:]
+    return False
+
+
+def _excel_rows(con, path: Path, options: ReadOptions, digest: str, name: str) -> Source:
     import openpyxl
     import pyarrow as pa
+    from openpyxl.utils import get_column_letter
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    formulas_wb = None
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise DataContractError(f"{path.name}: cannot open as Excel: {exc}", source=str(path)) from None
-    try:
-        if options.sheet is None:
-            ws = wb.worksheets[0]
-        elif isinstance(options.sheet, int) or str(options.sheet).isdigit():
-            ws = wb.worksheets[int(options.sheet)]
-        else:
-            if options.sheet not in wb.sheetnames:
-                raise CxValueError(f"{path.name}: no sheet {options.sheet!r}; sheets: {', '.join(wb.sheetnames)}")
-            ws = wb[options.sheet]
+        ws = _excel_sheet(wb, path, options.sheet)
         rows = ws.iter_rows(values_only=True)
+        formula_rows = None
+        if _has_formulas(path, ws):   # read the formulas beside the values, to name cells that have none
+            formulas_wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+            formula_rows = _excel_sheet(formulas_wb, path, options.sheet).iter_rows(values_only=True)
         for _ in range(options.skip_rows):
             next(rows, None)
+            if formula_rows is not None:
+                next(formula_rows, None)
         if options.header:
             head = next(rows, None)
+            if formula_rows is not None:
+                next(formula_rows, None)
             if head is None:
                 raise DataContractError(f"{path.name}: the sheet is empty", source=str(path))
             headers = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(head)]
@@ -302,24 +548,19 @@ def _excel(con, path: Path, options: ReadOptions, digest: str, name: str) -> Sou
             headers = list(options.names or [])
         n = len(headers)
         schema = pa.schema([("__idx", pa.int64())] + [(h, pa.string()) for h in headers])
-
-        def cell(v):
-            if v is None:
-                return None
-            if hasattr(v, "isoformat"):
-                return v.isoformat(sep=" ") if hasattr(v, "hour") else v.isoformat()
-            if isinstance(v, float) and v.is_integer():
-                return str(int(v))
-            return str(v)
-
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM (SELECT 0::BIGINT AS __idx, " +
                     ", ".join(f"NULL::VARCHAR AS \"{h}\"" for h in headers) + ") WHERE false")
-        batch, idx = [], 0
+        first_row = 1 + options.skip_rows + (1 if options.header else 0)
+        batch, idx, unsaved = [], 0, []
         for r in rows:
+            f = next(formula_rows, None) if formula_rows is not None else None
+            if f is not None:
+                unsaved += [f"{get_column_letter(j + 1)}{first_row + idx}" for j, (v, fv) in enumerate(zip(r[:n], f[:n]))
+                            if v is None and isinstance(fv, str) and fv.startswith("=")]
             if r is None or all(v is None for v in r):
                 idx += 1
                 continue
-            vals = [cell(v) for v in r[:n]] + [None] * max(0, n - len(r))
+            vals = [_excel_cell(v) for v in r[:n]] + [None] * max(0, n - len(r))
             batch.append([idx] + vals)
             idx += 1
             if len(batch) >= 50_000:
@@ -329,8 +570,15 @@ def _excel(con, path: Path, options: ReadOptions, digest: str, name: str) -> Sou
             _append(con, name, schema, batch)
     finally:
         wb.close()
-    first_row = 1 + options.skip_rows + (1 if options.header else 0)
-    return Source(name, headers, str(path), digest, first_row)
+        if formulas_wb is not None:
+            formulas_wb.close()
+    src = Source(name, headers, str(path), digest, first_row)
+    if unsaved:
+        src.warnings.append(
+            f"{path.name}: {len(unsaved)} formula cell(s) have no saved value and load as empty "
+            f"({', '.join(unsaved[:8])}{' ...' if len(unsaved) > 8 else ''}): the file was written by a program "
+            f"that does not compute formulas — open and save it in Excel (or LibreOffice) first, or export CSV")
+    return src
 
 
 def _append(con, name, schema, batch):

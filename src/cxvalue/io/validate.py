@@ -5,13 +5,19 @@
 row, the first problem found (or NULL): ``__reason``, ``__column``, ``__expected`` and
 ``__got``. Reasons, in the order they are checked:
 
-``malformed_row`` · ``missing_value`` · ``wrong_type`` · ``not_finite`` · ``bad_date`` · ``future_date`` ·
-``out_of_range`` · ``not_allowed`` · ``negative_amount`` · ``duplicate_key`` ·
+``malformed_row`` · ``bad_encoding`` · ``line_too_long`` (the reader's) · ``missing_value`` · ``wrong_type`` ·
+``not_finite`` · ``bad_date`` · ``future_date`` · ``implausible_date`` · ``out_of_range`` · ``not_allowed`` ·
+``negative_amount`` · ``inconsistent_dates`` · ``self_referral`` · ``duplicate_key`` · ``duplicate_row`` ·
 ``unknown_customer``.
+
+What is plausible (the date range, the time zone that offsets are converted to, whether a keyless
+row equal to a stored one is a repeat or a re-export) is a :class:`LoadRules`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..errors import DataContractError
@@ -19,12 +25,36 @@ from ..schema import DEFAULT_SCALE, SQL_TYPES, Column, Table, is_rating_column, 
 from .mapping import Mapping
 from .readers import DEFAULT_NA, ReadOptions, Source
 
-REASONS = ("malformed_row", "missing_value", "wrong_type", "not_finite", "bad_date", "future_date", "out_of_range",
-           "not_allowed", "negative_amount", "duplicate_key", "unknown_customer")
+REASONS = ("malformed_row", "bad_encoding", "line_too_long", "missing_value", "wrong_type", "not_finite", "bad_date",
+           "future_date", "implausible_date", "out_of_range", "not_allowed", "negative_amount", "inconsistent_dates",
+           "self_referral", "duplicate_key", "duplicate_row", "unknown_customer")
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "是", "对", "真")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "否", "不", "假")
 DATE_FORMATS = ("%Y%m%d", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M",
                 "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class LoadRules:
+    """What a load accepts beyond the contract's types (settings ``earliest_date``,
+    ``latest_date_years``, ``timezone``, ``allow_repeated_rows``)."""
+    earliest_date: str = "1900-01-01"   # dates before it are implausible (a two-digit year read as 0024)
+    latest_date_years: int = 10         # ... and dates more than this many years after today
+    timezone: str = "UTC"               # values with an offset (+08:00, Z) are converted to this zone
+    allow_repeated_rows: bool = False   # keyless tables: a row equal to a stored one is a re-export, not a repeat
+
+    def date_bounds(self, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+        today = today or dt.date.today()
+        try:
+            earliest = dt.date.fromisoformat(str(self.earliest_date))
+        except ValueError:
+            raise DataContractError(f"earliest_date={self.earliest_date!r} is not a date: expected YYYY-MM-DD") from None
+        years = int(self.latest_date_years)
+        try:
+            latest = today.replace(year=today.year + years)
+        except ValueError:             # 29 February
+            latest = today.replace(year=today.year + years, day=28)
+        return earliest, latest
 
 
 @dataclass
@@ -187,8 +217,13 @@ def _value_map(expr: str, codes: dict) -> str:
     return f"CASE {whens} ELSE {expr} END"
 
 
-def _typed(raw: str, dtype: str, options: ReadOptions) -> str:
-    """Typed value of text expression ``raw`` (NULL when it does not parse)."""
+# a time of day followed by a UTC offset or Z: '2024-01-02T10:00:00+08:00', '10:00+0800', '10:00:00Z'
+_OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)? ?(Z|UTC|[+-]\d\d(:?\d\d)?)$"
+
+
+def _typed(raw: str, dtype: str, options: ReadOptions, tz: str = "UTC") -> str:
+    """Typed value of text expression ``raw`` (NULL when it does not parse). Dates and times with
+    a UTC offset are converted to the time zone ``tz`` (the store keeps local times, without offset)."""
     if dtype == "string":
         return raw
     if dtype in ("int", "float"):
@@ -207,6 +242,9 @@ def _typed(raw: str, dtype: str, options: ReadOptions) -> str:
     ts = f"COALESCE(TRY_CAST({raw} AS TIMESTAMP), try_strptime({raw}, {fmt_list}))"
     if options.date_format:
         ts = f"COALESCE(try_strptime({raw}, {lit(options.date_format)}), TRY_CAST({raw} AS TIMESTAMP), try_strptime({raw}, {fmt_list}))"
+    # TRY_CAST(... AS TIMESTAMP) would drop the offset: read it as an instant, then as local time in tz
+    ts = (f"(CASE WHEN regexp_matches({raw}, {lit(_OFFSET)}) THEN timezone({lit(tz)}, TRY_CAST({raw} AS TIMESTAMPTZ)) "
+          f"ELSE {ts} END)")
     return f"CAST({ts} AS DATE)" if dtype == "date" else ts
 
 
@@ -221,6 +259,7 @@ class Check:
 
 def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mapping, *,
                   native_types: dict[str, str], existing_keys: str | None, customers: str | None,
+                  existing_rows: tuple[str, list[str]] | None = None, rules: LoadRules | None = None,
                   today_sql: str = "current_date", materialize: bool = False) -> CheckPlan:
     """The SQL that validates a staged source against ``plan``'s contract (see :class:`CheckPlan`).
 
@@ -228,15 +267,19 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
     names its reason. Then, among rows that pass them, duplicate keys within the file (later
     occurrences), keys already in the store and unknown customers.
 
+    ``existing_rows``: for a table without its key columns, the stored table and the columns it
+    shares with the file: a row equal to a stored one there is a ``duplicate_row`` (a re-export).
+
     ``materialize`` types and checks the source once into ``__typed`` (for text sources, where
     parsing values is the expensive part) instead of streaming each pass from it. ``__typed``
     keeps the record number, the typed values, the per-row verdict and, for rows that fail it
     only, the offending value and the raw text.
     """
+    rules = rules or LoadRules()
     present = plan.present
-    inner, outs, checks = _typed_select(present, src, options, mapping, native_types)
+    inner, outs, checks = _typed_select(present, src, options, mapping, native_types, rules.timezone)
     typed = f"SELECT {outs} FROM ({inner})"
-    checks += _row_checks(plan, options, mapping, today_sql)
+    checks += _row_checks(plan, options, mapping, today_sql, rules)
     n_row = len(checks)
     rowwise = _first_failing(checks)
     base = f"SELECT *, {rowwise} AS __row_check FROM ({typed})"
@@ -255,7 +298,7 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
         # every per-row check, so their validated values stand for them
         typed_struct = ", ".join(f"{lit(c.source)}: CAST(v_{i} AS VARCHAR)" for i, c in enumerate(present)) or "'_': NULL"
         raw_json = f"coalesce(__rraw, to_json({{{typed_struct}}})::VARCHAR)"
-    cross = _cross_checks(plan, base, existing_keys, customers)
+    cross = _cross_checks(plan, base, existing_keys, customers, existing_rows)
     pre += cross.pre
     checks += cross.checks
     cross_got = _got_case(list(enumerate(checks, 1))[n_row:])
@@ -269,7 +312,7 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
 
 
 def _typed_select(present: list[ColumnPlan], src: Source, options: ReadOptions, mapping: Mapping,
-                  native_types: dict[str, str]) -> tuple[str, str, list[Check]]:
+                  native_types: dict[str, str], tz: str = "UTC") -> tuple[str, str, list[Check]]:
     """The SELECT of the source with each present column as raw text ``r_<i>`` (cleaned, value
     codes mapped; or as it is when the source's type already fits), the select list that adds the
     typed ``v_<i>`` over it, and the malformed-row check when the reader flags bad records."""
@@ -288,8 +331,14 @@ def _typed_select(present: list[ColumnPlan], src: Source, options: ReadOptions, 
             raw = _value_map(_clean(q(c.source), options, native != "VARCHAR", c.spec.dtype), codes)
             selects.append(f"{raw} AS r_{i}")
     inner = f"SELECT {', '.join(selects)} FROM {src.relation}"
-    outs = ["*"] + [(f"CAST(r_{i} AS {SQL_TYPES[c.spec.dtype]})" if native_ok[i] else _typed(f"r_{i}", c.spec.dtype, options))
-                    + f" AS v_{i}" for i, c in enumerate(present)]
+    def typed(i: int, c: ColumnPlan) -> str:
+        if not native_ok[i]:
+            return _typed(f"r_{i}", c.spec.dtype, options, tz)
+        if "TIME ZONE" in native_types.get(c.source, "").upper():   # an instant: local time in tz
+            local = f"timezone({lit(tz)}, r_{i})"
+            return local if c.spec.dtype == "timestamp" else f"CAST({local} AS DATE)"
+        return f"CAST(r_{i} AS {SQL_TYPES[c.spec.dtype]})"
+    outs = ["*"] + [typed(i, c) + f" AS v_{i}" for i, c in enumerate(present)]
     return inner, ", ".join(outs), checks
 
 
@@ -300,9 +349,14 @@ def _expected(options: ReadOptions) -> dict[str, str]:
             "date": "a date (YYYY-MM-DD" + fmt + ")", "timestamp": "a date/time (YYYY-MM-DD[ HH:MM:SS]" + fmt + ")"}
 
 
-def _row_checks(plan: Plan, options: ReadOptions, mapping: Mapping, today_sql: str) -> list[Check]:
-    """The per-row checks of every present column, in the order of :data:`REASONS`, column by column."""
+def _row_checks(plan: Plan, options: ReadOptions, mapping: Mapping, today_sql: str,
+                rules: LoadRules | None = None) -> list[Check]:
+    """The per-row checks of every present column, in the order of :data:`REASONS`, column by column,
+    then those between two columns of a row (dates in order, no self-referral)."""
     expect = _expected(options)
+    earliest, latest = (rules or LoadRules()).date_bounds()
+    plausible = (f"a date from {earliest} to {latest} (a two-digit year? give --date-format, e.g. %y-%m-%d; "
+                 f"settings earliest_date, latest_date_years)")
     nas = ", ".join(lit(v) for v in options.na_values if v != "")
     present = plan.present
     checks = []
@@ -322,12 +376,31 @@ def _row_checks(plan: Plan, options: ReadOptions, mapping: Mapping, today_sql: s
                                 f"CAST({r} AS VARCHAR)"))
         if s.not_future:
             checks.append(Check(f"CAST({v} AS DATE) > {today_sql}", "future_date", col, "a date not after today", r))
+        if s.dtype in ("date", "timestamp"):
+            checks.append(Check(f"(CAST({v} AS DATE) < DATE '{earliest}' OR CAST({v} AS DATE) > DATE '{latest}')",
+                                "implausible_date", col, plausible, r))
         checks += _range_check(c, r, v, mapping)
         if s.allowed:
             checks.append(Check(f"{v} IS NOT NULL AND NOT {among(v, ', '.join(lit(a) for a in s.allowed))}",
                                 "not_allowed", col, "one of " + "/".join(s.allowed), r))
         if col in plan.table.nonnegative:
             checks.append(_nonnegative_check(plan, col, r, v))
+    return checks + _pair_checks(plan)
+
+
+def _pair_checks(plan: Plan) -> list[Check]:
+    """``inconsistent_dates`` (a later date before its earlier one: resolved before opened, ended
+    before started) and the table's pairs that must differ (``self_referral``)."""
+    at = {c.name: i for i, c in enumerate(plan.present)}
+    checks = []
+    for a, b in plan.table.ordered:
+        if a in at and b in at:
+            va, vb = f"v_{at[a]}", f"v_{at[b]}"
+            checks.append(Check(f"{vb} < {va}", "inconsistent_dates", b, f"{b} not before {a}",
+                                f"CAST({vb} AS VARCHAR) || ' < ' || CAST({va} AS VARCHAR)"))
+    for a, b, reason in plan.table.distinct:
+        if a in at and b in at:
+            checks.append(Check(f"v_{at[a]} = v_{at[b]}", reason, b, f"{b} different from {a}", f"v_{at[b]}"))
     return checks
 
 
@@ -396,14 +469,18 @@ class _CrossChecks:
     joins: list[str] = field(default_factory=list)   # the other joins: keys in the store, customers
 
 
-def _cross_checks(plan: Plan, base: str, existing_keys: str | None, customers: str | None) -> _CrossChecks:
+def _cross_checks(plan: Plan, base: str, existing_keys: str | None, customers: str | None,
+                  existing_rows: tuple[str, list[str]] | None = None) -> _CrossChecks:
     """Duplicate keys within the file (table ``__dups``, built from the key hashes seen twice),
-    keys already in the store (``existing_keys``), unknown customers (not in ``customers``)."""
+    keys already in the store (``existing_keys``), rows equal to stored ones (``existing_rows``,
+    keyless files), unknown customers (not in ``customers``)."""
     present, key = plan.present, plan.table.key
     out = _CrossChecks()
     key_idx = [next((j for j, p in enumerate(present) if p.name == k), None) for k in key]
     if key and all(j is not None for j in key_idx):
         _key_checks(out, key, [f"v_{j}" for j in key_idx], base, existing_keys)
+    elif existing_rows:
+        _row_fingerprint_check(out, plan, *existing_rows)
     if customers is not None:
         for n, (j, p) in enumerate((j, p) for j, p in enumerate(present) if p.spec.customer_ref):
             out.joins.append(f"LEFT JOIN (SELECT DISTINCT customer_id AS __cid{n} FROM {customers}) __c{n} "
@@ -438,6 +515,24 @@ def _key_checks(out: _CrossChecks, key: tuple[str, ...], kv: list[str], base: st
                          f"FROM {existing_keys}) __e ON {on}")
         out.checks.append(Check("__exists", "duplicate_key", kname,
                                 f"a {kname} not already in the store (use --replace to update existing rows)", got_key))
+
+
+def _row_fingerprint_check(out: _CrossChecks, plan: Plan, stored: str, columns: list[str]) -> None:
+    """``duplicate_row``: a row of a keyless file whose values in ``columns`` (those the file
+    shares with the stored table) equal a stored row's — a re-export loaded again. Compared by
+    a 64-bit hash of the typed values (a false match has odds of about n / 2^64)."""
+    at = {c.name: i for i, c in enumerate(plan.present)}
+    cols = [c for c in columns if c in at]
+    if not cols:
+        return
+    sql_type = {c.name: SQL_TYPES[c.spec.dtype] for c in plan.present}
+    stored_h = "hash(" + ", ".join(f"CAST({q(c)} AS {sql_type[c]})" for c in cols) + ")"
+    file_h = "hash(" + ", ".join(f"CAST(v_{at[c]} AS {sql_type[c]})" for c in cols) + ")"
+    out.joins.append(f"LEFT JOIN (SELECT DISTINCT {stored_h} AS __rh, true AS __seen FROM {stored}) __r "
+                     f"ON __r.__rh = {file_h}")
+    out.checks.append(Check("__seen", "duplicate_row", None,
+                            "a row not already in the store (setting allow_repeated_rows: true repeats)",
+                            "'the same values as a stored row'"))
 
 
 def _bad_select(base: str, checks: list[Check], n_row: int, cross: _CrossChecks, got: str, raw_json: str,
@@ -486,12 +581,24 @@ def infer_extra_types(con, src: Source, headers: list[str], options: ReadOptions
         return {}
     # one query per group of columns (planning grows faster than the query), without the
     # common-subexpression pass (its cost grows with the square of the expressions)
-    con.execute("SET disabled_optimizers = 'common_subexpressions'")
-    try:
+    with optimizers_off(con, src, "common_subexpressions"):
         types = _infer_counts(con, src, headers, options, native_types)
-    finally:
-        con.execute("RESET disabled_optimizers")
     return _inferred(headers, types, native_types)
+
+
+@contextmanager
+def optimizers_off(con, src: Source, *names: str):
+    """DuckDB optimizer passes ``names`` off while statements over ``src`` run. A CSV scan also
+    reads every column: DuckDB 1.5 fails an assertion (and invalidates the database) when a scan
+    that stores rejects — rows with invalid UTF-8 — reads only some columns of the file."""
+    off = list(names) + (["unused_columns"] if src.text and src.relation.startswith("(") else [])
+    if off:
+        con.execute(f"SET disabled_optimizers = '{','.join(off)}'")
+    try:
+        yield
+    finally:
+        if off:
+            con.execute("RESET disabled_optimizers")
 
 
 def _infer_counts(con, src: Source, headers: list[str], options: ReadOptions,

@@ -89,11 +89,20 @@ def load(
     widths: Optional[str] = typer.Option(None, "--widths", help="Comma-separated field widths (fixed-width files)."),
     skip_rows: int = typer.Option(0, "--skip-rows", help="Lines to skip before the header."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet name or 0-based index."),
-    date_format: Optional[str] = typer.Option(None, "--date-format", help="strptime format of dates, e.g. %d/%m/%Y."),
+    date_format: Optional[str] = typer.Option(None, "--date-format", help="strptime format of dates, e.g. %d/%m/%Y "
+                                              "(two-digit years: %y, 00-68 → 20xx, 69-99 → 19xx)."),
+    quote: Optional[str] = typer.Option(None, "--quote", help="CSV quote character (default: detected, normally \"); "
+                                        "'' for files that do not quote values."),
+    max_line_mb: Optional[int] = typer.Option(None, "--max-line-mb", help="CSV records longer than this many MB go "
+                                              "to quarantine as line_too_long (default 32)."),
     unknown_customer: Optional[str] = typer.Option(None, "--unknown-customer", help="create (stub customers) or reject."),
     replace: bool = typer.Option(False, "--replace", help="Update rows whose key is already in the store (only the "
                                  "columns the file has); reload a file loaded before."),
     strict: bool = typer.Option(False, "--strict", help="Abort (load nothing) at the first bad row."),
+    allow_repeats: bool = typer.Option(False, "--allow-repeats",
+                                       help="Tables without their id column: keep rows equal to stored ones "
+                                            "(true repeats; setting allow_repeated_rows). Default: such rows are "
+                                            "a re-export and go to quarantine as duplicate_row."),
     memory_limit: Optional[str] = typer.Option(None, "--memory-limit",
                                                help="DuckDB memory cap while loading, e.g. 2GB (setting load_memory_limit); "
                                                     "a large file's staged copy spills to disk beyond it."),
@@ -104,15 +113,17 @@ def load(
     Rejected rows go to the quarantine table with row, column, reason, expected and got;
     rows read = loaded + rejected. Loading the same file twice does not duplicate rows.
     """
-    from ....io.load import load_dir, load_file
+    from ....io.load import load_dir, load_file, rules_from_settings
     from ....io.readers import ReadOptions
-    sess = session(store, lang, unknown_customer=unknown_customer, load_memory_limit=memory_limit)
+    sess = session(store, lang, unknown_customer=unknown_customer, load_memory_limit=memory_limit,
+                   allow_repeated_rows=True if allow_repeats else None)
     s = sess.settings
+    rules = rules_from_settings(s)
     opts = ReadOptions.from_dict({
         "format": format, "encoding": encoding, "delimiter": delimiter, "decimal": decimal, "header": header,
-        "names": names.split(",") if names else None,
-        "widths": [int(w) for w in widths.split(",")] if widths else None,
-        "skip_rows": skip_rows, "sheet": sheet, "date_format": date_format})
+        "names": names.split(",") if names else None, "widths": widths,
+        "skip_rows": skip_rows, "sheet": sheet, "date_format": date_format, "quote": quote,
+        "max_line_mb": max_line_mb})
     con = sess.con
     with _load_progress(as_json) as step:
         if dir is not None:
@@ -120,7 +131,7 @@ def load(
                 raise CxValueError("give either --dir FOLDER or TABLE FILE, not both")
             reports, ignored = load_dir(con, dir, options=opts, unknown_customer=s["unknown_customer"],
                                         replace=replace, strict=strict, memory_limit=s["load_memory_limit"],
-                                        progress=step)
+                                        rules=rules, progress=step)
         else:
             if not table:
                 raise CxValueError("missing TABLE: `cxvalue load TABLE FILE` or `cxvalue load --dir FOLDER`")
@@ -130,7 +141,7 @@ def load(
                 raise CxValueError("--query needs --from DATABASE_URL")
             reports = [load_file(con, table, file, mapping=map, options=opts, query=query, query_url=source_url,
                                  unknown_customer=s["unknown_customer"], replace=replace, strict=strict,
-                                 memory_limit=s["load_memory_limit"], progress=step)]
+                                 memory_limit=s["load_memory_limit"], rules=rules, progress=step)]
             ignored = []
     if as_json:
         print(json.dumps({"loads": [r.to_dict() for r in reports], "ignored_files": ignored}, ensure_ascii=False,

@@ -189,7 +189,7 @@ def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number
     from rich.table import Table
 
     from ....datasets.demo import write_demo
-    from ....io.load import load_dir
+    from ....io.load import load_dir, rules_from_settings
     from ....store import status
     from ...report.build import build_report
     t0 = time.perf_counter()
@@ -206,7 +206,8 @@ def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number
         task = bar.add_task("loading into the store", total=len(counts))
         done = iter(range(len(counts) + 1))
         reports, _ = load_dir(sess.con, folder, unknown_customer=sess.settings["unknown_customer"],
-                              memory_limit=sess.settings["load_memory_limit"], progress=lambda msg: bar.update(
+                              memory_limit=sess.settings["load_memory_limit"],
+                              rules=rules_from_settings(sess.settings), progress=lambda msg: bar.update(
             task, completed=next(done), description=f"loading {msg}"))
         bar.update(task, completed=len(counts), description="loaded into the store")
         from ....datasets.demo import read_demo_loop
