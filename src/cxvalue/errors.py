@@ -74,3 +74,8 @@ def one_of(name: str, value: str, options) -> str:
 
 class NotificationWarning(CxValueWarning):
     """A notification (webhook, e-mail) could not be delivered; the change it announced is kept."""
+
+
+class StoreWarning(CxValueWarning):
+    """The store opened, but something beside it was ignored (a write-ahead log DuckDB could not
+    replay), or it may not be what it seems: see :func:`cxvalue.store.connect`."""

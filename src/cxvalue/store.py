@@ -3,7 +3,8 @@
 Default is an embedded DuckDB file (``cxvalue.duckdb`` in the working folder, see the
 ``store`` setting). Accepted URLs:
 
-- ``PATH`` or ``PATH.duckdb`` or ``duckdb://PATH`` — DuckDB file (created when missing)
+- ``PATH`` or ``PATH.duckdb`` or ``duckdb://PATH`` — DuckDB file (created when missing, unless
+  ``create=False``: the interfaces' reading commands never create a store)
 - ``duckdb://`` or ``:memory:`` — DuckDB in memory
 - ``postgres://user:password@host:port/database`` (and any other URL ``ibis.connect`` accepts)
 - ``pyspark://`` or ``pyspark://local[N]`` — a local Spark session (needs the ``spark`` extra)
@@ -16,20 +17,30 @@ except the DuckDB fast paths of the loader (:mod:`cxvalue.io.load`) and of :func
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import ibis
 
-from .errors import CxValueError, StoreError
+from .errors import CxValueError, StoreError, StoreWarning
 from .schema import TABLES
 
 DEFAULT_STORE = "cxvalue.duckdb"
 
 
-def connect(url: str | Path | None = None, *, read_only: bool = False):
+def connect(url: str | Path | None = None, *, read_only: bool = False, create: bool = True):
     """Open the store at ``url`` (default ``cxvalue.duckdb``; interfaces pass the ``store``
-    setting) and return an Ibis backend."""
+    setting) and return an Ibis backend.
+
+    A DuckDB file that does not exist is created (with its folder) unless ``create=False``: then
+    a :class:`StoreError` says to load data first (the CLI's commands open the store through
+    their session with ``create=False``; only ``load`` and ``demo`` build stores). A file DuckDB cannot read (not a
+    database, a damaged header or catalogue) is a one-line :class:`StoreError`; a write-ahead log
+    beside the file that DuckDB could not replay is a :class:`StoreWarning` (see
+    :func:`wal_discarded`)."""
     url = str(DEFAULT_STORE if url is None else url)
     if url in ("duckdb://", ":memory:", "duckdb://:memory:"):
         return ibis.duckdb.connect()
@@ -45,20 +56,138 @@ def connect(url: str | Path | None = None, *, read_only: bool = False):
     path = Path(url).expanduser()
     if path.suffix == "":
         path = path.with_suffix(".duckdb")
-    if not path.parent.exists():
+    if not path.exists():
+        if not create or read_only:
+            raise StoreError(f"no store at {str(path)!r}: load data first with `cxvalue load TABLE FILE` "
+                             "(or `cxvalue demo`)")
         path.parent.mkdir(parents=True, exist_ok=True)
+    elif path.is_dir():
+        raise StoreError(f"store {str(path)!r} is a folder, not a DuckDB file")
+    wal = _wal_path(path)
+    wal_bytes = wal.stat().st_size if wal.exists() else 0
+    _OPENED[:] = [str(path)]
     try:
         con = ibis.duckdb.connect(str(path), read_only=read_only)
         con.con.execute("SET enable_progress_bar = false")  # interfaces show their own progress
-        return con
     except Exception as exc:
-        if "lock" in str(exc).lower():
-            import re
-            pid = re.search(r"PID (\d+)", str(exc))
+        text = str(exc)
+        if "not a valid duckdb database" in text.lower():
+            raise StoreError(f"{str(path)!r} is not a DuckDB database, or its header is damaged "
+                             f"({_first_line(text)}): check --store (setting store); if it is the store, restore "
+                             "it from a backup or rebuild it from the source files") from None
+        if "failure while replaying wal" in text.lower():
+            raise StoreError(f"the write-ahead log {str(wal)!r} of the store is damaged ({_first_line(text)}): "
+                             f"move {wal.name} aside and the store opens as of its last checkpoint (the changes "
+                             "the log holds are lost), or restore the store from a backup") from None
+        if _is_damage(text):
+            raise StoreError(_damaged(repr(str(path)), text, opened=False)) from None
+        if re.search(r"\block\b", text.lower()):   # "Could not set lock on file …" (not "block")
+            pid = re.search(r"PID (\d+)", text)
             raise StoreError(f"store {str(path)!r} is in use by another process{f' (PID {pid.group(1)})' if pid else ''}: "
                              "DuckDB allows one writer per file. If it is `cxvalue serve`, run analyses from its "
                              "Admin → Jobs page (or POST /admin/jobs), or stop the server first") from None
-        raise StoreError(f"cannot open DuckDB store {str(path)!r}: {exc}") from None
+        raise StoreError(f"cannot open DuckDB store {str(path)!r}: {_first_line(text)}") from None
+    if wal_bytes:
+        lost = wal_discarded(con.con, wal, wal_bytes)
+        if lost:
+            warnings.warn(f"the write-ahead log {str(wal)!r} beside the store ({wal_bytes:,} bytes) could not be "
+                          f"replayed{'' if lost >= wal_bytes else f' in full (about {lost:,} bytes of it)'}: DuckDB "
+                          "ignored it — a crash during a write, or a damaged or foreign file. Changes it held, if "
+                          "any, are not in the store: if data is missing, restore the store from a backup; "
+                          f"otherwise delete {wal.name} (the next write to the store replaces it)",
+                          StoreWarning, stacklevel=2)
+    return con
+
+
+_OPENED: list[str] = []   # the DuckDB file opened last: named by the CLI's one-line engine errors
+
+
+def _wal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+_UNITS = {"bytes": 1, "byte": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+          "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4}
+
+
+def wal_discarded(duck, wal: Path, wal_bytes: int) -> int:
+    """Bytes of the write-ahead log ``wal`` (``wal_bytes`` long before the store was opened)
+    that DuckDB did not replay: 0 when it replayed all of it or the file is gone (checkpointed).
+
+    DuckDB (1.x) stops replaying at the first entry whose checksum or framing is wrong and goes
+    on silently; the log it took is reported by ``pragma_database_size().wal_size`` (rounded to
+    0.1 of its unit), while the file keeps its length until the next write truncates it."""
+    try:
+        now = wal.stat().st_size
+    except FileNotFoundError:
+        return 0
+    if now != wal_bytes:
+        return 0
+    try:
+        text = duck.execute("SELECT wal_size FROM pragma_database_size() "
+                            "WHERE database_name = current_database()").fetchone()[0]
+    except Exception:  # noqa: BLE001 - an engine without the pragma: nothing to say
+        return 0
+    m = re.match(r"\s*([\d.]+)\s*([A-Za-z]+)", str(text or ""))
+    if not m or m.group(2).lower() not in _UNITS:
+        return 0
+    unit = _UNITS[m.group(2).lower()]
+    replayed_max = int((float(m.group(1)) + (0 if unit == 1 else 0.1)) * unit)
+    return max(0, wal_bytes - replayed_max) if replayed_max < wal_bytes else 0
+
+
+# --------------------------------------------------------------------------- engine faults
+_DAMAGE_MARKS = ("corrupt database file", "corrupt wal file", "does not match stored checksum",
+                 "not a valid duckdb database", "failure while replaying wal", "database file is corrupt")
+
+
+def _first_line(text: str) -> str:
+    lines = [ln.strip() for ln in str(text).strip().splitlines() if ln.strip()]
+    return lines[0] if lines else type(text).__name__
+
+
+def _is_damage(text: str) -> bool:
+    low = str(text).lower()
+    return any(m in low for m in _DAMAGE_MARKS)
+
+
+def _damaged(where: str, text: str, *, opened: bool = True) -> str:
+    if opened:
+        return (f"the store {where} is damaged ({_first_line(text)}): run `cxvalue check` to see which tables are "
+                "affected, then restore the store from a backup, or rebuild it from the source files "
+                "(`cxvalue load --dir FOLDER --store NEW.duckdb`, then `cxvalue run`)")
+    return (f"the store {where} is damaged and cannot be opened ({_first_line(text)}): restore it from a backup, "
+            "or rebuild it from the source files (`cxvalue load --dir FOLDER --store NEW.duckdb`, then `cxvalue run`)")
+
+
+def engine_fault(exc: BaseException) -> str | None:
+    """A one-line message for a DuckDB error (``exc`` or one it was raised from) that says the
+    store's file is damaged, unreadable or out of disk space — else None (a bug: let it show).
+    The CLI prints it as ``error: …`` instead of a traceback."""
+    duckdb = __import__("sys").modules.get("duckdb")
+    if duckdb is None:
+        return None
+    seen, e = set(), exc
+    while e is not None and id(e) not in seen and not isinstance(e, duckdb.Error):
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    if e is None or not isinstance(e, duckdb.Error):
+        return None
+    text = str(e)
+    first, low = _first_line(text), text.lower()
+    where = repr(_OPENED[0]) if _OPENED else "file"
+    if _is_damage(text):
+        return _damaged(where, text)
+    if "no space left on device" in low or "disk is full" in low or "disk quota exceeded" in low:
+        return (f"the disk of the store {where} is full ({first}): free some space (`cxvalue load` says how much "
+                "a load needs), then retry; a failed write leaves the store as it was")
+    if isinstance(e, getattr(duckdb, "FatalException", ())) or "database has been invalidated" in low:
+        return (f"the store {where} hit a fatal engine error and cannot be used in this process ({first}): "
+                "run `cxvalue check`; if it reports damage, restore the store from a backup")
+    if isinstance(e, duckdb.IOException) and _OPENED and _OPENED[0] in text:
+        return (f"the store {where} cannot be read ({first}): check the disk and the file's permissions, "
+                "then run `cxvalue check`")
+    return None
 
 
 _SPARK = {}
@@ -156,6 +285,172 @@ def describe(con) -> str:
 
 def _iso(v):
     return v.isoformat() if hasattr(v, "isoformat") else v
+
+
+# --------------------------------------------------------------------------- integrity and disk space
+def store_file(con) -> Path | None:
+    """The file of a DuckDB store (None in memory or on another engine)."""
+    raw = raw_duckdb(con) if hasattr(con, "con") else con
+    if raw is None:
+        return None
+    try:
+        path = raw.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    except Exception:  # noqa: BLE001
+        return None
+    return Path(path) if path and path != ":memory:" else None
+
+
+def check_integrity(con) -> list[dict]:
+    """Read every column of every table of the store in full; one dict per table: ``table``,
+    ``rows``, ``columns``, ``ok`` and, for a damaged table, ``error`` (the engine's message).
+
+    DuckDB verifies a checksum on every block it reads, and a row count or a date range is
+    answered from metadata and statistics: only reading every value (here a hash of each
+    column) finds a damaged block. On other engines every column is counted."""
+    raw = raw_duckdb(con)
+    out = []
+    if raw is None:
+        for name in sorted(con.list_tables()):
+            row = {"table": name, "rows": None, "columns": None, "ok": True, "error": None}
+            try:
+                t = con.table(name)
+                row["columns"] = len(t.columns)
+                aggs = {"__rows": t.count(), **{f"c{i}": t[c].count() for i, c in enumerate(t.columns)}}
+                row["rows"] = int(t.aggregate(**aggs).to_pyarrow().to_pylist()[0]["__rows"])
+            except Exception as exc:  # noqa: BLE001 - the table cannot be read: that is the finding
+                row.update(ok=False, error=_first_line(exc))
+            out.append(row)
+        return out
+    import duckdb
+    tables = raw.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                         "AND NOT temporary ORDER BY schema_name, table_name").fetchall()
+    for schema, name in tables:
+        label = name if schema == "main" else f"{schema}.{name}"
+        ref = f'"{schema}"."{name}"'.replace("\x00", "")
+        row = {"table": label, "rows": None, "columns": None, "ok": True, "error": None}
+        try:
+            cols = [r[0] for r in raw.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                                              "current_database() AND schema_name = ? AND table_name = ? "
+                                              "ORDER BY column_index", [schema, name]).fetchall()]
+            row["columns"] = len(cols)
+            row["rows"] = int(raw.execute(f"SELECT count(*) FROM {ref}").fetchone()[0])   # metadata: still readable
+            hashes = ", ".join(f'bit_xor(hash("{c.replace(chr(34), chr(34) * 2)}"))' for c in cols) or "0"
+            raw.execute(f"SELECT count(*), {hashes} FROM {ref}").fetchall()
+        except duckdb.Error as exc:
+            row.update(ok=False, error=_first_line(exc))
+        out.append(row)
+    return out
+
+
+_CHECKPOINT_SETTINGS = ("checkpoint_threshold", "auto_checkpoint_skip_wal_threshold")
+
+
+def reclaim_space(duck) -> int:
+    """Give the store's free space back to the file system after a rolled-back write (a DuckDB
+    connection; anything else, or a store in memory: nothing to do). Returns the bytes the file
+    shrank by.
+
+    A rolled-back load leaves the blocks it wrote free inside the file, which keeps its length.
+    DuckDB cuts a free tail off the file at a checkpoint, but a plain ``CHECKPOINT`` (or ``FORCE
+    CHECKPOINT``, or ``VACUUM``) with no change since the last one does nothing. So a tiny change
+    (a table created and dropped) is committed as an automatic checkpoint that skips the
+    write-ahead log — the log cannot grow on a full disk, the checkpoint writes into the file's
+    own free blocks. Blocks a failed write left half-written stay in use until the store is
+    closed; :func:`ensure_room` (before the next load) then cuts them off too. Never raises: the
+    caller is handling a failure already."""
+    import duckdb
+    path = store_file(duck)
+    if path is None or not path.exists():
+        return 0
+    try:
+        free = duck.execute("SELECT free_blocks FROM pragma_database_size() "
+                            "WHERE database_name = current_database()").fetchone()[0]
+        if not free:
+            return 0
+        before = path.stat().st_size
+        old = [duck.execute(f"SELECT current_setting('{n}')").fetchone()[0] for n in _CHECKPOINT_SETTINGS]
+    except duckdb.Error:
+        return 0
+    try:
+        duck.execute("SET checkpoint_threshold = '0b'")
+        duck.execute("SET auto_checkpoint_skip_wal_threshold = 0")
+        duck.execute('CREATE TABLE IF NOT EXISTS "__cxvalue_reclaim" (i INTEGER)')
+        duck.execute('DROP TABLE IF EXISTS "__cxvalue_reclaim"')
+    except duckdb.Error:
+        pass
+    finally:
+        for n, v in zip(_CHECKPOINT_SETTINGS, old):
+            try:
+                duck.execute(f"SET {n} = '{v}'" if n == "checkpoint_threshold" else f"SET {n} = {int(v)}")
+            except (duckdb.Error, ValueError):
+                pass
+    try:
+        return max(0, before - path.stat().st_size)
+    except OSError:
+        return 0
+
+
+ROOM_MARGIN = 4 << 20        # the write-ahead log, metadata and the checkpoint, at least
+# bytes of disk per byte of source a load needs at least (its typed, compressed copy in the store;
+# measured on DuckDB 1.5: CSV 0.23 (repetitive values) to 0.75 (hashes, UUIDs), Parquet 0.7
+# (snappy) to 1.8 (zstd)); staging that spills to disk beyond the memory limit comes on top
+ROOM_FACTORS = {"text": 0.2, "binary": 0.6}
+BINARY_SUFFIXES = (".parquet", ".pq", ".xlsx", ".xlsm")
+
+
+def room_for_load(path) -> int:
+    """Bytes of disk a load of the file ``path`` needs at least beside the store: a share of the
+    file's size (:data:`ROOM_FACTORS`: a compressed format needs more per byte than text) plus
+    :data:`ROOM_MARGIN`. A lower bound, so that a load is refused only when it clearly cannot fit
+    (a load that fails half-way is rolled back and its space given back: :func:`reclaim_space`).
+    0 for no file (a query)."""
+    if path is None:
+        return 0
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        return 0     # the reader says what is wrong with the path
+    kind = "binary" if Path(path).suffix.lower() in BINARY_SUFFIXES else "text"
+    return int(size * ROOM_FACTORS[kind]) + ROOM_MARGIN
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 30):,.1f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):,.1f} MiB"
+
+
+def ensure_room(con, needed_bytes: int, what: str = "the load") -> int:
+    """Refuse (:class:`StoreError`, one line) to start ``what`` when the folder of the DuckDB
+    store ``con`` has clearly too little free disk: less than ``needed_bytes``, counting the free
+    blocks inside the store (DuckDB reuses them). When short, the store's free tail is first given
+    back (:func:`reclaim_space`: after a load rolled back on a full disk); the write-ahead log
+    needs ``ROOM_MARGIN`` of the disk itself. Returns the bytes available (-1: not checked: other
+    engines, stores in memory)."""
+    path = store_file(con)
+    if path is None or needed_bytes <= 0:
+        return -1
+    duck = raw_duckdb(con) if hasattr(con, "con") else con
+
+    def available() -> tuple[int, int]:
+        disk = shutil.disk_usage(path.parent).free
+        try:
+            free, size = duck.execute("SELECT free_blocks, block_size FROM pragma_database_size() "
+                                      "WHERE database_name = current_database()").fetchone()
+            inside = int(free or 0) * int(size or 0)
+        except Exception:  # noqa: BLE001
+            inside = 0
+        return disk, inside
+
+    disk, inside = available()
+    if disk < needed_bytes and inside:
+        reclaim_space(duck)       # a free tail (a load rolled back on a full disk) goes back to the disk
+        disk, inside = available()
+    # the new rows may go into the store's free blocks, the write-ahead log and spilled staging not
+    if disk + inside < needed_bytes or disk < min(needed_bytes, ROOM_MARGIN):
+        raise StoreError(f"not enough disk space for {what}: it needs at least {_mib(needed_bytes)} in "
+                         f"{str(path.parent)!r}, {_mib(disk)} is free"
+                         f"{f' (+ {_mib(inside)} reusable inside the store)' if inside else ''}: free some space "
+                         "or move the store (setting store) to a bigger disk")
+    return disk + inside
 
 
 # --------------------------------------------------------------------------- result tables

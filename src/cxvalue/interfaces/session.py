@@ -3,7 +3,8 @@ CLI call (and later per web request) and passed down to steps and views.
 
 Library code never resolves settings itself: it receives ``session.settings`` (or single
 values) from here. The store is opened on first use, so a command working on a file never
-creates a store.
+touches one; and it is created only by a session made with ``create=True`` (``cxvalue load``,
+``demo``): a reading command on a missing store says to load data first.
 """
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ from ..i18n import t as translate
 class Session:
     """``settings`` (every setting resolved), ``con`` (the store, opened on first use),
     ``lang``, ``as_of`` (the ``as_of`` setting, else the store's last activity date) and
-    ``as_of_source`` ("setting" or "store")."""
+    ``as_of_source`` ("setting" or "store"). ``create``: a missing DuckDB store file is created
+    on first use (else :class:`~cxvalue.errors.StoreError`)."""
 
-    def __init__(self, settings: dict, con: Any = None, lang: str | None = None, as_of: dt.date | None = None):
+    def __init__(self, settings: dict, con: Any = None, lang: str | None = None, as_of: dt.date | None = None,
+                 *, create: bool = False):
         self.settings = settings
+        self.create = create
         self.lang = lang or settings.get("lang", "en")
         self._con = con
         self._as_of = as_of if as_of is not None else _date(settings.get("as_of"))
@@ -33,7 +37,7 @@ class Session:
     def con(self):
         if self._con is None:
             from ..store import connect
-            self._con = connect(self.settings["store"])
+            self._con = connect(self.settings["store"], create=self.create)
         return self._con
 
     @con.setter
@@ -91,8 +95,9 @@ def _store_as_of(con) -> dt.date | None:
 
 
 def open_session(*, store: str | None = None, lang: str | None = None, as_of=None, con=None,
-                 connect: bool = True, **overrides) -> Session:
+                 connect: bool = True, create: bool = False, **overrides) -> Session:
     """Resolve settings (defaults < cxvalue.toml < CXVALUE_* < these arguments) into a session.
-    ``con``: an already open store to use instead of the ``store`` setting."""
+    ``con``: an already open store to use instead of the ``store`` setting; ``create``: the
+    session may create the store file (commands that build a store: load, demo)."""
     settings = load_settings({"store": store, "lang": lang, "as_of": as_of, **overrides})
-    return Session(settings, con=con)
+    return Session(settings, con=con, create=create)

@@ -89,9 +89,15 @@ def main(argv: list[str] | None = None) -> int:
             code = 130
         except Exception as exc:
             # usage errors (click's, or typer's vendored copy) come through here with standalone_mode=False
+            from ...store import engine_fault
             if hasattr(exc, "show") and hasattr(exc, "exit_code"):
                 exc.show()
                 code = exc.exit_code or 2
+            elif (fault := engine_fault(exc)) is not None:
+                # the store's file is damaged, unreadable or its disk full: one line, not the engine's traceback
+                from rich.markup import escape
+                err_console.print(f"[bold red]error:[/] {escape(fault)}", highlight=False, soft_wrap=True)
+                code = 1
             else:
                 raise
     return code

@@ -13,10 +13,11 @@ AsOfOpt = typer.Option(None, "--as-of", help="Analysis date YYYY-MM-DD (setting 
 
 
 def session(store: Optional[str] = None, lang: Optional[str] = None, as_of: Optional[str] = None, *,
-            connect: bool = True, **overrides):
-    """The command's session: settings, store, language and analysis date, resolved once."""
+            connect: bool = True, create: bool = False, **overrides):
+    """The command's session: settings, store, language and analysis date, resolved once.
+    ``create``: only the commands that build a store (load, demo) create a missing one."""
     from ..session import open_session
-    return open_session(store=store, lang=lang, as_of=as_of, connect=connect, **overrides)
+    return open_session(store=store, lang=lang, as_of=as_of, connect=connect, create=create, **overrides)
 
 
 def split(value: Optional[str]) -> list[str]:
