@@ -43,6 +43,13 @@ def _parse_as_of(v: str):
         raise ValueError("expected a date YYYY-MM-DD (or empty: the last activity date in the store)") from None
 
 
+def _share(v) -> float:
+    x = float(v)
+    if not 0 <= x <= 1:
+        raise ValueError("expected a share between 0 and 1")
+    return x
+
+
 def _parse_date(v) -> str:
     import datetime as dt
     try:
@@ -100,6 +107,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("allow_repeated_rows", False, "Loading a table without its id column: a row equal to one already "
             "stored is a re-export and goes to quarantine (duplicate_row); true = keep such repeats.",
             parse=_parse_bool),
+    Setting("max_reject_share", 0.05, "Loading: a load that would reject more than this share of its rows is "
+            "refused and rolled back, with a summary of the reasons (a file read the wrong way, e.g. line items "
+            "taken for orders); 1 = never refuse (`load --allow-rejects`).", parse=_share),
     Setting("report", "cxvalue-report.html", "Default path of the HTML report."),
     Setting("discount_rate", 0.10, "Yearly discount rate d for CLV (B3, B4).", parse=float),
     Setting("clv_horizon_months", 12, "Horizon of predictive CLV in months.", parse=int),

@@ -54,6 +54,7 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()
+    order_key: tuple[str, ...] = ()      # the key of a file without the line column: one row per order
     date_column: str | None = None
     return_flag: str | None = None        # column that marks a negative amount as legitimate
     nonnegative: tuple[str, ...] = ()      # money/quantity columns that must be >= 0 unless flagged
@@ -123,11 +124,15 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("customer_id", "string", required=True, aliases=CID, customer_ref=True),
         _c("date", "timestamp", required=True, not_future=True,
            aliases=("time", "timestamp", "datetime", "order_date", "purchase_date", "transaction_date",
-                    "txn_date", "日期", "时间", "交易日期", "交易时间", "下单时间", "购买日期")),
+                    "txn_date", "invoice_date", "日期", "时间", "交易日期", "交易时间", "下单时间", "购买日期")),
         _c("amount", "float", required=True,
            aliases=("value", "revenue", "sales", "price", "total", "dollar_value", "金额", "交易金额",
                     "消费金额", "实付金额", "销售额")),
-        _c("order_id", "string", aliases=("transaction_id", "txn_id", "order", "订单号", "订单编号")),
+        _c("order_id", "string", aliases=("transaction_id", "txn_id", "order", "invoice", "invoice_no",
+                                          "invoice_number", "订单号", "订单编号", "发票号"),
+           description="order (invoice) the row belongs to; an order's lines share it"),
+        _c("line", "string", aliases=("line_no", "line_number", "line_id", "item_no", "行号", "明细行号"),
+           description="line of the order (line-item data); with order_id the row's key"),
         _c("cost", "float", aliases=("cost_to_serve", "成本"), description="cost of the sale/serving it"),
         _c("channel", "string", aliases=("sales_channel", "渠道", "销售渠道")),
         _c("product", "string", aliases=("product_id", "sku", "route", "item", "产品", "商品", "航线")),
@@ -136,7 +141,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("is_return", "bool", aliases=("return", "refund", "is_refund", "退货")),
         _c("incentive", "bool", aliases=("points", "coupon", "promo", "incentive_flag", "积分", "优惠券"),
            description="purchase was driven by points, coupons or another incentive (C5)"),
-    ), key=("order_id",), date_column="date", return_flag="is_return", nonnegative=("amount", "quantity")),
+    ), key=("order_id", "line"), order_key=("order_id",), date_column="date", return_flag="is_return",
+        nonnegative=("amount", "quantity")),
     Table("subscriptions", "Contracts / memberships with start and (when cancelled) end.", (
         _c("subscription_id", "string", aliases=("contract_id", "合同号")),
         _c("customer_id", "string", required=True, aliases=CID, customer_ref=True),

@@ -19,7 +19,7 @@ def files(tmp_path):
 
 def test_load_json_status_json_and_report(files):
     store = files / "s.duckdb"
-    r = cx("load", "transactions", files / "tx.csv", "--store", store, "--json")
+    r = cx("load", "transactions", files / "tx.csv", "--store", store, "--json", "--allow-rejects")
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)["loads"][0]
     assert (rep["rows_read"], rep["rows_loaded"], rep["rows_rejected"]) == (2, 1, 1)

@@ -188,8 +188,10 @@ def test_contract(data, name):
             assert frame[col].notna().all(), (name, col)
         if spec.customer_ref:
             assert s.isin(data["customers"]["customer_id"]).all(), (name, col)
-    if table.key:
-        assert not frame.duplicated(list(table.key)).any(), f"{name}: duplicate key {table.key}"
+    from cxvalue.io.validate import file_key
+    key = file_key(table, list(frame.columns))
+    if key:
+        assert not frame.duplicated(list(key)).any(), f"{name}: duplicate key {key}"
     for col in table.nonnegative:
         if col in frame:
             negative = frame[col] < 0

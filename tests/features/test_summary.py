@@ -77,3 +77,28 @@ def test_summary_same_on_pyspark(shared_data):
                                   observation_end="1998-06-30")
     spark.drop_table("tx_small", force=True)
     pd.testing.assert_frame_equal(out["duckdb"], out["spark"], check_dtype=False, atol=1e-9)
+
+
+def test_returns_rule():
+    """Issue 13: a cancellation matched to its order removes the purchase occasion; an unmatched
+    return reduces the spend of its period or of the last purchase period before it; a period's
+    spend never goes below 0 (no negative monetary value reaches Gamma-Gamma)."""
+    tx = pd.DataFrame({
+        "customer_id": ["a"] * 6 + ["b"] * 3 + ["c"] * 2,
+        "date": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-15", "2024-01-20", "2024-02-01",
+                                "2024-01-01", "2024-01-10", "2024-01-12", "2024-01-01", "2024-01-05"]),
+        "amount": [10, 20, 30, -30, -5, 40, 10, 50, -60, 10, 0],
+        "order_id": ["o1", "o2", "o3", "o3", None, "o4", "p1", "p2", None, "q1", "q2"],
+        "is_return": [False, False, False, True, True, False, False, False, True, False, False]})
+    s = summary_frame(tx, unit="day")
+    # a: o3 cancelled in full (occasion gone); the unmatched -5 of Jan 20 reduces Jan 8 (20 -> 15)
+    assert s.loc["a"].tolist() == [2, 31.0, 31.0, (15 + 40) / 2]
+    # b: the unmatched -60 reduces Jan 10's 50 to 0, not below
+    assert s.loc["b", "frequency"] == 1 and s.loc["b", "monetary_value"] == 0.0
+    # c: a purchase of 0 (a free item) is still a purchase
+    assert s.loc["c", "frequency"] == 1
+    # a positive amount flagged as a return counts as negative; a partial matched return reduces its order
+    part = pd.DataFrame({"customer_id": ["d"] * 3, "date": pd.to_datetime(["2024-01-01", "2024-01-09", "2024-01-10"]),
+                         "amount": [10.0, 30.0, 12.0], "order_id": ["x1", "x2", "x2"],
+                         "is_return": [False, False, True]})
+    assert summary_frame(part, unit="day").loc["d"].tolist() == [1, 8.0, 8.0, 18.0]

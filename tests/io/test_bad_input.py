@@ -23,7 +23,7 @@ CASES = [
     ("parquet_nan_inf", "transactions", "tx.parquet",
      pd.DataFrame({"customer_id": ["c1"] * 4, "date": pd.to_datetime(["2024-01-05"] * 4),
                    "amount": [float("nan"), math.inf, -math.inf, 3.0]}),
-     {1: "not_finite", 2: "not_finite", 3: "not_finite"}),          # Parquet rows count from 1 (no header)
+     {2: "not_finite", 3: "not_finite", 4: "not_finite"}),          # numbered as its CSV export: first record = 2
     ("nan_rating", "responses", "r.csv", "customer_id,date,nps,satisfaction\nc1,2024-01-05,9,nan\nc1,2024-01-06,8,7\n",
      {2: "not_finite"}),
     # dates: two-digit years (read as year 24), year 1, far future; offsets are converted, not dropped
@@ -302,3 +302,50 @@ def test_a_wide_survey_export_loads(tmp_path):
     assert (rep.rows_loaded, rep.rows_rejected) == (n, 0) and len(rep.extra_columns) == 300
     t = con.table("responses")
     assert str(t.schema()["q0"]).startswith("int") and t.q7.isnull().sum().execute() == 1
+
+
+# ---------------------------------------------------------------- line items and the share of rejected rows
+def _line_items(n_orders=300, lines=4):
+    rows = [f"o{o},c{o % 50},2024-01-{1 + o % 28:02d},{l + 1}.5,p{l}" for o in range(n_orders) for l in range(lines)]
+    return "order_id,customer_id,date,amount,product\n" + "\n".join(rows) + "\n"
+
+
+def test_line_items_are_refused_as_orders_then_load_as_lines(tmp_path):
+    from cxvalue.errors import DataContractError
+    from cxvalue.io.load import rules_from_settings
+    f = _csv(tmp_path, "lines.csv", _line_items())
+    con = connect("duckdb://")
+    with pytest.raises(DataContractError, match=r"900 of 1,200 rows \(75.0%\) would be rejected.*duplicate_key 900"
+                                                r".*--line-items.*Nothing was loaded"):
+        load_file(con, "transactions", f, rules=rules_from_settings())       # the CLI's rules: 5% at most
+    assert "transactions" not in con.list_tables()
+    from dataclasses import replace
+    rep = load_file(con, "transactions", f, rules=replace(rules_from_settings(), line_items=True))
+    assert (rep.rows_loaded, rep.rows_rejected) == (1200, 0)
+    assert con.table("transactions").amount.sum().execute() == pytest.approx(300 * (1.5 + 2.5 + 3.5 + 4.5))
+    # the same export again is recognised row by row
+    rep = load_file(con, "transactions", _csv(tmp_path, "again.csv", _line_items() + "\n"),
+                    rules=replace(rules_from_settings(), line_items=True, max_reject_share=1.0))
+    assert rep.rejected_by_reason == {"duplicate_row": 1200}
+
+
+def test_line_numbers_make_the_key(tmp_path):
+    text = "order_id,line,customer_id,date,amount\no1,1,c1,2024-01-05,3\no1,2,c1,2024-01-05,4\no1,2,c1,2024-01-05,9\n"
+    con = connect("duckdb://")
+    rep = load_file(con, "transactions", _csv(tmp_path, "l.csv", text))
+    assert (rep.rows_loaded, rep.rejected_by_reason) == (2, {"duplicate_key": 1})
+
+
+def test_numeric_ids_with_gaps_lose_the_trailing_zero_and_rows_number_alike(tmp_path):
+    """Issue 13: a customer id column read as numbers with gaps came as 17850.0; the CSV and the
+    Parquet export of the same data numbered a rejected record 143 and 142."""
+    df = pd.DataFrame({"customer_id": [17850.0, None, 12346.0], "date": ["2024-01-05"] * 3, "amount": [1.0, 2.0, 3.0]})
+    df.to_csv(tmp_path / "tx.csv", index=False)
+    df.to_parquet(tmp_path / "tx.parquet")
+    rows = {}
+    for name in ("tx.csv", "tx.parquet"):
+        con = connect("duckdb://")
+        load_file(con, "transactions", tmp_path / name)
+        assert sorted(con.table("transactions").customer_id.execute()) == ["12346", "17850"]
+        rows[name] = con.table("quarantine").row.execute().tolist()
+    assert rows["tx.csv"] == rows["tx.parquet"] == [3]

@@ -87,9 +87,18 @@ def test_survey_ranges_scales_and_allowed_values(con, tmp_path):
 def test_missing_required_column_suggests_closest_header(con, tmp_path):
     write(tmp_path / "tx.csv", "customer_id,date,amout\nc1,2024-01-01,3\n")
     with pytest.raises(DataContractError, match=r"tx.csv: missing required column 'amount' \(expected float\) "
-                                                r"— closest header: 'amout'"):
+                                                r"— a header that may hold it: 'amout'"):
         load_file(con, "transactions", tmp_path / "tx.csv")
     assert "transactions" not in con.list_tables()
+    # only plausible names are suggested (it said: closest header: 'Country'); a quantity and a unit
+    # price suggest the derive: to write
+    write(tmp_path / "lines.csv", "InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+                                  "1,2,2024-01-01,3.5,c1,UK\n")
+    with pytest.raises(DataContractError) as err:
+        load_file(con, "transactions", tmp_path / "lines.csv", mapping=load_mod.Mapping(
+            columns={"InvoiceDate": "date", "CustomerID": "customer_id"}))
+    assert "'Country'" not in str(err.value).split("Headers found")[0]
+    assert 'derive: {amount: "Quantity * UnitPrice"}' in str(err.value)
 
 
 def test_strict_mode_names_file_row_column_expected_got_and_loads_nothing(con, tmp_path):
@@ -178,7 +187,7 @@ def test_excel_and_parquet(con, tmp_path):
     df.to_parquet(tmp_path / "tx.parquet")
     rep = load_file(con2, "transactions", tmp_path / "tx.parquet")
     assert (rep.rows_loaded, rep.rows_rejected) == (2, 1)
-    assert con2.table("quarantine").to_pandas().row.tolist() == [2]  # 1-based record number
+    assert con2.table("quarantine").to_pandas().row.tolist() == [3]  # as in the Excel sheet (header = row 1)
 
 
 def test_sql_source(con, tmp_path):

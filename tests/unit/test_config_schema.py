@@ -87,3 +87,16 @@ def test_every_setting_is_documented():
     missing = [s.name for s in SETTINGS if s.name not in rows or (f"`CXVALUE_{s.name.upper()}`" not in rows[s.name]
                                                                   and "cxvalue.toml" not in rows[s.name])]
     assert not missing, f"docs/settings.md lacks {missing}"
+
+
+def test_load_rules_defaults_are_the_settings_defaults():
+    """One set of values: the library's LoadRules and the settings agree (the library alone accepts any
+    share of rejected rows; the interfaces refuse above max_reject_share)."""
+    from dataclasses import asdict
+
+    from cxvalue.io.load import rules_from_settings
+    from cxvalue.io.validate import LoadRules
+    want = asdict(rules_from_settings())
+    assert want.pop("max_reject_share") == 0.05
+    got = asdict(LoadRules())
+    assert got.pop("max_reject_share") == 1.0 and got == want

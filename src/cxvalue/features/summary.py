@@ -10,6 +10,18 @@
   ``monetary_value_holdout`` and ``duration_holdout`` for purchases after the cut-off.
 
 Purchases in the same ``merge`` period (a day by default) count once, their amounts summed.
+
+**Returns and cancellations** (rows with ``is_return`` true; their amount counts as negative
+whatever its sign), one rule for every analysis built on this summary (BTYD frequency and
+recency, monetary value and Gamma-Gamma, CLV, the value tiers and matrix, experience value):
+
+1. a return whose ``order_id`` is the order id of a purchase of the same customer is matched to
+   that order: it reduces the order's spend, and an order returned in full (net spend <= 0) is no
+   purchase at all — its purchase occasion goes (unless other orders fall in the same period);
+2. an unmatched return reduces the spend of the customer's purchase period it falls in or, when
+   it falls in none, of the last one before it (a return before any purchase is ignored: its
+   purchase is outside the data);
+3. a period's spend never goes below 0, so no negative monetary value reaches Gamma-Gamma.
 Times are measured in ``unit`` (day, week = 7 days, month = 365.25/12 days, year = 365.25 days;
 :data:`cxvalue.timeutil.DAYS_PER`) from calendar-day differences, the convention of Fader, Hardie & Lee (2005) and of
 lifetimes' ``summary_data_from_transaction_data(freq="D", freq_multiplier=7)`` for weeks.
@@ -52,11 +64,14 @@ def rfm_summary(transactions, *, customer_col: str = "customer_id", date_col: st
     for col in (customer_col, date_col) + ((amount_col,) if amount_col else ()):
         if col not in t.columns:
             raise CxValueError(f"column {col!r} not in transactions: expected one of {', '.join(t.columns)}")
-    if amount_col and not include_returns and "is_return" in t.columns:
-        t = t.filter(~t.is_return.fill_null(False))
     day = t[date_col].cast("date")
     t = t.mutate(__cid=t[customer_col].cast("string"), __p=_period_start(day, merge),
                  __amt=(t[amount_col].cast("float64") if amount_col else ibis.literal(0.0)))
+    if "is_return" in t.columns and not include_returns:
+        periods_all = purchase_periods(t, amount=amount_col is not None)
+    else:
+        periods_all = t.group_by(["__cid", "__p"]).aggregate(__amt=t.__amt.sum())
+    t = periods_all
     cal_end = as_date(calibration_end, "calibration_end") if calibration_end is not None else None
     if cal_end is None:
         if observation_end is not None:
@@ -69,7 +84,7 @@ def rfm_summary(transactions, *, customer_col: str = "customer_id", date_col: st
     if obs_end is not None and obs_end <= cal_end:
         raise CxValueError(f"observation_end {obs_end} must be after calibration_end {cal_end}")
     cal_lit = ibis.literal(cal_end, type="date")
-    periods = t.group_by(["__cid", "__p"]).aggregate(__amt=t.__amt.sum())
+    periods = t
     cal = periods.filter(periods.__p <= cal_lit)
     agg = cal.group_by("__cid").aggregate(
         __first=cal.__p.min(), __last=cal.__p.max(), __n=cal.count(), __total=cal.__amt.sum(),
@@ -92,6 +107,40 @@ def rfm_summary(transactions, *, customer_col: str = "customer_id", date_col: st
                          duration_holdout=ibis.literal(float((obs_end - cal_end).days) / u))
         cols += ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
     return out.select(*cols)
+
+
+def purchase_periods(t, *, amount: bool = True):
+    """Purchase periods ``(__cid, __p, __amt)`` of transactions ``t`` (with ``__cid``, ``__p``,
+    ``__amt`` and ``is_return``) after the returns rule of the module docstring."""
+    ret = t.is_return.fill_null(False)
+    oid = t.order_id.cast("string") if "order_id" in t.columns else ibis.null().cast("string")
+    t = t.mutate(__oid=oid, __r=ret)
+    # a purchase without an order id is its own order within its period
+    buys = t.filter(~t.__r)
+    buys = buys.mutate(__oid=buys.__oid.fill_null("~no order id~" + buys.__p.cast("string")))
+    rets = t.filter(t.__r).mutate(__amt=-t.__amt.abs())
+    orders = buys.group_by(["__cid", "__oid"]).aggregate(__op=buys.__p.min(), __oamt=buys.__amt.sum())
+    on = ["__cid", "__oid"]
+    matched = rets.filter(rets.__oid.notnull()).semi_join(orders, on)
+    matched = matched.group_by(on).aggregate(__mret=matched.__amt.sum())
+    orders = orders.left_join(matched, on).select("__cid", "__oid", "__op", "__oamt", "__mret")
+    net = orders.__oamt + orders.__mret.fill_null(0.0)
+    cancelled = orders.__mret.notnull() & ((net <= 0) if amount else ibis.literal(True))
+    kept = orders.filter(~cancelled)   # (a purchase of 0, e.g. a free item, stays a purchase)
+    kept = kept.mutate(__net=(kept.__oamt + kept.__mret.fill_null(0.0)))
+    buy_p = kept.group_by(["__cid", kept.__op.name("__p")]).aggregate(__amt=kept.__net.sum())
+    if not amount:   # no amounts: a matched return cancels its order, unmatched ones change nothing
+        return buy_p
+    unmatched = rets.anti_join(orders.filter(orders.__oid.notnull()), on)
+    ret_p = unmatched.group_by(["__cid", "__p"]).aggregate(__ramt=unmatched.__amt.sum())
+    both = buy_p.mutate(__buy=True, __ramt=0.0).select("__cid", "__p", "__amt", "__buy", "__ramt").union(
+        ret_p.mutate(__amt=0.0, __buy=False).select("__cid", "__p", "__amt", "__buy", "__ramt"))
+    w = ibis.window(group_by="__cid", order_by="__p", preceding=None, following=0)
+    # the purchase period a row's returns count against: its own, or the last one before it
+    both = both.mutate(__tp=ibis.ifelse(both.__buy, both.__p, ibis.null().cast("date")).max().over(w))
+    both = both.filter(both.__tp.notnull())
+    out = both.group_by(["__cid", both.__tp.name("__p")]).aggregate(__amt=(both.__amt + both.__ramt).sum())
+    return out.mutate(__amt=ibis.greatest(out.__amt, 0.0))
 
 
 def summary_frame(transactions, **kwargs) -> pd.DataFrame:

@@ -29,7 +29,8 @@ import numpy as np
 
 from ..errors import ConfigError, CxValueError, CxValueWarning, DataContractError, LoadAborted
 from ..schema import SQL_TYPES, TABLE_ORDER, TABLES, Table, get_table
-from ..store import backend_name, raw_duckdb
+from ..store import backend_name, ensure_room, raw_duckdb, reclaim_space, room_for_load
+from .derive import apply_derive
 from .mapping import Mapping, load_mapping
 from .readers import ReadOptions, Source, open_query, open_source
 from .validate import LoadRules, checked_query, infer_extra_types, optimizers_off, q, resolve_columns
@@ -153,14 +154,15 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
     setting's default) or ``"reject"`` such rows. ``strict``: abort (and roll back) on the first bad row,
     raising an error that names file, row, column, expected and got. ``memory_limit``: DuckDB's
     memory cap during the load (default: the default of setting ``load_memory_limit``); staging spills to disk
-    beyond it. ``rules``: plausible dates, time zone, repeated rows (default: the settings' defaults,
-    see :func:`rules_from_settings`).
+    beyond it. ``rules``: plausible dates, time zone, repeated rows, line items and the share of
+    rejected rows that refuses the load (default :class:`LoadRules`: the settings' defaults, except
+    that any share is accepted; the interfaces pass :func:`rules_from_settings`, 5% by default).
     """
     t0 = time.perf_counter()
     spec = get_table(table)
     mp, opts = _mapping_and_options(table, mapping, options)
     unknown_customer, memory_limit = _setting_defaults(unknown_customer, memory_limit)
-    rules = rules or rules_from_settings()
+    rules = rules or LoadRules()
     step = progress or (lambda msg: None)
     duck = raw_duckdb(con)
     run = _Run(con, duck if duck is not None else duckdb.connect(), duck is not None, spec, mp, opts,
@@ -175,6 +177,9 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
                                                                     run.src.content_hash):
             return LoadReport(table, run.label, run.load_id, skipped=True, seconds=time.perf_counter() - t0,
                               message=f"{run.name} was already loaded into {table} (same content): skipped")
+        ensure_room(con, room_for_load(path), f"loading {run.name} into {table}")
+        if mp.derive:
+            apply_derive(run.stage, run.src, mp.derive, spec, opts, _duck_types(run.stage, run.src))
         plan, native_types = _plan(run)
         step("validate")
         report, checks, good_sql = _validate(run, plan, native_types, replace=replace,
@@ -231,7 +236,8 @@ def rules_from_settings(settings: dict | None = None) -> LoadRules:
         from ..config import defaults
         settings = defaults()
     return LoadRules(earliest_date=settings["earliest_date"], latest_date_years=int(settings["latest_date_years"]),
-                     timezone=settings["timezone"], allow_repeated_rows=bool(settings["allow_repeated_rows"]))
+                     timezone=settings["timezone"], allow_repeated_rows=bool(settings["allow_repeated_rows"]),
+                     max_reject_share=float(settings["max_reject_share"]))
 
 
 WIDE_EXTRAS = 40   # extra columns beyond which the source is staged before their types are inferred
@@ -242,7 +248,7 @@ def _plan(run: _Run):
     are in the store or, for new ones, from their values; and the source's SQL types."""
     stage, src = run.stage, run.src
     native_types = _duck_types(stage, src)
-    plan = resolve_columns(run.spec, src.headers, run.mapping, run.name)
+    plan = resolve_columns(run.spec, src.headers, run.mapping, run.name, line_items=run.rules.line_items)
     store_cols = _store_columns(run.con, stage if run.native else None, run.spec.name)
     extras = [c.source for c in plan.columns if c.extra and not _dtype_of(store_cols.get(c.name))
               and native_types.get(c.source, "VARCHAR") == "VARCHAR"]   # typed in the store or the source: known
@@ -274,10 +280,10 @@ def _reference_tables(run: _Run, plan, *, replace: bool, unknown_customer: str):
         return _mirror_remote_keys(run.con, stage, spec, plan, replace, unknown_customer)
     existing_keys = customers = rows = None
     stored = _table_columns(stage, spec.name)
-    keyed = spec.key and all(any(c.name == k for c in plan.present) for k in spec.key)
-    if stored and not keyed and not run.rules.allow_repeated_rows:   # keyless: a re-export is no new data
-        rows = (q(spec.name), [c.name for c in plan.present if c.name in stored])
-    if spec.key and stored and not replace:
+    keyed = bool(plan.key)
+    if not keyed and not run.rules.allow_repeated_rows:   # keyless: a repeated row is a re-export, no new data
+        rows = (q(spec.name) if stored else None, [c.name for c in plan.present if c.name in stored])
+    if keyed and stored and all(k in stored for k in plan.key) and not replace:
         existing_keys = q(spec.name)
         if spec.name == "customers":     # stub customers are filled, not duplicates
             existing_keys = f"(SELECT * FROM customers WHERE customer_id NOT IN ({_stub_ids(stage)}))"
@@ -338,9 +344,9 @@ def _write(run: _Run, plan, report: LoadReport, checks, good_sql: str, *, replac
         raise _strict_error(run, report)
     good_named = f"SELECT {', '.join(f'v_{i} AS {q(c.name)}' for i, c in enumerate(present))} FROM ({good_sql})"
     if not run.native:
-        if replace and spec.key:
+        if replace and plan.key:
             raise CxValueError(f"--replace is only supported on DuckDB stores, not {backend_name(run.con)}")
-        _write_remote(run.con, stage, spec, report, run.src, run.mapping, good_named)
+        _write_remote(run.con, stage, spec, report, run.src, run.mapping, good_named, run.rules.max_reject_share)
     else:
         _insert(run, plan, report, good_sql, good_named, replace=replace, unknown_customer=unknown_customer)
 
@@ -353,12 +359,12 @@ def _insert(run: _Run, plan, report: LoadReport, good_sql: str, good_named: str,
     existed = bool(_table_columns(stage, spec.name))
     _ensure_table(stage, spec, plan)
     cols = ", ".join(q(c.name) for c in present)
-    keyed = spec.key and all(any(c.name == k for c in present) for k in spec.key)
-    if existed and keyed and (replace or spec.name == "customers"):
-        good = _upsert(stage, spec, present, good_named, only_stubs=not replace)
+    if existed and plan.key and (replace or spec.name == "customers"):
+        good = _upsert(stage, spec, plan.key, present, good_named, only_stubs=not replace)
     else:
         good = stage.execute(f"INSERT INTO {q(spec.name)} ({cols}) {good_sql}").fetchone()[0]
     report.rows_loaded, report.rows_read = int(good), int(good) + report.rows_rejected
+    _check_reject_share(report, run.rules.max_reject_share, plan.key)
     _fail_point("inserted")
     report.customers_created = _create_customers(stage, spec, present, unknown_customer, good_named, run.load_id)
     stage.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok')",
@@ -369,15 +375,15 @@ def _insert(run: _Run, plan, report: LoadReport, good_sql: str, good_named: str,
     run.in_txn = False
 
 
-def _upsert(stage, spec, present, good_named: str, *, only_stubs: bool) -> int:
+def _upsert(stage, spec, key: tuple[str, ...], present, good_named: str, *, only_stubs: bool) -> int:
     """Rows whose key is in the store update it — only the columns the file has, so that a file
     with fewer columns blanks nothing — and the others are inserted. ``only_stubs``: update only
     stub customers (a customers file without --replace; other existing keys were rejected as
     duplicates). Returns the rows written."""
     t = q(spec.name)
     stage.execute(f"CREATE OR REPLACE TEMP TABLE __good AS {good_named}")
-    match = " AND ".join(f"{t}.{q(k)} = __good.{q(k)}" for k in spec.key)
-    sets = [c.name for c in present if c.name not in spec.key]
+    match = " AND ".join(f"{t}.{q(k)} = __good.{q(k)}" for k in key)
+    sets = [c.name for c in present if c.name not in key]
     stubs = f" AND {t}.customer_id IN ({_stub_ids(stage)})" if only_stubs else ""
     updated = 0
     if sets:
@@ -395,6 +401,29 @@ def _upsert(stage, spec, present, good_named: str, *, only_stubs: bool) -> int:
     return int(updated) + int(inserted)
 
 
+def _check_reject_share(report: LoadReport, max_share: float, key: tuple[str, ...] = ()) -> None:
+    """Refuse (roll back) a load that rejects more than ``max_share`` of its rows: it is more
+    likely a file read the wrong way (a mapping, line items taken for orders) than bad rows."""
+    if not report.rows_read or report.rows_rejected <= max_share * report.rows_read:
+        return
+    top = sorted(report.rejected_by_reason.items(), key=lambda kv: -kv[1])[:3]
+    ex = {e["reason"]: e for e in reversed(report.examples)}
+    parts = []
+    for reason, n in top:
+        e = ex.get(reason)
+        where = f" (e.g. row {e['row']}: {e['column'] or 'the row'}: expected {e['expected']}, got {e['got']!r})" if e else ""
+        parts.append(f"{reason} {n:,}{where}")
+    hint = ""
+    if key == ("order_id",) and report.rejected_by_reason.get("duplicate_key", 0) >= max_share * report.rows_read:
+        hint = ("; if the file has one row per order line, map its line number to 'line' or load it with "
+                "--line-items")
+    raise DataContractError(
+        f"{Path(report.source).name}: {report.rows_rejected:,} of {report.rows_read:,} rows "
+        f"({report.rows_rejected / report.rows_read:.1%}) would be rejected, more than the {max_share:.0%} allowed — "
+        f"{'; '.join(parts)}{hint}. Nothing was loaded; fix the file or mapping, or load anyway with --allow-rejects "
+        f"(setting max_reject_share)", source=report.source)
+
+
 def _strict_error(run: _Run, report: LoadReport) -> DataContractError:
     ex = report.examples[0]
     return DataContractError(
@@ -409,6 +438,8 @@ def _rollback(run: _Run) -> None:
             run.stage.execute("ROLLBACK")
         except duckdb.Error:
             pass
+        if run.native:
+            reclaim_space(run.stage)   # the blocks the load wrote go back to the disk
 
 
 def _clean_up(run: _Run, restore: dict) -> None:
@@ -551,8 +582,8 @@ def _now():
 def _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer):
     existing = customers = None
     tables = con.list_tables()
-    if spec.key and spec.name in tables and not replace and all(k in con.table(spec.name).columns for k in spec.key):
-        keys = con.table(spec.name).select(*spec.key).distinct().to_pyarrow()
+    if plan.key and spec.name in tables and not replace and all(k in con.table(spec.name).columns for k in plan.key):
+        keys = con.table(spec.name).select(*plan.key).distinct().to_pyarrow()
         stage.register("__remote_keys", keys)
         existing = "__remote_keys"
     if spec.name != "customers" and unknown_customer == "reject" and any(c.spec.customer_ref for c in plan.present):
@@ -564,12 +595,13 @@ def _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer):
     return existing, customers, None    # keyless re-exports are recognised on DuckDB stores only
 
 
-def _write_remote(con, stage, spec, report, src, mp, good_sql: str):
+def _write_remote(con, stage, spec, report, src, mp, good_sql: str, max_share: float = 1.0):
     """Other engines: the good rows (validated in the DuckDB stage) go to a staging table of the
     store, then into the target in one statement; then the quarantine rows and the log line."""
     import pyarrow as pa
     rows = stage.execute(good_sql).to_arrow_table()
     report.rows_loaded, report.rows_read = rows.num_rows, rows.num_rows + report.rows_rejected
+    _check_reject_share(report, max_share)
     tables = con.list_tables()
     if spec.name in tables:
         target_cols = con.table(spec.name).columns

@@ -20,6 +20,8 @@ Example (YAML)::
       satisfaction: [1, 5]
       "experience_*": [1, 10]
     drop: [internal_note]          # source columns deliberately not loaded
+    derive:                        # contract column -> expression over the source columns
+      amount: "Quantity * UnitPrice"   # (see cxvalue.io.derive)
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ import yaml
 
 from ..errors import CxValueError
 
-KEYS = ("table", "columns", "values", "options", "scales", "drop")
+KEYS = ("table", "columns", "values", "options", "scales", "drop", "derive")
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Mapping:
     options: dict[str, Any] = field(default_factory=dict)
     scales: dict[str, tuple[float, float]] = field(default_factory=dict)
     drop: list[str] = field(default_factory=list)
+    derive: dict[str, str] = field(default_factory=dict)
     path: str | None = None
 
     def scale_for(self, column: str, default):
@@ -76,7 +79,7 @@ def load_mapping(path: str | Path | None) -> Mapping:
     unknown = set(data) - set(KEYS)
     if unknown:
         raise CxValueError(f"mapping file {path}: unknown key(s) {sorted(unknown)}; expected {', '.join(KEYS)}")
-    for key in ("columns", "values", "options", "scales"):
+    for key in ("columns", "values", "options", "scales", "derive"):
         if key in data and not isinstance(data[key], dict):
             raise CxValueError(f"mapping file {path}: '{key}' must be a mapping, got {type(data[key]).__name__}")
     scales = {}
@@ -92,4 +95,5 @@ def load_mapping(path: str | Path | None) -> Mapping:
         values[str(col)] = {str(k): v for k, v in codes.items()}
     return Mapping(table=data.get("table"), columns={str(k): str(v) for k, v in (data.get("columns") or {}).items()},
                    values=values, options=dict(data.get("options") or {}), scales=scales,
-                   drop=[str(c) for c in data.get("drop") or []], path=str(path))
+                   drop=[str(c) for c in data.get("drop") or []],
+                   derive={str(k): str(v) for k, v in (data.get("derive") or {}).items()}, path=str(path))

@@ -12,7 +12,9 @@ but DuckDB 1.5 does not reliably keep a CSV's order in ``CREATE TABLE AS`` (rows
 600,000-line file came out of order in most runs, see tests/io/test_load.py).
 
 Row numbers reported to users are those a spreadsheet shows: the header is row 1 and
-the first data record row 2 (``skip_rows`` and a missing header shift this accordingly).
+the first data record row 2 (``skip_rows`` and a missing header shift this accordingly). Parquet
+files and query results have no header line, but are numbered the same way (first record =
+row 2), so that a record has the same number in a CSV and a Parquet export of the same data.
 """
 from __future__ import annotations
 
@@ -460,7 +462,7 @@ def _parquet(con, path: Path, digest: str) -> Source:
         headers = [d[0] for d in con.execute(f"SELECT * FROM {rel} LIMIT 0").description if d[0] != "__idx"]
     except Exception as exc:
         raise DataContractError(f"{path.name}: cannot read as Parquet: {str(exc).splitlines()[0]}", source=str(path)) from None
-    return Source(rel, headers, str(path), digest, first_row=1)
+    return Source(rel, headers, str(path), digest, first_row=2)   # numbered as its CSV export would be
 
 
 def _excel(con, path: Path, options: ReadOptions, digest: str, name: str) -> Source:
@@ -638,4 +640,4 @@ def open_query(con, url: str, query: str, name: str = "src") -> Source:
     cols = ", ".join('"' + h.replace('"', '""') + '"' for h in headers)
     n, total = con.execute(f"SELECT count(*), sum(hash(__r)::HUGEINT) FROM (SELECT {cols} FROM {name}) __r").fetchone()
     digest = hashlib.sha256(f"{url}\n{query.strip()}\n{n}\n{total}".encode()).hexdigest()
-    return Source(name, headers, f"{url} :: {query}", digest, first_row=1)
+    return Source(name, headers, f"{url} :: {query}", digest, first_row=2)

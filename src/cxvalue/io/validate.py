@@ -38,10 +38,12 @@ DATE_FORMATS = ("%Y%m%d", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y
 class LoadRules:
     """What a load accepts beyond the contract's types (settings ``earliest_date``,
     ``latest_date_years``, ``timezone``, ``allow_repeated_rows``)."""
+    line_items: bool = False            # transactions without a line column: rows are order lines (no order key)
     earliest_date: str = "1900-01-01"   # dates before it are implausible (a two-digit year read as 0024)
     latest_date_years: int = 10         # ... and dates more than this many years after today
     timezone: str = "UTC"               # values with an offset (+08:00, Z) are converted to this zone
     allow_repeated_rows: bool = False   # keyless tables: a row equal to a stored one is a re-export, not a repeat
+    max_reject_share: float = 1.0       # a load rejecting more of its rows is refused (the CLI's default: 5%)
 
     def date_bounds(self, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
         today = today or dt.date.today()
@@ -70,6 +72,7 @@ class Plan:
     table: Table
     columns: list[ColumnPlan]
     dropped: list[str] = field(default_factory=list)
+    key: tuple[str, ...] = ()   # the key this file's rows have (empty: keyless, see :func:`file_key`)
 
     @property
     def present(self) -> list[ColumnPlan]:
@@ -95,7 +98,7 @@ def lit(value) -> str:
 
 
 def resolve_columns(table: Table, headers: list[str], mapping: Mapping, source: str,
-                    extra_types: dict[str, str] | None = None) -> Plan:
+                    extra_types: dict[str, str] | None = None, line_items: bool = False) -> Plan:
     """Match headers to contract columns: mapping file, then exact names, then aliases.
 
     Headers that match no contract column become extra columns (snake_case names; rating
@@ -106,7 +109,21 @@ def resolve_columns(table: Table, headers: list[str], mapping: Mapping, source: 
     plans = [ColumnPlan(c.name, taken.get(c.name), c) for c in table.columns]
     _check_required(plans, headers, free, taken, source)
     plans += _extra_columns(table, headers, taken, mapping, extra_types or {})
-    return Plan(table, plans, [h for h in headers if h in mapping.drop])
+    plan = Plan(table, plans, [h for h in headers if h in mapping.drop])
+    plan.key = file_key(table, [p.name for p in plan.present], line_items)
+    return plan
+
+
+def file_key(table: Table, present: list[str], line_items: bool = False) -> tuple[str, ...]:
+    """The key of a file's rows: the table's key when the file has every key column; for
+    transactions without a ``line`` column, ``order_id`` (one row per order) — unless
+    ``line_items``: then the rows are order lines and have no key (exact duplicates are caught
+    instead); else none."""
+    if table.key and all(k in present for k in table.key):
+        return table.key
+    if table.order_key and not line_items and all(k in present for k in table.order_key):
+        return table.order_key
+    return ()
 
 
 def _mapped_headers(table: Table, headers: list[str], mapping: Mapping, source: str) -> dict[str, str]:
@@ -152,12 +169,36 @@ def _check_required(plans: list[ColumnPlan], headers: list[str], free: list[str]
     leftover = [h for h in free if h not in taken.values()]
     msgs = []
     for p in missing:
-        close = difflib.get_close_matches(p.name, leftover, n=1, cutoff=0.5)
-        hint = f"closest header: {close[0]!r}; " if close else ""
+        close = _plausible_headers(p.spec, leftover)
+        hint = f"a header that may hold it: {', '.join(map(repr, close))}; " if close else ""
+        derive = _derive_hint(p.name, plans, leftover)
         msgs.append(f"missing required column {p.name!r} (expected {p.spec.dtype}) — {hint}"
-                    f"rename it or map it with --map (columns: {{<header>: {p.name}}})")
+                    f"rename it or map it with --map (columns: {{<header>: {p.name}}}){derive}")
     raise DataContractError(f"{source}: " + "; ".join(msgs) + f". Headers found: {', '.join(headers)}",
                             source=source, column=missing[0].name, expected=missing[0].spec.dtype)
+
+
+def _plausible_headers(col: Column, headers: list[str]) -> list[str]:
+    """Headers that may hold ``col``: those containing its name or an alias (``UnitPrice`` for a
+    price), else one that is nearly the same word — not merely the closest string (``Country``
+    for ``amount``)."""
+    keys = [k for k in [normalize_name(col.name)] + [normalize_name(a) for a in col.aliases] if len(k) >= 3]
+    hits = [h for h in headers if any(k in normalize_name(h) for k in keys)]
+    return hits[:3] or difflib.get_close_matches(col.name, headers, n=1, cutoff=0.8)
+
+
+def _derive_hint(name: str, plans: list[ColumnPlan], headers: list[str]) -> str:
+    """For a missing amount with a quantity and a unit price in the file: the ``derive:`` to write."""
+    if name != "amount":
+        return ""
+    qty = next((p.source for p in plans if p.name == "quantity" and p.source), None)
+    qty = qty or next((h for h in headers if normalize_name(h) in ("quantity", "qty", "units", "数量")), None)
+    price = next((h for h in headers if "price" in normalize_name(h) or "单价" in h), None)
+    if not (qty and price):
+        return ""
+    def ref(h):
+        return h if h.isidentifier() else '\\"' + h + '\\"'
+    return f", or compute it in the mapping file: derive: {{amount: \"{ref(qty)} * {ref(price)}\"}}"
 
 
 def _extra_columns(table: Table, headers: list[str], taken: dict[str, str], mapping: Mapping,
@@ -267,8 +308,9 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
     names its reason. Then, among rows that pass them, duplicate keys within the file (later
     occurrences), keys already in the store and unknown customers.
 
-    ``existing_rows``: for a table without its key columns, the stored table and the columns it
-    shares with the file: a row equal to a stored one there is a ``duplicate_row`` (a re-export).
+    ``existing_rows``: for a file without the table's key columns, ``(stored table or None, the
+    columns it shares with the file)``: a row equal to an earlier one of the file or to a stored
+    one is a ``duplicate_row`` (a re-export); None: repeats are allowed.
 
     ``materialize`` types and checks the source once into ``__typed`` (for text sources, where
     parsing values is the expensive part) instead of streaming each pass from it. ``__typed``
@@ -277,7 +319,7 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
     """
     rules = rules or LoadRules()
     present = plan.present
-    inner, outs, checks = _typed_select(present, src, options, mapping, native_types, rules.timezone)
+    inner, outs, checks = _typed_select(present, src, options, mapping, native_types, rules.timezone, plan.table)
     typed = f"SELECT {outs} FROM ({inner})"
     checks += _row_checks(plan, options, mapping, today_sql, rules)
     n_row = len(checks)
@@ -312,11 +354,13 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
 
 
 def _typed_select(present: list[ColumnPlan], src: Source, options: ReadOptions, mapping: Mapping,
-                  native_types: dict[str, str], tz: str = "UTC") -> tuple[str, str, list[Check]]:
+                  native_types: dict[str, str], tz: str = "UTC", table: Table | None = None
+                  ) -> tuple[str, str, list[Check]]:
     """The SELECT of the source with each present column as raw text ``r_<i>`` (cleaned, value
     codes mapped; or as it is when the source's type already fits), the select list that adds the
     typed ``v_<i>`` over it, and the malformed-row check when the reader flags bad records."""
     selects, checks, native_ok = ["__idx"], [], []
+    id_columns = set(table.key) | set(table.order_key) if table is not None else set()
     if src.has_bad:
         checks.append(Check("__bad IS NOT NULL", "malformed_row", None, "the declared number of fields", "__bad"))
         selects.append("__bad")
@@ -329,6 +373,9 @@ def _typed_select(present: list[ColumnPlan], src: Source, options: ReadOptions, 
             selects.append(f"{q(c.source)} AS r_{i}")
         else:
             raw = _value_map(_clean(q(c.source), options, native != "VARCHAR", c.spec.dtype), codes)
+            if c.spec.dtype == "string" and (c.spec.customer_ref or c.name in id_columns):
+                # an id column read as numbers with gaps comes as 17850.0: the id is 17850
+                raw = f"(CASE WHEN {raw} LIKE '%.0' THEN regexp_replace({raw}, '^(-?[0-9]+)\\.0+$', '\\1') ELSE {raw} END)"
             selects.append(f"{raw} AS r_{i}")
     inner = f"SELECT {', '.join(selects)} FROM {src.relation}"
     def typed(i: int, c: ColumnPlan) -> str:
@@ -344,7 +391,7 @@ def _typed_select(present: list[ColumnPlan], src: Source, options: ReadOptions, 
 
 def _expected(options: ReadOptions) -> dict[str, str]:
     """What a value of each type should look like, for the messages."""
-    fmt = f" or {options.date_format}" if options.date_format else ""
+    fmt = f" or {options.date_format}" if options.date_format else "; other layouts: give --date-format, e.g. %d/%m/%Y"
     return {"int": "a whole number", "float": "a number", "bool": "true/false (yes/no, 1/0)",
             "date": "a date (YYYY-MM-DD" + fmt + ")", "timestamp": "a date/time (YYYY-MM-DD[ HH:MM:SS]" + fmt + ")"}
 
@@ -474,12 +521,12 @@ def _cross_checks(plan: Plan, base: str, existing_keys: str | None, customers: s
     """Duplicate keys within the file (table ``__dups``, built from the key hashes seen twice),
     keys already in the store (``existing_keys``), rows equal to stored ones (``existing_rows``,
     keyless files), unknown customers (not in ``customers``)."""
-    present, key = plan.present, plan.table.key
+    present, key = plan.present, plan.key
     out = _CrossChecks()
     key_idx = [next((j for j, p in enumerate(present) if p.name == k), None) for k in key]
-    if key and all(j is not None for j in key_idx):
+    if key:
         _key_checks(out, key, [f"v_{j}" for j in key_idx], base, existing_keys)
-    elif existing_rows:
+    elif existing_rows is not None:
         _row_fingerprint_check(out, plan, *existing_rows)
     if customers is not None:
         for n, (j, p) in enumerate((j, p) for j, p in enumerate(present) if p.spec.customer_ref):
@@ -517,13 +564,15 @@ def _key_checks(out: _CrossChecks, key: tuple[str, ...], kv: list[str], base: st
                                 f"a {kname} not already in the store (use --replace to update existing rows)", got_key))
 
 
-def _row_fingerprint_check(out: _CrossChecks, plan: Plan, stored: str, columns: list[str]) -> None:
-    """``duplicate_row``: a row of a keyless file whose values in ``columns`` (those the file
-    shares with the stored table) equal a stored row's — a re-export loaded again. Compared by
-    a 64-bit hash of the typed values (a false match has odds of about n / 2^64)."""
+def _row_fingerprint_check(out: _CrossChecks, plan: Plan, stored: str | None, columns: list[str]) -> None:
+    """``duplicate_row`` for a keyless file: a row whose values in ``columns`` (those the file
+    shares with the ``stored`` table) equal a stored row's — a re-export loaded again. Equal rows
+    within one file are repeats (the same purchase twice a day, as in CDNOW's master file) and
+    load. Stored rows are compared by a 64-bit hash of the typed values (a false match has odds
+    of about n / 2^64)."""
     at = {c.name: i for i, c in enumerate(plan.present)}
     cols = [c for c in columns if c in at]
-    if not cols:
+    if not stored or not cols:
         return
     sql_type = {c.name: SQL_TYPES[c.spec.dtype] for c in plan.present}
     stored_h = "hash(" + ", ".join(f"CAST({q(c)} AS {sql_type[c]})" for c in cols) + ")"
@@ -601,8 +650,36 @@ def optimizers_off(con, src: Source, *names: str):
             con.execute("RESET disabled_optimizers")
 
 
+INFER_SAMPLE = 20_000   # rows on which the types are guessed before they are checked on every row
+
+
 def _infer_counts(con, src: Source, headers: list[str], options: ReadOptions,
                   native_types: dict[str, str]) -> dict[str, str]:
+    """Each column's type: guessed on the first :data:`INFER_SAMPLE` rows (the cheapest test
+    first, see :func:`_infer_on`), then checked on every row in one pass; a column whose guess
+    fails on a later row is typed again on all rows. Exact, and a file is scanned about twice
+    whatever its number of extra columns."""
+    sample = f"(SELECT * FROM {src.relation} LIMIT {INFER_SAMPLE})"
+    guess = _infer_on(con, sample, headers, options, native_types)
+    typed = [h for h in headers if guess[h] != "string"]
+    if not typed or con.execute(f"SELECT count(*) FROM {sample}").fetchone()[0] < INFER_SAMPLE:
+        return guess              # nothing to check, or the sample was every row
+    nas = ", ".join(lit(v) for v in options.na_values if v != "") or "''"
+    raw = {h: _clean(q(h), options, native_types.get(h, "VARCHAR") != "VARCHAR") for h in typed}
+    wrong = []
+    for start in range(0, len(typed), INFER_GROUP):
+        group = typed[start:start + INFER_GROUP]
+        parts = [f"count(CASE WHEN NOT {among(raw[h], nas)} THEN 1 END) - count({_typed(raw[h], guess[h], options)})"
+                 for h in group]
+        wrong += [h for h, n in zip(group, con.execute(f"SELECT {', '.join(parts)} FROM {src.relation}").fetchone())
+                  if n]
+    if wrong:
+        guess.update(_infer_on(con, src.relation, wrong, options, native_types))
+    return guess
+
+
+def _infer_on(con, relation: str, headers: list[str], options: ReadOptions,
+              native_types: dict[str, str]) -> dict[str, str]:
     """Each column's type, the cheapest test first: the values that are not missing, then whole
     numbers, numbers, true/false and dates, each asked only of the columns that failed every
     test before (a column of ratings is settled by the first cast, not by eight date formats)."""
@@ -614,7 +691,7 @@ def _infer_counts(con, src: Source, headers: list[str], options: ReadOptions,
         for start in range(0, len(cols), INFER_GROUP):
             group = cols[start:start + INFER_GROUP]
             parts = [f"count({expr(raw[h])}) AS c{i}" for i, h in enumerate(group)]
-            out.update(zip(group, con.execute(f"SELECT {', '.join(parts)} FROM {src.relation}").fetchone()))
+            out.update(zip(group, con.execute(f"SELECT {', '.join(parts)} FROM {relation}").fetchone()))
         return out
 
     present = counts(headers, lambda r: f"CASE WHEN NOT {among(r, nas)} THEN 1 END")

@@ -1,6 +1,7 @@
 """Data commands: ``cxvalue load``, ``status``, ``quarantine``."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Optional
@@ -103,6 +104,12 @@ def load(
                                        help="Tables without their id column: keep rows equal to stored ones "
                                             "(true repeats; setting allow_repeated_rows). Default: such rows are "
                                             "a re-export and go to quarantine as duplicate_row."),
+    line_items: bool = typer.Option(False, "--line-items",
+                                    help="Transactions without a line column: the rows are order lines (several "
+                                         "per order_id), not orders; order_id is then no key."),
+    allow_rejects: bool = typer.Option(False, "--allow-rejects",
+                                       help="Load even when more than max_reject_share (default 5%) of the rows "
+                                            "are rejected (by default such a load is refused and rolled back)."),
     memory_limit: Optional[str] = typer.Option(None, "--memory-limit",
                                                help="DuckDB memory cap while loading, e.g. 2GB (setting load_memory_limit); "
                                                     "a large file's staged copy spills to disk beyond it."),
@@ -115,10 +122,10 @@ def load(
     """
     from ....io.load import load_dir, load_file, rules_from_settings
     from ....io.readers import ReadOptions
-    sess = session(store, lang, unknown_customer=unknown_customer, load_memory_limit=memory_limit,
-                   allow_repeated_rows=True if allow_repeats else None)
+    sess = session(store, lang, create=True, unknown_customer=unknown_customer, load_memory_limit=memory_limit,
+                   allow_repeated_rows=True if allow_repeats else None, max_reject_share=1.0 if allow_rejects else None)
     s = sess.settings
-    rules = rules_from_settings(s)
+    rules = dataclasses.replace(rules_from_settings(s), line_items=line_items)
     opts = ReadOptions.from_dict({
         "format": format, "encoding": encoding, "delimiter": delimiter, "decimal": decimal, "header": header,
         "names": names.split(",") if names else None, "widths": widths,

@@ -158,7 +158,7 @@ def _export_cases(store) -> dict:
     path = Path(url.replace("duckdb://", "")) if "://" not in url or url.startswith("duckdb://") else None
     if path is None or not path.with_suffix(path.suffix or ".duckdb").exists():
         return {}
-    con = connect(url)
+    con = connect(url, create=False)
     try:
         return export_loop(con)
     finally:
@@ -202,7 +202,7 @@ def demo(customers: int = typer.Option(20_000, "--customers", "-n", help="Number
                             progress=lambda done, total: bar.update(gen, completed=done, total=total))
         bar.update(gen, completed=bar.tasks[gen].total)
         from ....store import connect
-        sess.con = connect(store_url)
+        sess.con = connect(store_url, create=True)   # demo builds its store
         task = bar.add_task("loading into the store", total=len(counts))
         done = iter(range(len(counts) + 1))
         reports, _ = load_dir(sess.con, folder, unknown_customer=sess.settings["unknown_customer"],
