@@ -659,10 +659,13 @@ def _infer_counts(con, src: Source, headers: list[str], options: ReadOptions,
     first, see :func:`_infer_on`), then checked on every row in one pass; a column whose guess
     fails on a later row is typed again on all rows. Exact, and a file is scanned about twice
     whatever its number of extra columns."""
-    sample = f"(SELECT * FROM {src.relation} LIMIT {INFER_SAMPLE})"
+    scan = src.relation.startswith("(")    # a file scan: LIMIT stops reading; a table: a filter keeps pushdown
+    sample = (f"(SELECT * FROM {src.relation} LIMIT {INFER_SAMPLE})" if scan
+              else f"(SELECT * FROM {src.relation} WHERE __idx < {INFER_SAMPLE})")
     guess = _infer_on(con, sample, headers, options, native_types)
     typed = [h for h in headers if guess[h] != "string"]
-    if not typed or con.execute(f"SELECT count(*) FROM {sample}").fetchone()[0] < INFER_SAMPLE:
+    if not typed or con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {src.relation} LIMIT {INFER_SAMPLE + 1})"
+                                ).fetchone()[0] <= INFER_SAMPLE:
         return guess              # nothing to check, or the sample was every row
     nas = ", ".join(lit(v) for v in options.na_values if v != "") or "''"
     raw = {h: _clean(q(h), options, native_types.get(h, "VARCHAR") != "VARCHAR") for h in typed}
