@@ -25,6 +25,7 @@ from scipy import optimize
 
 from ..errors import ConvergenceWarning, CxValueError, DataContractError, check_is_fitted
 from ..estimator import Estimator, summary_table
+from ..threads import small_numeric_work
 
 __all__ = ["BaseBTYDModel", "add_lookups", "by_value", "group_rows", "log1mexp"]
 
@@ -90,13 +91,20 @@ class BaseBTYDModel(Estimator):
     - ``_starts()``: starting points on the natural scale, tried in order;
     - ``_validate_stats(stats, index)``: raise on impossible values.
 
-    Parameters: ``n_starts`` (starting points tried), ``maxiter``, ``tol`` (optimizer) and
-    ``confidence`` (level of the intervals in ``summary_``).
+    Parameters: ``n_starts`` (starting points tried), ``maxiter``, ``tol`` (optimizer),
+    ``confidence`` (level of the intervals in ``summary_``) and ``penalizer`` (default 0: plain
+    maximum likelihood): a ridge ``penalizer * sum(log(params)**2)`` added to the mean negative
+    log-likelihood, which keeps a fit off the edge of the parameter space (the peers' penalizer
+    shrinks the raw parameters instead; ours is scale-free). ``loglik_`` is the likelihood itself.
+
+    A fit with a parameter beyond 1e-6 or 1e6 or a singular Hessian is **degenerate**:
+    ``converged_`` is False, ``degenerate_`` says why and a :class:`ConvergenceWarning` says what
+    to try.
 
     Learned state (after ``fit``): ``params_`` (Series), ``summary_`` (one row per
     parameter: estimate, std_error, ci_low, ci_high), ``covariance_``, ``loglik_``, ``aic_``,
     ``bic_``, ``n_customers_``, ``n_groups_``, ``converged_``, ``n_iter_``,
-    ``optimizer_message_``, ``fit_time_s_``, ``columns_``.
+    ``degenerate_``, ``optimizer_message_``, ``fit_time_s_``, ``columns_``.
     """
 
     _param_names: tuple[str, ...] = ()
@@ -104,11 +112,13 @@ class BaseBTYDModel(Estimator):
     _integer_roles: tuple[str, ...] = ()
     model_name = "model"
 
-    def __init__(self, *, n_starts: int = 3, maxiter: int = 2000, tol: float = 1e-10, confidence: float = 0.95):
+    def __init__(self, *, n_starts: int = 3, maxiter: int = 2000, tol: float = 1e-10, confidence: float = 0.95,
+                 penalizer: float = 0.0):
         self.n_starts = n_starts
         self.maxiter = maxiter
         self.tol = tol
         self.confidence = confidence
+        self.penalizer = penalizer
 
     # ------------------------------------------------------------------ repr / summary
     def __repr__(self) -> str:
@@ -134,6 +144,9 @@ class BaseBTYDModel(Estimator):
             raise CxValueError(f"maxiter must be a whole number >= 1, got {self.maxiter!r}")
         if not np.isfinite(self.tol) or self.tol <= 0:
             raise CxValueError(f"tol must be a positive number, got {self.tol!r}")
+        pen = getattr(self, "penalizer", 0.0)
+        if isinstance(pen, bool) or not isinstance(pen, (int, float, np.floating)) or not np.isfinite(pen) or pen < 0:
+            raise CxValueError(f"penalizer must be a number >= 0, got {pen!r}")
         self._confidence()
 
     def _columns(self, overrides: Mapping[str, str | None]) -> dict[str, str]:
@@ -245,6 +258,9 @@ class BaseBTYDModel(Estimator):
                 gu = self._fd_grad_u(u, stats, w, wsum)
         if not np.isfinite(f) or not np.all(np.isfinite(gu)):
             return 1e100, np.zeros_like(u)
+        pen = getattr(self, "penalizer", 0.0)
+        if pen:   # ridge on the log-parameters (per customer, like the mean log-likelihood)
+            f, gu = f + pen * float(np.dot(u, u)), gu + 2 * pen * u
         return f, gu
 
     def _fd_grad_u(self, u, stats, w, wsum, h=1e-6):
@@ -326,8 +342,10 @@ class BaseBTYDModel(Estimator):
         self._store(res, columns, index, stats, weights, t0)
         return self
 
+    @small_numeric_work
     def _fit_arrays(self, stats: dict, weights: np.ndarray) -> dict:
-        """Group, optimise and compute the covariance; return a result dict."""
+        """Group, optimise and compute the covariance; return a result dict (one BLAS thread:
+        the likelihood's dot products are too small to gain from more, see :mod:`cxvalue.threads`)."""
         cols = [stats[r] for r in self._roles]
         first, inverse = group_rows(cols)
         gstats = self._prepare({r: v[first] for r, v in stats.items()})
@@ -344,9 +362,28 @@ class BaseBTYDModel(Estimator):
                     cov = cov_u * np.outer(theta, theta)  # delta method: d theta / d u = theta
         except np.linalg.LinAlgError:
             pass
-        res.update(theta=theta, cov=cov, loglik=-res["nll_mean"] * res["wsum"], n_groups=len(first),
+        pen = getattr(self, "penalizer", 0.0)
+        nll = res["nll_mean"] - pen * float(np.dot(u, u))          # the likelihood itself, without the penalty
+        res.update(theta=theta, cov=cov, loglik=-nll * res["wsum"], n_groups=len(first),
                    groups=(stats, gstats, inverse))
+        res["degenerate"] = self._degenerate(u, cov)
+        if res["degenerate"]:
+            res["converged"] = False
         return res
+
+    #: |log(parameter)| beyond which a parameter is at the edge of the space (1e-6 or 1e6): the
+    #: likelihood is flat there — a = 3e-7 with b = 29,000 says "nobody ever drops out"
+    EDGE = np.log(1e6)
+
+    def _degenerate(self, u, cov) -> str:
+        """Why the fit is degenerate ('' when it is not): a parameter at the edge of its space, or a
+        Hessian that is singular (no standard errors)."""
+        edge = [f"{n} = {np.exp(v):.3g}" for n, v in zip(self._param_names, u) if abs(v) > self.EDGE]
+        if edge:
+            return f"{', '.join(edge)} at the edge of the parameter space"
+        if not np.all(np.isfinite(np.diag(cov))):
+            return "the likelihood is flat in some direction (singular Hessian: no standard errors)"
+        return ""
 
     def _summary_frame(self, theta, cov) -> pd.DataFrame:
         se = np.sqrt(np.diag(cov))
@@ -356,8 +393,16 @@ class BaseBTYDModel(Estimator):
         return summary_table(theta, se, lower, upper, index=pd.Index(self._param_names, name="parameter"))
 
     def _warn_convergence(self, res: dict, label: str = "") -> None:
+        where = f" for {label}" if label else ""
+        if res.get("degenerate"):
+            warnings.warn(
+                f"{type(self).__name__}{where}: degenerate fit — {res['degenerate']}; its predictions (e.g. "
+                f"P(alive) near 1 for everyone) are not to be trusted. Try penalizer=0.01 (cxvalue clv "
+                f"--penalizer 0.01), a longer calibration period, another model (--model pareto or the model "
+                f"comparison, which skips degenerate fits), or check that repeat purchases are counted as "
+                f"intended (line items, returns)", ConvergenceWarning, stacklevel=4)
+            return
         if not res["converged"]:
-            where = f" for {label}" if label else ""
             warnings.warn(
                 f"{type(self).__name__} did not converge{where} after {res['tried']} starting "
                 f"point(s) (optimizer: {res['message']}); the estimates may be unreliable — check "
@@ -377,6 +422,7 @@ class BaseBTYDModel(Estimator):
         self.n_customers_ = float(n)
         self.n_groups_ = int(res["n_groups"])
         self.converged_ = bool(res["converged"])
+        self.degenerate_ = res.get("degenerate", "")
         self.n_iter_ = int(res["n_iter"])
         self.optimizer_message_ = res["message"]
         self.columns_ = dict(columns)

@@ -41,18 +41,26 @@ MIN_REPEAT_BUYERS = 30
 
 
 def _margin(tx, margin: float) -> float:
+    return margin_source(tx, margin)[0]
+
+
+def margin_source(tx, margin: float) -> tuple[float, str]:
+    """The margin applied to spend and where it comes from: ``given`` (the setting or option),
+    ``costs`` (1 − cost / revenue of the transactions) or ``assumed`` (100%: neither was there —
+    CLV is then revenue, not profit, and the outputs say so)."""
     if margin and margin > 0:
-        return float(margin)
+        return float(margin), "given"
     if "cost" in tx.columns:
         agg = tx.aggregate(rev=tx.amount.sum(), cost=tx.cost.fill_null(0).sum()).to_pandas().iloc[0]
         if agg.rev and agg.cost:
-            return float(min(max(1 - agg.cost / agg.rev, 0.0), 1.0))
-    return 1.0
+            return float(min(max(1 - agg.cost / agg.rev, 0.0), 1.0)), "costs"
+    return 1.0, "assumed"
 
 
-def fit_clv(summary: pd.DataFrame, *, model: str = "bgnbd", unit: str = "week", horizon_months: int = 12,
+def fit_clv(summary: pd.DataFrame, *, model="bgnbd", unit: str = "week", horizon_months: int = 12,
             discount_rate: float = 0.10, margin: float = 1.0):
-    """Fit a transaction model (``model``: bgnbd, mbgnbd, paretonbd) and Gamma-Gamma on a summary
+    """Fit a transaction model (``model``: bgnbd, mbgnbd, paretonbd, or a model already fitted on
+    ``summary``) and Gamma-Gamma on a summary
     in ``unit`` and predict per customer: p_alive, expected purchases over the horizon, expected
     spend per purchase and CLV (monthly periods, yearly ``discount_rate``).
 
@@ -61,7 +69,8 @@ def fit_clv(summary: pd.DataFrame, *, model: str = "bgnbd", unit: str = "week", 
     from . import MODELS
     if len(summary) == 0:
         raise CxValueError("no customers with a purchase before the calibration end: nothing to fit")
-    tm = MODELS[model]().fit(summary)
+    tm = model if not isinstance(model, str) else MODELS[model]().fit(summary)
+    model = model if isinstance(model, str) else next(k for k, v in MODELS.items() if isinstance(tm, v))
     spend_ok = (summary.frequency > 0) & (summary.monetary_value > 0)
     gg = None
     if spend_ok.sum() >= MIN_REPEAT_BUYERS:
@@ -96,6 +105,7 @@ def parameters_frame(models: dict) -> pd.DataFrame:
         s["loglik"] = m.loglik_
         s["aic"], s["bic"] = m.aic_, m.bic_
         s["converged"] = bool(m.converged_)
+        s["degenerate"] = getattr(m, "degenerate_", "")
         rows.append(s)
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
@@ -105,32 +115,120 @@ TRANSACTION_MODELS = ("bgnbd", "mbgnbd", "paretonbd")
 
 
 def clv_analysis(tx, *, model: str = "bgnbd", unit: str = "week", calibration_end=None, horizon_months: int = 12,
-                 discount_rate: float = 0.10, margin: float = 0.0, min_customers: int = 50) -> dict:
+                 discount_rate: float = 0.10, margin: float = 0.0, min_customers: int = 50, penalizer: float = 0.0,
+                 holdout_end=None) -> dict:
     """Predictive CLV on a transactions table (what ``cxvalue clv`` shows): the summary in
-    ``unit`` up to ``calibration_end``, a transaction model (``model``) and Gamma-Gamma, and per
-    customer P(alive), expected purchases and spend and CLV. ``margin`` 0 = from costs.
+    ``unit`` up to ``calibration_end``, a transaction model (``model``; ``auto``: the comparison
+    below picks it) and Gamma-Gamma, and per customer P(alive), expected purchases and spend and
+    CLV. ``margin`` 0 = from costs. ``penalizer``: see :class:`cxvalue.value.base.BaseBTYDModel`.
+
+    ``holdout_end`` (with ``calibration_end``): the model is checked on the purchases between
+    the two dates — predicted vs actual repeat purchases in total and by calibration frequency
+    (0 … 7+), and the cumulative tracking error.
+
+    Every transaction model is fitted for the comparison (log-likelihood, AIC, BIC, degenerate,
+    and with a holdout its error); ``auto`` takes the lowest BIC among the fits that are neither
+    degenerate nor unconverged.
 
     Returns ``{"customers": frame indexed by customer_id, "parameters": parameters_frame,
-    "models": {name: fitted}, "info": {model, unit, customers, horizon_months, discount_rate,
-    margin, total_clv, mean_p_alive, calibration_end}}``."""
+    "models": {name: fitted}, "comparison": frame, "holdout": frame or None, "tracking": frame or
+    None, "info": {model, unit, customers, horizon_months, discount_rate, margin,
+    margin_source, total_clv, mean_p_alive, calibration_end, holdout_end, penalizer}}``."""
     from ..errors import one_of
-    one_of("model", model, TRANSACTION_MODELS)
-    summ = summary_frame(tx, unit=unit, calibration_end=calibration_end)
+    from . import MODELS
+    one_of("model", model, TRANSACTION_MODELS + ("auto",))
+    if holdout_end is not None and calibration_end is None:
+        raise CxValueError("--holdout-end needs --calibration-end (the cut-off between calibration and holdout)")
+    summ = summary_frame(tx, unit=unit, calibration_end=calibration_end,
+                         observation_end=as_date(holdout_end, "holdout_end") if holdout_end is not None else None)
     if len(summ) < min_customers:
         raise CxValueError(f"only {len(summ)} customers with a purchase: a BTYD model needs at least {min_customers} "
                            f"(a few hundred for stable estimates)")
-    mg = _margin(tx, float(margin))
-    val, models = fit_clv(summ, model=model, unit=unit, horizon_months=horizon_months,
+    stats = summ[["frequency", "recency", "T"]]
+    fits = {}
+    for name in TRANSACTION_MODELS:
+        if model in (name, "auto"):
+            fits[name] = MODELS[name](penalizer=penalizer).fit(stats)
+        else:   # the others only for the comparison: their warnings would be noise
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fits[name] = MODELS[name](penalizer=penalizer).fit(stats)
+    comparison = _model_comparison(fits, summ if holdout_end is not None else None)
+    chosen = model if model != "auto" else str(comparison.loc[comparison.chosen, "model"].iloc[0])
+    mg, margin_from = margin_source(tx, float(margin))
+    val, models = fit_clv(summ, model=fits[chosen], unit=unit, horizon_months=horizon_months,
                           discount_rate=discount_rate, margin=mg)
     pred = summ.join(val)
     pred.index.name = "customer_id"
-    info = {"model": model, "unit": unit, "customers": int(len(summ)), "horizon_months": int(horizon_months),
-            "discount_rate": float(discount_rate), "margin": float(mg), "total_clv": float(pred.clv.sum()),
+    holdout = tracking = None
+    if holdout_end is not None:
+        holdout = calibration_vs_holdout(fits[chosen], summ, holdout_col="frequency_holdout",
+                                         holdout_length=float(summ.duration_holdout.iloc[0])).reset_index()
+        tracking = _tracking(tx, fits[chosen], summ, as_date(calibration_end, "calibration_end"),
+                             as_date(holdout_end, "holdout_end"), unit)
+    info = {"model": chosen, "model_requested": model, "unit": unit, "customers": int(len(summ)),
+            "horizon_months": int(horizon_months), "discount_rate": float(discount_rate), "margin": float(mg),
+            "margin_source": margin_from, "penalizer": float(penalizer), "total_clv": float(pred.clv.sum()),
             "mean_p_alive": float(pred.p_alive.mean()),
             "calibration_end": str(calibration_end) if calibration_end is not None else None,
+            "holdout_end": str(holdout_end) if holdout_end is not None else None,
             "as_of": str(calibration_end) if calibration_end is not None else
             str(pd.Timestamp(tx.date.max().execute()).date())}
-    return {"customers": pred, "parameters": parameters_frame(models), "models": models, "info": info}
+    if holdout is not None:
+        total = holdout[holdout.calibration_frequency == "all"].iloc[0]
+        info["holdout_actual"] = float(total.actual_total)
+        info["holdout_predicted"] = float(total.predicted_total)
+        info["holdout_error"] = float((total.predicted_total - total.actual_total) / total.actual_total) \
+            if total.actual_total else None
+    return {"customers": pred, "parameters": parameters_frame(models), "models": models, "comparison": comparison,
+            "holdout": holdout, "tracking": tracking, "info": info}
+
+
+def _model_comparison(fits: dict, holdout_summary: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per transaction model: log-likelihood, AIC, BIC, converged, degenerate (why), with a
+    holdout the predicted and actual repeat purchases and the error; ``chosen``: the lowest BIC
+    among the sound fits (all unsound: the lowest BIC, and a warning)."""
+    rows = []
+    for name, m in fits.items():
+        r = {"model": name, "loglik": m.loglik_, "aic": m.aic_, "bic": m.bic_, "converged": bool(m.converged_),
+             "degenerate": m.degenerate_}
+        if holdout_summary is not None:
+            h = calibration_vs_holdout(m, holdout_summary, holdout_col="frequency_holdout",
+                                       holdout_length=float(holdout_summary.duration_holdout.iloc[0]))
+            r["holdout_actual"], r["holdout_predicted"] = float(h.loc["all", "actual_total"]), float(h.loc["all", "predicted_total"])
+            r["holdout_error"] = (r["holdout_predicted"] - r["holdout_actual"]) / r["holdout_actual"] \
+                if r["holdout_actual"] else np.nan
+        rows.append(r)
+    out = pd.DataFrame(rows)
+    sound = out.converged & (out.degenerate == "")
+    pool = out[sound] if sound.any() else out
+    if not sound.any():
+        warnings.warn("every transaction model's fit is degenerate or did not converge: the comparison takes the "
+                      "lowest BIC anyway — try a penalizer (--penalizer 0.01)", SmallSampleWarning, stacklevel=3)
+    out["chosen"] = out.index == pool.bic.idxmin()
+    return out
+
+
+def _tracking(tx, model, summ: pd.DataFrame, cal_end, obs_end, unit: str) -> pd.DataFrame:
+    """Expected vs actual cumulative repeat purchases per period from the first purchase to the
+    holdout end, for the customers in ``summ`` (their distinct purchase days), with the error."""
+    from ..timeutil import DAYS_PER
+    rows = tx.filter(tx.date.cast("date") <= obs_end)
+    days = rows.select(customer_id=rows.customer_id.cast("string"), day=rows.date.cast("date")).distinct().to_pandas()
+    days = days[days.customer_id.isin(summ.index.astype(str))]
+    days["day"] = pd.to_datetime(days.day)
+    origin = days.day.min()
+    per = DAYS_PER[unit]
+    t = (days.day - origin).dt.days / per
+    end = (pd.Timestamp(obs_end) - origin).days / per
+    periods = np.arange(1, int(np.floor(end)) + 1)
+    track = cumulative_tracking(model, pd.DataFrame({"customer_id": days.customer_id, "t": t}),
+                                customer_col="customer_id", time_col="t", periods=periods).reset_index()
+    track["date"] = [(origin + pd.Timedelta(days=float(p) * per)).date() for p in track.period]
+    track["holdout"] = [d > cal_end for d in track.date]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        track["error"] = (track.expected_cumulative - track.actual_cumulative) / track.actual_cumulative
+    return track
 
 
 def model_check(tx, as_of, *, holdout_weeks: int = 26, max_customers: int = 100_000):

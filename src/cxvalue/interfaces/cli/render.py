@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from rich.console import Console
@@ -17,9 +18,17 @@ class _LazyConsole:
     def reset(self) -> None:
         self._console = None
 
+    #: width when the output is not a terminal (a file, a pipe): Rich would wrap at 80 columns and
+    #: cut numbers to "1.843…"; $COLUMNS still wins
+    PIPE_WIDTH = 200
+
     def get(self) -> Console:
         if self._console is None:
-            self._console = Console(**self._kwargs)
+            kwargs = dict(self._kwargs)
+            stream = sys.stderr if kwargs.get("stderr") else sys.stdout
+            if "COLUMNS" not in os.environ and not (hasattr(stream, "isatty") and stream.isatty()):
+                kwargs.setdefault("width", self.PIPE_WIDTH)
+            self._console = Console(**kwargs)
         return self._console
 
     def __getattr__(self, name):

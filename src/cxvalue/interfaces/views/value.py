@@ -74,20 +74,61 @@ def clv_view(session, res: dict, *, top: int = 20, notes=()) -> View:
         Kpi("margin", t("kpi_margin"), info["margin"], "pct"),
         Kpi("horizon_months", t("clv_horizon"), info["horizon_months"], "int"),
         Kpi("discount_rate", t("clv_discount_rate"), info["discount_rate"], "pct")]))
+    if info.get("margin_source") == "assumed":
+        v.blocks[0].warnings.append(Note("assumption", t("clv_margin_assumed")))
     params = res["parameters"]
     if len(params):
         tab = _parameters(t, params)
         nc = params.groupby("model", sort=False).converged.first()
         tab.warnings += [Note("ConvergenceWarning", t("clv_not_converged", model=m)) for m, ok in nc.items() if not ok]
-        v.blocks += [tab, _fit_table(t, params)]
+        v.blocks += [tab]
+    if res.get("comparison") is not None:
+        v.blocks.append(_comparison(t, res["comparison"], session.currency))
+    if res.get("holdout") is not None:
+        v.blocks += _holdout(t, res, info)
     cols = [c for c in ("frequency", "recency", "T", "monetary_value", "p_alive", "expected_purchases",
                         "expected_spend", "clv") if c in pred.columns]
     best = pred.sort_values("clv", ascending=False).head(top).reset_index()
+    money = ("clv", "expected_spend", "monetary_value")
     v.blocks.append(Table("clv-top", t("clv_top", n=top), columns=[Column("customer_id", "customer_id")] + [
-        Column(c, c, "float2" if c not in ("clv", "expected_spend", "monetary_value") else "money") for c in cols],
+        Column(c, f"{c} ({session.currency})" if c in money else c, "float2" if c not in money else "money")
+        for c in cols],
         rows=records(best, ["customer_id", *cols])))
     v.meta = dict(info)
     return v
+
+
+def _comparison(t, comp, currency) -> Table:
+    cols = [Column("model", t("model")), Column("loglik", "log-likelihood", "float2"), Column("aic", "AIC", "float1"),
+            Column("bic", "BIC", "float1"), Column("converged", t("converged"), "text"),
+            Column("degenerate", t("clv_degenerate"), "text"), Column("chosen", t("clv_chosen"), "text")]
+    if "holdout_error" in comp.columns:
+        cols[5:5] = [Column("holdout_predicted", t("clv_holdout_predicted"), "float1"),
+                     Column("holdout_actual", t("clv_holdout_actual"), "int"),
+                     Column("holdout_error", t("clv_holdout_error"), "pct")]
+    rows = [{**r, "converged": t("answer_yes") if r["converged"] else t("answer_no"), "chosen": "✓" if r["chosen"] else "",
+             "degenerate": r["degenerate"] or ""} for r in records(comp)]
+    return Table("clv-fit", t("clv_comparison"), columns=cols, rows=rows)
+
+
+def _holdout(t, res, info) -> list:
+    h = res["holdout"]
+    blocks = [Table("clv-holdout", t("clv_holdout_title", cal=info["calibration_end"], end=info["holdout_end"],
+                                      model=info["model"]), columns=[
+        Column("calibration_frequency", t("clv_calibration_frequency")), Column("n_customers", t("kpi_customers"), "int"),
+        Column("actual_total", t("clv_holdout_actual"), "int"), Column("predicted_total", t("clv_holdout_predicted"), "float1"),
+        Column("actual_mean", t("clv_actual_mean"), "float3"), Column("predicted_mean", t("clv_predicted_mean"), "float3")],
+        rows=records(h))]
+    tr = res.get("tracking")
+    if tr is not None and len(tr):
+        hold = tr[tr.holdout]
+        last = tr.iloc[-1]
+        mape = float(hold.error.abs().mean()) if len(hold) else float("nan")
+        blocks.append(Kpis("clv-tracking", t("clv_tracking_title"), items=[
+            Kpi("tracking_error_end", t("clv_tracking_end"), float(last.error), "pct"),
+            Kpi("tracking_mape", t("clv_tracking_mape"), mape, "pct"),
+            Kpi("holdout_error", t("clv_holdout_error"), info.get("holdout_error"), "pct")]))
+    return blocks
 
 
 def _parameters(t, params) -> Table:

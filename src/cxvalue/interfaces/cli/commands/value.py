@@ -13,7 +13,13 @@ from .data import open_input
 
 @app.command()
 def clv(file: Optional[Path] = typer.Argument(None, help="Transactions file (CSV/Excel/Parquet); default: the store."),
-        model: str = typer.Option("bgnbd", "--model", help="Transaction model: bgnbd, mbgnbd or paretonbd."),
+        model: str = typer.Option("bgnbd", "--model", help="Transaction model: bgnbd, mbgnbd, paretonbd, or auto (the "
+                                  "lowest BIC among the fits that are not degenerate)."),
+        penalizer: float = typer.Option(0.0, "--penalizer", help="Ridge penalty on the log-parameters (e.g. 0.01) "
+                                        "that keeps a fit off the edge of the parameter space; 0 = maximum likelihood."),
+        holdout_end: Optional[str] = typer.Option(None, "--holdout-end", help="With --calibration-end: check the model on "
+                                                  "the purchases up to this date (predicted vs actual, by frequency, "
+                                                  "cumulative tracking)."),
         unit: str = typer.Option("week", "--unit", help="Time unit of frequency/recency/T: day, week, month."),
         calibration_end: Optional[str] = typer.Option(None, "--calibration-end",
                                                       help="Fit on purchases up to this date (default: the last one)."),
@@ -40,7 +46,7 @@ def clv(file: Optional[Path] = typer.Argument(None, help="Transactions file (CSV
     from ....value.customer_value import TRANSACTION_MODELS, clv_analysis
     from ...views import capture
     from ...views.value import clv_view
-    one_of("--model", model, TRANSACTION_MODELS)
+    one_of("--model", model, TRANSACTION_MODELS + ("auto",))
     sess = session(store, lang)
     s = sess.settings
     mp = None
@@ -52,7 +58,8 @@ def clv(file: Optional[Path] = typer.Argument(None, help="Transactions file (CSV
         res = clv_analysis(con.table("transactions"), model=model, unit=unit, calibration_end=calibration_end,
                            horizon_months=horizon or int(s["clv_horizon_months"]),
                            discount_rate=float(s["discount_rate"] if discount_rate is None else discount_rate),
-                           margin=float(s["margin"] if margin is None else margin))
+                           margin=float(s["margin"] if margin is None else margin), penalizer=penalizer,
+                           holdout_end=holdout_end)
     if out:
         from ....io.export import write_table
         per = res["customers"]
