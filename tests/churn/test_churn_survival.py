@@ -56,7 +56,7 @@ def test_bad_input_names_the_column():
     df = pd.DataFrame({"t": [1, 2, 3], "e": ["Yes", "No", "maybe"], "g": list("aab")})
     with pytest.raises(CxValueError, match=r"column 'e': expected Yes/No, 1/0 or true/false, got 'maybe' \(row 4\)"):
         SurvivalAnalysis().fit(df, duration_col="t", event_col="e")
-    with pytest.raises(CxValueError, match="--duration column 'tenure' not found"):
+    with pytest.raises(CxValueError, match="--duration 'tenure' is not a column of the file"):
         SurvivalAnalysis().fit(df, duration_col="tenure", event_col="e")
     with pytest.raises(NotFittedError):
         SurvivalAnalysis().survival_at([1])
@@ -77,3 +77,29 @@ def test_survival_frame_from_store(demo):
     gone = truth.index[(truth.exit_date < "2024-10-01").to_numpy()]
     assert sf.loc[sf.index.intersection(gone), "event"].mean() > 0.95
     assert sf.loc[truth.index[truth.exit_date.isna().to_numpy()], "event"].mean() < 0.2
+
+
+def test_identifier_columns_are_left_out_with_a_warning():
+    """Issue 13: a surname (distinct text for most rows) and a row number became features."""
+    import numpy as np
+    import pandas as pd
+
+    from cxvalue.churn.pipeline import analyse_churn_file, identifier_columns
+    from cxvalue.errors import CxValueWarning
+    rng = np.random.default_rng(0)
+    n = 400
+    age = rng.integers(18, 80, n)
+    df = pd.DataFrame({"RowNumber": np.arange(1, n + 1), "CustomerId": [f"C{i}" for i in range(n)],
+                       "Surname": [f"name{rng.integers(0, 10**6)}" for _ in range(n)], "Age": age,
+                       "Geography": rng.choice(["FR", "DE", "ES"], n),
+                       "Exited": (rng.random(n) < 1 / (1 + np.exp(-(age - 50) / 8))).astype(int)})
+    assert identifier_columns(df.drop(columns=["Exited", "CustomerId"])) == ["RowNumber", "Surname"]
+    with pytest.warns(CxValueWarning, match="left out 2 column.*RowNumber, Surname.*--keep"):
+        res = analyse_churn_file(df, target="exited", folds=3)
+    assert set(res["churn_drivers"].feature) == {"Age", "Geography"}
+    metrics = res["churn_metrics"].set_index("metric").value
+    assert metrics["dropped"] == "RowNumber, Surname"
+    with pytest.warns(CxValueWarning, match="left out 1 column.*RowNumber"):
+        res = analyse_churn_file(df, target="Exited", folds=3, keep=["Surname"])
+    assert "Surname" in set(res["churn_drivers"].feature)
+    assert res["churn_metrics"].set_index("metric").value["dropped"] == "RowNumber"

@@ -148,3 +148,13 @@ def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, tmp_path, capsys):
     with pytest.raises(SystemExit) as ex:
         entry_mod.entry()
     assert ex.value.code == 130 and capsys.readouterr().err.strip() == "interrupted"
+
+
+@pytest.mark.parametrize("command", ["clv", "loyalty", "nps", "drivers", "churn", "lifecycle", "report", "status"])
+def test_every_command_on_a_store_without_transactions_prints_one_line(tmp_path, command):
+    """Issue 13: `clv` and `loyalty` printed a 57-line traceback on an empty store."""
+    (tmp_path / "c.csv").write_text("customer_id\nc1\n", encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    assert cx("load", "customers", tmp_path / "c.csv", "--store", store).returncode == 0
+    r = cx(command, "--store", store)
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) <= 2, r.stderr

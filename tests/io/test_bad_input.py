@@ -125,6 +125,12 @@ ERRORS = [
     ("skip_rows_not_a_number", "transactions", "tx.csv", TX, {"skip_rows": "two"}, "reader option skip-rows: expected a whole"),
     ("negative_skip_rows", "transactions", "tx.csv", TX, {"skip_rows": -1}, "expected a whole number >= 0"),
     ("header_not_a_bool", "transactions", "tx.csv", TX, {"header": "maybe"}, "reader option header: expected true or false"),
+    ("date_format_not_a_format", "transactions", "tx.csv", TX, {"date_format": "%Q"},
+     "reader option date-format: expected a strptime format"),
+    ("wrong_delimiter", "transactions", "tx.csv", TX + "c1,2024-01-05,1\n", {"delimiter": ";"},
+     "its fields seem to be separated by ',' — give --delimiter ','"),
+    ("unknown_encoding", "transactions", "tx.csv", TX + "c1,2024-01-05,1\n", {"encoding": "nope"},
+     "--encoding 'nope' is not an encoding Python knows"),
 ]
 
 
@@ -349,3 +355,12 @@ def test_numeric_ids_with_gaps_lose_the_trailing_zero_and_rows_number_alike(tmp_
         assert sorted(con.table("transactions").customer_id.execute()) == ["12346", "17850"]
         rows[name] = con.table("quarantine").row.execute().tolist()
     assert rows["tx.csv"] == rows["tx.parquet"] == [3]
+
+
+def test_fixed_width_with_several_fields_reads_its_header(tmp_path):
+    """--widths with more than one field failed with 'Values were not provided for the prepared
+    statement parameters' (one header placeholder per field)."""
+    f = _csv(tmp_path, "fx.txt", "customer_id date       amount\nc1          2024-01-05 10\nc2          2024-01-06 5\n")
+    con = connect("duckdb://")
+    rep = load_file(con, "transactions", f, options={"format": "fixed", "widths": [12, 11, 6]})
+    assert (rep.rows_loaded, rep.rows_rejected) == (2, 0)

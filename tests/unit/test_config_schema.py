@@ -100,3 +100,19 @@ def test_load_rules_defaults_are_the_settings_defaults():
     assert want.pop("max_reject_share") == 0.05
     got = asdict(LoadRules())
     assert got.pop("max_reject_share") == 1.0 and got == want
+
+
+def test_columns_and_values_match_ignoring_case_and_spaces():
+    """Issue 13: `Satisfaction` for `satisfaction`, `Tenure Months` for `tenure_months`; the error
+    lists every column (it stopped at 20, hiding the right one)."""
+    from cxvalue.columns import match_column, match_value
+    from cxvalue.errors import CxValueError
+    cols = [f"q{i}" for i in range(30)] + ["Satisfaction", "Tenure Months"]
+    assert match_column(cols, "satisfaction", "--outcome") == "Satisfaction"
+    assert match_column(cols, "tenure_months", "--by") == "Tenure Months"
+    with pytest.raises(CxValueError) as err:
+        match_column(cols, "satisfied", "--outcome", "the survey data")
+    assert "q29" in str(err.value) and "Tenure Months" in str(err.value)
+    assert match_value(["Satisfied", "Not satisfied"], "satisfied ", "--positive", "Q1") == "Satisfied"
+    with pytest.raises(CxValueError, match="--positive 'happy' is not a value of 'Q1'; values: Not satisfied, Satisfied"):
+        match_value(["Satisfied", "Not satisfied"], "happy", "--positive", "Q1")

@@ -233,7 +233,7 @@ def test_nps_analysis_frames(survey):
 
 @pytest.mark.parametrize("kw, msg", [
     ({"score": "nope"}, "--score 'nope' is not a column"),
-    ({"by": ["nope"]}, "--by nope: not a column"),
+    ({"by": ["nope"]}, "--by .nope. is not a column of the survey data"),
     ({"compare": ("app", "web")}, "--compare A,B needs --by COLUMN"),
     ({"by": ["touchpoint"], "compare": ("app", "zzz")}, "'zzz' is not a value of 'touchpoint'"),
     ({"trend": "W"}, "trend"),

@@ -91,15 +91,9 @@ def column(df: pd.DataFrame, name: str | None, what: str) -> str | None:
     """Resolve a user-given column name (case-insensitive); a clear error when missing."""
     if name is None:
         return None
-    if name in df.columns:
-        return name
-    low = {str(c).lower(): c for c in df.columns}
-    if name.lower() in low:
-        return low[name.lower()]
-    import difflib
-    close = difflib.get_close_matches(name, list(map(str, df.columns)), n=1)
-    hint = f" — did you mean {close[0]!r}?" if close else ""
-    raise CxValueError(f"{what} column {name!r} not found: the file has {', '.join(map(str, df.columns))}{hint}")
+    from ..columns import match_column
+    found = match_column(df.columns, name, what, "the file")
+    return next(c for c in df.columns if str(c) == found)
 
 
 def id_column(df: pd.DataFrame, name: str | None = None) -> str | None:

@@ -104,6 +104,13 @@ def _option(name: str, value):
         return t in ("true", "yes", "1")
     if name == "sheet":
         return int(value) if isinstance(value, int) or str(value).strip().isdigit() else str(value)
+    if name == "date_format":
+        import duckdb
+        try:
+            duckdb.execute("SELECT try_strptime('2024-01-02', ?)", [str(value)]).fetchone()
+        except duckdb.Error as exc:
+            fail(f"a strptime format such as %d/%m/%Y or %Y%m%d ({str(exc).splitlines()[0].split(': ', 1)[-1]})")
+        return str(value)
     if name == "decimal" and value not in (".", ","):
         fail("'.' or ','")
     if name == "delimiter" and str(value).lower() in ("\\t", "tab"):
@@ -440,7 +447,7 @@ def _lines(con, read_path: Path, path: Path, options: ReadOptions, fmt: str, dig
         return "[" + ", ".join(f"trim(substr({expr}, {s}, {w}))" for s, w in zip(starts, widths)) + "]"
 
     if options.header:
-        headers = [h for h in (con.execute(f"SELECT {split('?')}", [first[0]]).fetchone()[0]) if h != ""]
+        headers = [h for h in (con.execute(f"SELECT {split('$1')}", [first[0]]).fetchone()[0]) if h != ""]
         body = "WHERE __n > (SELECT min(__n) FROM src_lines)"
     else:
         if not options.names:

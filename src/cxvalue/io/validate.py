@@ -166,6 +166,11 @@ def _check_required(plans: list[ColumnPlan], headers: list[str], free: list[str]
     missing = [p for p in plans if p.spec.required and p.source is None]
     if not missing:
         return
+    seps = [d for d in (",", ";", "\t", "|") if len(headers) == 1 and d in headers[0]]
+    if seps:
+        shown = "tab" if seps[0] == "\t" else repr(seps[0])
+        raise DataContractError(f"{source}: the file has one column {headers[0][:80]!r}: its fields seem to be separated "
+                                f"by {shown} — give --delimiter {shown} (or --format whitespace / fixed)", source=source)
     leftover = [h for h in free if h not in taken.values()]
     msgs = []
     for p in missing:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import CxValueError, one_of
 from ..store import has_table
+from ..store import table as _contract_table
 
 __all__ = ["WHAT", "loyalty_analysis"]
 
@@ -44,7 +45,7 @@ def loyalty_analysis(con, *, what: str = "all", by: str | None = None, category=
                                  active_days=active_days, attitude=attitude, attitude_min=amin)
     single = what != "all"
     a = _Args(con, by if single else None, category, since, until, flag, cutoffs,
-              list(con.table("transactions").columns))
+              list(_contract_table(con, "transactions").columns))
     out: dict[str, pd.DataFrame] = {}
     for w in (what,) if single else WHAT[:-1]:
         missing = _missing(a, w)

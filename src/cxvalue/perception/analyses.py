@@ -34,9 +34,8 @@ def survey_segments(df: pd.DataFrame, by: str | None, min_rows: int):
     if by is None:
         yield "all", df
         return
-    if by not in df.columns:
-        raise CxValueError(f"--by {by!r} is not a column of the survey data; columns: "
-                           f"{', '.join(map(str, df.columns[:20]))}")
+    from ..columns import match_column
+    by = match_column(df.columns, by, "--by", "the survey data")
     yield "all", df
     for value, part in df.groupby(df[by].astype(str), sort=True):
         if len(part) >= min_rows:
@@ -45,7 +44,8 @@ def survey_segments(df: pd.DataFrame, by: str | None, min_rows: int):
 
 def _positive(value, column: pd.Series):
     """The outcome value counting as 1, as given, or as a number (a boolean) when the outcome
-    column is numeric (boolean)."""
+    column is numeric (boolean); a text value matches ignoring case and spaces (``satisfied`` for
+    ``Satisfied``)."""
     if value is None or not isinstance(value, str):
         return value
     if pd.api.types.is_bool_dtype(column):
@@ -55,7 +55,8 @@ def _positive(value, column: pd.Series):
             return float(value)
         except ValueError:
             pass
-    return value
+    from ..columns import match_value
+    return match_value(column.dropna().unique(), value, "--positive", str(column.name))
 
 
 # --------------------------------------------------------------------------- drivers (D3)
@@ -65,9 +66,8 @@ def driver_tables(df: pd.DataFrame, *, outcome: str, drivers=None, positive=None
     """Key driver analysis → ``driver_importance`` (with IPA quadrants per method and the
     cuts used, ``importance_cut`` / ``performance_cut``) and ``driver_summary`` tables."""
     from .drivers import KeyDriverAnalysis, detect_drivers, importance_performance
-    if outcome not in df.columns:
-        raise CxValueError(f"outcome {outcome!r} is not a column of the survey data; columns: "
-                           f"{', '.join(map(str, df.columns[:25]))}")
+    from ..columns import match_column
+    outcome = match_column(df.columns, outcome, "outcome", "the survey data")
     drivers = list(drivers) if drivers else detect_drivers(df, outcome)
     kda = KeyDriverAnalysis(methods=methods, na_values=na_values, n_boot=n_boot, random_state=random_state)
     kda.fit(df, outcome=outcome, drivers=drivers, positive=positive)
@@ -100,10 +100,9 @@ def drivers_analysis(data, *, outcome: str | None = None, positive=None, drivers
         outcome = _outcome(df.columns)
         if outcome is None:
             raise CxValueError("give the outcome column with --outcome (no 'nps' or 'satisfaction' column); columns: "
-                               f"{', '.join(map(str, df.columns[:20]))}")
-    if outcome not in df.columns:
-        raise CxValueError(f"--outcome {outcome!r} is not a column of the survey data; columns: "
-                           f"{', '.join(map(str, df.columns[:20]))}")
+                               f"{', '.join(map(str, df.columns))}")
+    from ..columns import match_column
+    outcome = match_column(df.columns, outcome, "--outcome", "the survey data")
     pos = _positive(positive, df[outcome])
     drv = list(drivers) if drivers else detect_drivers(df, outcome, exclude=[by] if by else [])
     imp, summ = [], []

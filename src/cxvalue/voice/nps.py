@@ -423,30 +423,22 @@ def nps_analysis(data, *, score: str = "nps", by=None, trend: str | None = None,
     else:
         from .inputs import nps_answers
         df = nps_answers(data, score=score, date_col=date_col, columns=byl)
-    if score not in df.columns:
-        raise CxValueError(f"--score {score!r} is not a column of the survey data; columns: "
-                           f"{', '.join(map(str, df.columns[:20]))}")
+    from ..columns import match_column, match_value
+    score = match_column(df.columns, score, "--score", "the survey data")
     df = filter_period(df, since, until, date_col)
     if "period" in byl:
         if date_col not in df.columns:
             raise CxValueError(f"--by period needs a {date_col!r} column (use --date-col)")
         per = pd.to_datetime(df[date_col], errors="coerce").dt.to_period(FREQS[trend or "Q"]).astype(str)
         df = df.assign(period=per)
-    missing = [b for b in byl if b not in df.columns]
-    if missing:
-        raise CxValueError(f"--by {', '.join(missing)}: not a column of the survey data; columns: "
-                           f"{', '.join(map(str, df.columns[:20]))}")
+    byl = [b if b == "period" else match_column(df.columns, b, "--by", "the survey data") for b in byl]
     if trend is not None and date_col not in df.columns:
         raise CxValueError(f"--trend needs a {date_col!r} column (use --date-col)")
     if compare is not None and not byl:
         raise CxValueError("--compare A,B needs --by COLUMN: the column whose two values are compared")
     if compare is not None:
-        a, b = (str(v) for v in compare)
         col = df[byl[0]].astype(str)
-        for v in (a, b):
-            if not (col == v).any():
-                raise CxValueError(f"--compare: {v!r} is not a value of {byl[0]!r}; values: "
-                                   f"{', '.join(sorted(col.unique())[:15])}")
+        a, b = (str(match_value(col.dropna().unique(), str(v), "--compare", byl[0])) for v in compare)
     out = {"nps_summary": summary_frame(df[score], confidence=confidence, min_n=min_n, first=method)}
     if byl:
         out["nps_segments"] = segments_long(df, byl, score_col=score, method=method, confidence=confidence,

@@ -48,6 +48,9 @@ def churn(file: Optional[Path] = typer.Argument(None, help="Customer-level file 
           id_col: Optional[str] = typer.Option(None, "--id", help="Customer id column of FILE (default: detected)."),
           drop: Optional[str] = typer.Option(None, "--drop", help="Comma-separated columns never used as features "
                                              "(e.g. TotalCharges, which restates tenure)."),
+          keep: Optional[str] = typer.Option(None, "--keep", help="FILE: comma-separated columns to use although they "
+                                             "look like row identifiers (distinct text for most rows, a row number), "
+                                             "which are left out by default."),
           folds: Optional[int] = typer.Option(None, "--folds", help="Cross-validation folds (FILE default 5; on the "
                                               "store an ad-hoc run)."),
           horizon: Optional[int] = typer.Option(None, "--horizon", help="Store: outcome window in days after each "
@@ -78,10 +81,11 @@ def churn(file: Optional[Path] = typer.Argument(None, help="Customer-level file 
         if not target:
             raise CxValueError(f"`cxvalue churn {file.name}` needs --target COLUMN: the outcome (Yes/No, 1/0, true/false)")
         with capture() as notes:
-            res = analyse_churn_file(file, target=target, id_col=id_col, drop=split(drop), folds=folds or 5)
+            res = analyse_churn_file(file, target=target, id_col=id_col, drop=split(drop), folds=folds or 5,
+                                     keep=split(keep))
         v, scores = churn_view(sess, res, notes={"churn prediction": notes}, sections=("prediction",), top=top), \
             res["churn_scores"]
-    elif target or id_col or drop:
+    elif target or id_col or drop or keep:
         raise CxValueError("--target, --id and --drop apply to a FILE; on the store the outcome comes from the churn "
                            "definition")
     elif cutoffs or folds:

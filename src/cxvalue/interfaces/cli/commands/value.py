@@ -55,7 +55,8 @@ def clv(file: Optional[Path] = typer.Argument(None, help="Transactions file (CSV
         mp.columns.update({k: v for k, v in ((customer_col, "customer_id"), (date_col, "date"), (amount_col, "amount")) if k})
     with capture() as notes:
         con = open_input("transactions", file, sess, mapping=mp, options={"format": format, "delimiter": delimiter})
-        res = clv_analysis(con.table("transactions"), model=model, unit=unit, calibration_end=calibration_end,
+        from ....store import table
+        res = clv_analysis(table(con, "transactions"), model=model, unit=unit, calibration_end=calibration_end,
                            horizon_months=horizon or int(s["clv_horizon_months"]),
                            discount_rate=float(s["discount_rate"] if discount_rate is None else discount_rate),
                            margin=float(s["margin"] if margin is None else margin), penalizer=penalizer,
