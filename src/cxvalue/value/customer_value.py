@@ -160,6 +160,11 @@ def clv_analysis(tx, *, model: str = "bgnbd", unit: str = "week", calibration_en
                           discount_rate=discount_rate, margin=mg)
     pred = summ.join(val)
     pred.index.name = "customer_id"
+    undefined = int(pred.clv.isna().sum())
+    if undefined:
+        warnings.warn(f"{fits[chosen].__class__.__name__} gives no prediction for {undefined:,} of {len(pred):,} "
+                      f"customers (its parameters overflow): totals are not shown — try --penalizer 0.01",
+                      SmallSampleWarning, stacklevel=2)
     holdout = tracking = None
     if holdout_end is not None:
         holdout = calibration_vs_holdout(fits[chosen], summ, holdout_col="frequency_holdout",
@@ -168,8 +173,9 @@ def clv_analysis(tx, *, model: str = "bgnbd", unit: str = "week", calibration_en
                              as_date(holdout_end, "holdout_end"), unit)
     info = {"model": chosen, "model_requested": model, "unit": unit, "customers": int(len(summ)),
             "horizon_months": int(horizon_months), "discount_rate": float(discount_rate), "margin": float(mg),
-            "margin_source": margin_from, "penalizer": float(penalizer), "total_clv": float(pred.clv.sum()),
-            "mean_p_alive": float(pred.p_alive.mean()),
+            "margin_source": margin_from, "penalizer": float(penalizer),
+            "total_clv": float(pred.clv.sum()) if not undefined else float("nan"),
+            "mean_p_alive": float(pred.p_alive.mean()) if pred.p_alive.notna().all() else float("nan"),
             "calibration_end": str(calibration_end) if calibration_end is not None else None,
             "holdout_end": str(holdout_end) if holdout_end is not None else None,
             "as_of": str(calibration_end) if calibration_end is not None else
