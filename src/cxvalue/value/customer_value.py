@@ -145,15 +145,17 @@ def clv_analysis(tx, *, model: str = "bgnbd", unit: str = "week", calibration_en
         raise CxValueError(f"only {len(summ)} customers with a purchase: a BTYD model needs at least {min_customers} "
                            f"(a few hundred for stable estimates)")
     stats = summ[["frequency", "recency", "T"]]
-    fits = {}
+    fits, notes = {}, {}
     for name in TRANSACTION_MODELS:
         if model in (name, "auto"):
             fits[name] = MODELS[name](penalizer=penalizer).fit(stats)
-        else:   # the others only for the comparison: their warnings would be noise
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+        else:   # the others only for the comparison: their warnings go to its "note" column
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 fits[name] = MODELS[name](penalizer=penalizer).fit(stats)
+            notes[name] = "; ".join(str(w.message) for w in caught)
     comparison = _model_comparison(fits, summ if holdout_end is not None else None)
+    comparison["note"] = comparison.model.map(notes).fillna("")
     chosen = model if model != "auto" else str(comparison.loc[comparison.chosen, "model"].iloc[0])
     mg, margin_from = margin_source(tx, float(margin))
     val, models = fit_clv(summ, model=fits[chosen], unit=unit, horizon_months=horizon_months,
