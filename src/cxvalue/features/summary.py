@@ -67,7 +67,8 @@ def rfm_summary(transactions, *, customer_col: str = "customer_id", date_col: st
     day = t[date_col].cast("date")
     t = t.mutate(__cid=t[customer_col].cast("string"), __p=_period_start(day, merge),
                  __amt=(t[amount_col].cast("float64") if amount_col else ibis.literal(0.0)))
-    if "is_return" in t.columns and not include_returns:
+    # the returns rule needs joins and a window: only when there are returns (one cheap query)
+    if "is_return" in t.columns and not include_returns and bool(t.is_return.fill_null(False).any().execute()):
         periods_all = purchase_periods(t, amount=amount_col is not None)
     else:
         periods_all = t.group_by(["__cid", "__p"]).aggregate(__amt=t.__amt.sum())
