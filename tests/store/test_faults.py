@@ -270,7 +270,7 @@ def test_rolled_back_load_gives_its_space_back(store, tmp_path, monkeypatch):
     assert reclaim_space(con.con) >= kept - 2 * block        # the free tail is cut off the file
     assert store.stat().st_size <= size0 + 2 * block
     # with it (in _rollback) the file does not keep the space, and a later load succeeds
-    for _ in range(3):
+    for _ in range(2):
         _failed_load(con, src, monkeypatch)
         assert store.stat().st_size <= size0 + 2 * block
     assert con.table("transactions").count().execute() == ROWS

@@ -67,17 +67,23 @@ def rfm_summary(transactions, *, customer_col: str = "customer_id", date_col: st
     day = t[date_col].cast("date")
     t = t.mutate(__cid=t[customer_col].cast("string"), __p=_period_start(day, merge),
                  __amt=(t[amount_col].cast("float64") if amount_col else ibis.literal(0.0)))
-    # the returns rule needs joins and a window: only when there are returns (one cheap query)
-    if "is_return" in t.columns and not include_returns and bool(t.is_return.fill_null(False).any().execute()):
-        periods_all = purchase_periods(t, amount=amount_col is not None)
+    # one cheap query: whether there are returns (the returns rule needs joins and a window) and
+    # the last purchase period (the default calibration end)
+    rule = "is_return" in t.columns and not include_returns
+    if rule:
+        buy = ~t.is_return.fill_null(False)
+        facts = t.aggregate(__any=(~buy).any(), __last=t.__p.max(where=buy)).to_pandas().iloc[0]
     else:
-        periods_all = t.group_by(["__cid", "__p"]).aggregate(__amt=t.__amt.sum())
-    t = periods_all
+        facts = t.aggregate(__last=t.__p.max()).to_pandas().iloc[0]
+    if rule and bool(facts.get("__any")):
+        t = purchase_periods(t, amount=amount_col is not None)
+    else:
+        t = t.group_by(["__cid", "__p"]).aggregate(__amt=t.__amt.sum())
     cal_end = as_date(calibration_end, "calibration_end") if calibration_end is not None else None
     if cal_end is None:
         if observation_end is not None:
             raise CxValueError("observation_end needs calibration_end (the cut-off between calibration and holdout)")
-        last = t.__p.max().execute()
+        last = facts["__last"]
         if last is None or pd.isna(last):
             raise CxValueError("transactions has no dated purchase: nothing to summarise")
         cal_end = as_date(last, "calibration_end")
