@@ -74,15 +74,15 @@ def print_view(view, lang: str = "en", *, max_rows: int = 30, charts: bool = Fal
     console.print(f"[bold]{view.title}[/]" + (f"  [dim]({t('as_of_note', lang, as_of=view.as_of)})[/]"
                                                if view.as_of else ""))
     for w in view.warnings:
-        warn(w.category, w.message)
+        warn(w.category, w.message, lang)
     for s in view.skipped:
-        warn("skipped", t("step_skipped", lang, step=s["step"], reason=s["reason"]))
+        warn("skipped", t("step_skipped", lang, step=s["step"], reason=s["reason"]), lang)
     seen = {(w.category, w.message) for w in view.warnings}
     for b in view.blocks:
         for w in b.warnings:
             if (w.category, w.message) not in seen:
                 seen.add((w.category, w.message))
-                warn(w.category, w.message)
+                warn(w.category, w.message, lang)
         if isinstance(b, Kpis):
             console.print("  ".join(f"{k.label}: [bold]{fmt(k.value, k.format, lang=lang, unit=k.unit)}[/]"
                                     for k in b.items), highlight=False)
@@ -113,8 +113,9 @@ def show(view, sess, as_json: bool, *, as_of=None) -> None:
         print_view(view, sess.lang)
 
 
-def warn(category: str, message: str) -> None:
-    err_console.print(f"[yellow]warning ({category}):[/] {message}", highlight=False, soft_wrap=True)
+def warn(category: str, message: str, lang: str = "en") -> None:
+    from ...i18n import t
+    err_console.print(f"[yellow]{t('cli_warning', lang)} ({category}):[/] {message}", highlight=False, soft_wrap=True)
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None):
