@@ -10,13 +10,25 @@ from .errors import CxValueError
 from .schema import normalize_name
 
 
+def _hits(cols: list[str], name: str) -> list[str]:
+    """``[name]`` when it is a column, else the columns equal to it ignoring case, spaces and punctuation."""
+    if name in cols:
+        return [name]
+    key = normalize_name(name)
+    return [c for c in cols if normalize_name(c) == key]
+
+
+def find_column(columns, name: str) -> str | None:
+    """The column meant by ``name`` (see the module docstring), or None when none or several match."""
+    hits = _hits([str(c) for c in columns], name)
+    return hits[0] if len(hits) == 1 else None
+
+
 def match_column(columns, name: str, option: str, what: str = "the data") -> str:
     """The column of ``columns`` that the user meant by ``name`` (see the module docstring)."""
     cols = [str(c) for c in columns]
-    if name in cols:
-        return name
+    hits = _hits(cols, name)
     key = normalize_name(name)
-    hits = [c for c in cols if normalize_name(c) == key]
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:

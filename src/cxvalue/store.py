@@ -288,9 +288,18 @@ def _iso(v):
 
 
 # --------------------------------------------------------------------------- integrity and disk space
+def _duck(con):
+    """The DuckDB connection of ``con``: an Ibis backend (None unless DuckDB) or a DuckDB connection."""
+    return raw_duckdb(con) if hasattr(con, "con") else con
+
+
+def _ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
 def store_file(con) -> Path | None:
     """The file of a DuckDB store (None in memory or on another engine)."""
-    raw = raw_duckdb(con) if hasattr(con, "con") else con
+    raw = _duck(con)
     if raw is None:
         return None
     try:
@@ -326,7 +335,7 @@ def check_integrity(con) -> list[dict]:
                          "AND NOT temporary ORDER BY schema_name, table_name").fetchall()
     for schema, name in tables:
         label = name if schema == "main" else f"{schema}.{name}"
-        ref = f'"{schema}"."{name}"'.replace("\x00", "")
+        ref = f"{_ident(schema)}.{_ident(name)}"
         row = {"table": label, "rows": None, "columns": None, "ok": True, "error": None}
         try:
             cols = [r[0] for r in raw.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = "
@@ -334,7 +343,7 @@ def check_integrity(con) -> list[dict]:
                                               "ORDER BY column_index", [schema, name]).fetchall()]
             row["columns"] = len(cols)
             row["rows"] = int(raw.execute(f"SELECT count(*) FROM {ref}").fetchone()[0])   # metadata: still readable
-            hashes = ", ".join(f'bit_xor(hash("{c.replace(chr(34), chr(34) * 2)}"))' for c in cols) or "0"
+            hashes = ", ".join(f"bit_xor(hash({_ident(c)}))" for c in cols) or "0"
             raw.execute(f"SELECT count(*), {hashes} FROM {ref}").fetchall()
         except duckdb.Error as exc:
             row.update(ok=False, error=_first_line(exc))
@@ -428,7 +437,7 @@ def ensure_room(con, needed_bytes: int, what: str = "the load") -> int:
     path = store_file(con)
     if path is None or needed_bytes <= 0:
         return -1
-    duck = raw_duckdb(con) if hasattr(con, "con") else con
+    duck = _duck(con)
 
     def available() -> tuple[int, int]:
         disk = shutil.disk_usage(path.parent).free

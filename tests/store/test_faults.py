@@ -169,11 +169,17 @@ def test_garbage_wal_beside_a_good_store_warns(store):
     assert "warning (StoreWarning)" in _one_line(r.stderr) and wal.name in r.stderr
 
 
-def test_wal_with_garbage_after_good_entries_warns_partly(store):
+def _leave_a_wal(store) -> Path:
+    """Add 1,000 customers and close without a checkpoint: the change stays in the store's .wal."""
     con = duckdb.connect(str(store))
     con.execute("PRAGMA disable_checkpoint_on_shutdown")
     con.execute("INSERT INTO customers (customer_id, name) SELECT 'N' || i, 'new' FROM range(1000) t(i)")
     con.close()
+    return Path(str(store) + ".wal")
+
+
+def test_wal_with_garbage_after_good_entries_warns_partly(store):
+    _leave_a_wal(store)
     wal = Path(str(store) + ".wal")
     wal.write_bytes(wal.read_bytes() + random.Random(2).randbytes(5000))
     with pytest.warns(StoreWarning, match="in full"):
@@ -183,10 +189,7 @@ def test_wal_with_garbage_after_good_entries_warns_partly(store):
 
 
 def test_a_replayed_wal_does_not_warn(store):
-    con = duckdb.connect(str(store))
-    con.execute("PRAGMA disable_checkpoint_on_shutdown")
-    con.execute("INSERT INTO customers (customer_id, name) SELECT 'N' || i, 'new' FROM range(1000) t(i)")
-    con.close()
+    _leave_a_wal(store)
     assert Path(str(store) + ".wal").stat().st_size > 0
     for read_only in (True, False):
         with warnings.catch_warnings():
@@ -197,10 +200,7 @@ def test_a_replayed_wal_does_not_warn(store):
 
 
 def test_a_wal_failing_its_checksum_stops_the_opening_in_one_line(store):
-    con = duckdb.connect(str(store))
-    con.execute("PRAGMA disable_checkpoint_on_shutdown")
-    con.execute("INSERT INTO customers (customer_id, name) SELECT 'N' || i, 'new' FROM range(1000) t(i)")
-    con.close()
+    _leave_a_wal(store)
     wal = Path(str(store) + ".wal")
     data = bytearray(wal.read_bytes())
     data[len(data) // 2] ^= 0xFF

@@ -346,7 +346,8 @@ def _write(run: _Run, plan, report: LoadReport, checks, good_sql: str, *, replac
     if not run.native:
         if replace and plan.key:
             raise CxValueError(f"--replace is only supported on DuckDB stores, not {backend_name(run.con)}")
-        _write_remote(run.con, stage, spec, report, run.src, run.mapping, good_named, run.rules.max_reject_share)
+        _write_remote(run.con, stage, spec, report, run.src, run.mapping, good_named, run.rules.max_reject_share,
+                      plan.key)
     else:
         _insert(run, plan, report, good_sql, good_named, replace=replace, unknown_customer=unknown_customer)
 
@@ -595,13 +596,13 @@ def _mirror_remote_keys(con, stage, spec, plan, replace, unknown_customer):
     return existing, customers, None    # keyless re-exports are recognised on DuckDB stores only
 
 
-def _write_remote(con, stage, spec, report, src, mp, good_sql: str, max_share: float = 1.0):
+def _write_remote(con, stage, spec, report, src, mp, good_sql: str, max_share: float = 1.0, key: tuple = ()):
     """Other engines: the good rows (validated in the DuckDB stage) go to a staging table of the
     store, then into the target in one statement; then the quarantine rows and the log line."""
     import pyarrow as pa
     rows = stage.execute(good_sql).to_arrow_table()
     report.rows_loaded, report.rows_read = rows.num_rows, rows.num_rows + report.rows_rejected
-    _check_reject_share(report, max_share)
+    _check_reject_share(report, max_share, key)
     tables = con.list_tables()
     if spec.name in tables:
         target_cols = con.table(spec.name).columns

@@ -97,6 +97,11 @@ def lit(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _na_sql(options: ReadOptions) -> str:
+    """The SQL list of the non-empty NA codes of ``options`` ('' when there are none)."""
+    return ", ".join(lit(v) for v in options.na_values if v != "")
+
+
 def resolve_columns(table: Table, headers: list[str], mapping: Mapping, source: str,
                     extra_types: dict[str, str] | None = None, line_items: bool = False) -> Plan:
     """Match headers to contract columns: mapping file, then exact names, then aliases.
@@ -117,8 +122,8 @@ def resolve_columns(table: Table, headers: list[str], mapping: Mapping, source: 
 def file_key(table: Table, present: list[str], line_items: bool = False) -> tuple[str, ...]:
     """The key of a file's rows: the table's key when the file has every key column; for
     transactions without a ``line`` column, ``order_id`` (one row per order) — unless
-    ``line_items``: then the rows are order lines and have no key (exact duplicates are caught
-    instead); else none."""
+    ``line_items``: then the rows are order lines and have no key (rows equal to stored ones are
+    caught instead, :func:`_row_fingerprint_check`); else none."""
     if table.key and all(k in present for k in table.key):
         return table.key
     if table.order_key and not line_items and all(k in present for k in table.order_key):
@@ -237,7 +242,7 @@ def _clean(expr: str, options: ReadOptions, typed: bool, dtype: str = "string") 
     # trim only values with a space at either end: trimming every value costs a string copy each
     core = f"(CASE WHEN {text} LIKE ' %' OR {text} LIKE '% ' THEN NULLIF(trim({text}), '') ELSE NULLIF({text}, '') END)"
     if dtype == "string" and options.na_values != DEFAULT_NA:
-        nas = ", ".join(lit(v) for v in options.na_values if v != "")
+        nas = _na_sql(options)
         return f"CASE WHEN {among(core, nas)} THEN NULL ELSE {core} END" if nas else core
     return core
 
@@ -314,8 +319,8 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
     occurrences), keys already in the store and unknown customers.
 
     ``existing_rows``: for a file without the table's key columns, ``(stored table or None, the
-    columns it shares with the file)``: a row equal to an earlier one of the file or to a stored
-    one is a ``duplicate_row`` (a re-export); None: repeats are allowed.
+    columns it shares with the file)``: a row equal to a stored one is a ``duplicate_row`` (a
+    re-export); None: repeats are allowed.
 
     ``materialize`` types and checks the source once into ``__typed`` (for text sources, where
     parsing values is the expensive part) instead of streaming each pass from it. ``__typed``
@@ -409,7 +414,7 @@ def _row_checks(plan: Plan, options: ReadOptions, mapping: Mapping, today_sql: s
     earliest, latest = (rules or LoadRules()).date_bounds()
     plausible = (f"a date from {earliest} to {latest} (a two-digit year? give --date-format, e.g. %y-%m-%d; "
                  f"settings earliest_date, latest_date_years)")
-    nas = ", ".join(lit(v) for v in options.na_values if v != "")
+    nas = _na_sql(options)
     present = plan.present
     checks = []
     for i, c in enumerate(present):
@@ -672,15 +677,11 @@ def _infer_counts(con, src: Source, headers: list[str], options: ReadOptions,
     if not typed or con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {src.relation} LIMIT {INFER_SAMPLE + 1})"
                                 ).fetchone()[0] <= INFER_SAMPLE:
         return guess              # nothing to check, or the sample was every row
-    nas = ", ".join(lit(v) for v in options.na_values if v != "") or "''"
-    raw = {h: _clean(q(h), options, native_types.get(h, "VARCHAR") != "VARCHAR") for h in typed}
-    wrong = []
-    for start in range(0, len(typed), INFER_GROUP):
-        group = typed[start:start + INFER_GROUP]
-        parts = [f"count(CASE WHEN NOT {among(raw[h], nas)} THEN 1 END) - count({_typed(raw[h], guess[h], options)})"
-                 for h in group]
-        wrong += [h for h, n in zip(group, con.execute(f"SELECT {', '.join(parts)} FROM {src.relation}").fetchone())
-                  if n]
+    nas = _na_sql(options) or "''"
+    raw = _raw_texts(typed, options, native_types)
+    missed = _count_groups(con, src.relation, typed, lambda h: f"count(CASE WHEN NOT {among(raw[h], nas)} THEN 1 END) "
+                                                             f"- count({_typed(raw[h], guess[h], options)})")
+    wrong = [h for h in typed if missed[h]]
     if wrong:
         guess.update(_infer_on(con, src.relation, wrong, options, native_types))
     return guess
@@ -691,16 +692,11 @@ def _infer_on(con, relation: str, headers: list[str], options: ReadOptions,
     """Each column's type, the cheapest test first: the values that are not missing, then whole
     numbers, numbers, true/false and dates, each asked only of the columns that failed every
     test before (a column of ratings is settled by the first cast, not by eight date formats)."""
-    nas = ", ".join(lit(v) for v in options.na_values if v != "") or "''"
-    raw = {h: _clean(q(h), options, native_types.get(h, "VARCHAR") != "VARCHAR") for h in headers}
+    nas = _na_sql(options) or "''"
+    raw = _raw_texts(headers, options, native_types)
 
     def counts(cols: list[str], expr) -> dict[str, int]:
-        out = {}
-        for start in range(0, len(cols), INFER_GROUP):
-            group = cols[start:start + INFER_GROUP]
-            parts = [f"count({expr(raw[h])}) AS c{i}" for i, h in enumerate(group)]
-            out.update(zip(group, con.execute(f"SELECT {', '.join(parts)} FROM {relation}").fetchone()))
-        return out
+        return _count_groups(con, relation, cols, lambda h: f"count({expr(raw[h])})")
 
     present = counts(headers, lambda r: f"CASE WHEN NOT {among(r, nas)} THEN 1 END")
     out = {h: "string" for h in headers}
@@ -713,6 +709,21 @@ def _infer_on(con, relation: str, headers: list[str], options: ReadOptions,
             if n[h] == present[h]:
                 out[h] = dtype
         left = [h for h in left if out[h] == "string"]
+    return out
+
+
+def _raw_texts(headers: list[str], options: ReadOptions, native_types: dict[str, str]) -> dict[str, str]:
+    """Each column's value as cleaned text (:func:`_clean`)."""
+    return {h: _clean(q(h), options, native_types.get(h, "VARCHAR") != "VARCHAR") for h in headers}
+
+
+def _count_groups(con, relation: str, cols: list[str], aggregate) -> dict[str, int]:
+    """``aggregate(column)`` (an SQL aggregate) of every column of ``cols`` over ``relation``, in
+    queries of :data:`INFER_GROUP` columns (planning grows faster than the query)."""
+    out = {}
+    for start in range(0, len(cols), INFER_GROUP):
+        group = cols[start:start + INFER_GROUP]
+        out.update(zip(group, con.execute(f"SELECT {', '.join(aggregate(h) for h in group)} FROM {relation}").fetchone()))
     return out
 
 

@@ -154,7 +154,12 @@ def clv_analysis(tx, *, model: str = "bgnbd", unit: str = "week", calibration_en
                 warnings.simplefilter("always")
                 fits[name] = MODELS[name](penalizer=penalizer).fit(stats)
             notes[name] = "; ".join(str(w.message) for w in caught)
-    comparison = _model_comparison(fits, summ if holdout_end is not None else None)
+    holdouts = {}
+    if holdout_end is not None:
+        length = float(summ.duration_holdout.iloc[0])
+        holdouts = {name: calibration_vs_holdout(m, summ, holdout_col="frequency_holdout", holdout_length=length)
+                    for name, m in fits.items()}
+    comparison = _model_comparison(fits, holdouts)
     comparison["note"] = comparison.model.map(notes).fillna("")
     chosen = model if model != "auto" else str(comparison.loc[comparison.chosen, "model"].iloc[0])
     mg, margin_from = margin_source(tx, float(margin))
@@ -168,11 +173,14 @@ def clv_analysis(tx, *, model: str = "bgnbd", unit: str = "week", calibration_en
                       f"customers (its parameters overflow): totals are not shown — try --penalizer 0.01",
                       SmallSampleWarning, stacklevel=2)
     holdout = tracking = None
-    if holdout_end is not None:
-        holdout = calibration_vs_holdout(fits[chosen], summ, holdout_col="frequency_holdout",
-                                         holdout_length=float(summ.duration_holdout.iloc[0])).reset_index()
-        tracking = _tracking(tx, fits[chosen], summ, as_date(calibration_end, "calibration_end"),
-                             as_date(holdout_end, "holdout_end"), unit)
+    if holdouts:
+        holdout = holdouts[chosen].reset_index()
+        cal_end = as_date(calibration_end, "calibration_end")
+        tracking = _cumulative_track(tx, fits[chosen], as_date(holdout_end, "holdout_end"), unit,
+                                     ids=set(summ.index.astype(str)))
+        tracking["holdout"] = [d > cal_end for d in tracking.date]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tracking["error"] = (tracking.expected_cumulative - tracking.actual_cumulative) / tracking.actual_cumulative
     info = {"model": chosen, "model_requested": model, "unit": unit, "customers": int(len(summ)),
             "horizon_months": int(horizon_months), "discount_rate": float(discount_rate), "margin": float(mg),
             "margin_source": margin_from, "penalizer": float(penalizer),
@@ -182,27 +190,25 @@ def clv_analysis(tx, *, model: str = "bgnbd", unit: str = "week", calibration_en
             "holdout_end": str(holdout_end) if holdout_end is not None else None,
             "as_of": str(calibration_end) if calibration_end is not None else
             str(pd.Timestamp(tx.date.max().execute()).date())}
-    if holdout is not None:
-        total = holdout[holdout.calibration_frequency == "all"].iloc[0]
-        info["holdout_actual"] = float(total.actual_total)
-        info["holdout_predicted"] = float(total.predicted_total)
-        info["holdout_error"] = float((total.predicted_total - total.actual_total) / total.actual_total) \
-            if total.actual_total else None
+    if holdouts:
+        row = comparison.set_index("model").loc[chosen]
+        info["holdout_actual"], info["holdout_predicted"] = float(row.holdout_actual), float(row.holdout_predicted)
+        info["holdout_error"] = None if pd.isna(row.holdout_error) else float(row.holdout_error)
     return {"customers": pred, "parameters": parameters_frame(models), "models": models, "comparison": comparison,
             "holdout": holdout, "tracking": tracking, "info": info}
 
 
-def _model_comparison(fits: dict, holdout_summary: pd.DataFrame | None) -> pd.DataFrame:
-    """One row per transaction model: log-likelihood, AIC, BIC, converged, degenerate (why), with a
-    holdout the predicted and actual repeat purchases and the error; ``chosen``: the lowest BIC
-    among the sound fits (all unsound: the lowest BIC, and a warning)."""
+def _model_comparison(fits: dict, holdouts: dict | None = None) -> pd.DataFrame:
+    """One row per transaction model: log-likelihood, AIC, BIC, converged, degenerate (why), with
+    ``holdouts`` (the models' :func:`calibration_vs_holdout` tables) the predicted and actual
+    repeat purchases and the error; ``chosen``: the lowest BIC among the sound fits (all unsound:
+    the lowest BIC, and a warning)."""
     rows = []
     for name, m in fits.items():
         r = {"model": name, "loglik": m.loglik_, "aic": m.aic_, "bic": m.bic_, "converged": bool(m.converged_),
              "degenerate": m.degenerate_}
-        if holdout_summary is not None:
-            h = calibration_vs_holdout(m, holdout_summary, holdout_col="frequency_holdout",
-                                       holdout_length=float(holdout_summary.duration_holdout.iloc[0]))
+        h = (holdouts or {}).get(name)
+        if h is not None:
             r["holdout_actual"], r["holdout_predicted"] = float(h.loc["all", "actual_total"]), float(h.loc["all", "predicted_total"])
             r["holdout_error"] = (r["holdout_predicted"] - r["holdout_actual"]) / r["holdout_actual"] \
                 if r["holdout_actual"] else np.nan
@@ -217,25 +223,21 @@ def _model_comparison(fits: dict, holdout_summary: pd.DataFrame | None) -> pd.Da
     return out
 
 
-def _tracking(tx, model, summ: pd.DataFrame, cal_end, obs_end, unit: str) -> pd.DataFrame:
-    """Expected vs actual cumulative repeat purchases per period from the first purchase to the
-    holdout end, for the customers in ``summ`` (their distinct purchase days), with the error."""
-    from ..timeutil import DAYS_PER
-    rows = tx.filter(tx.date.cast("date") <= obs_end)
+def _cumulative_track(rows, model, end, unit: str, ids: set | None = None) -> pd.DataFrame:
+    """Expected vs actual cumulative repeat purchases per ``unit`` (:func:`cumulative_tracking`)
+    of the customers of ``rows`` (an Ibis transactions table; ``ids``: only these), on their
+    distinct purchase days up to ``end``, with each period's end ``date``."""
+    rows = rows.filter(rows.date.cast("date") <= end)
     days = rows.select(customer_id=rows.customer_id.cast("string"), day=rows.date.cast("date")).distinct().to_pandas()
-    days = days[days.customer_id.isin(summ.index.astype(str))]
+    if ids is not None:
+        days = days[days.customer_id.isin(ids)]
     days["day"] = pd.to_datetime(days.day)
-    origin = days.day.min()
-    per = DAYS_PER[unit]
+    origin, per = days.day.min(), DAYS_PER[unit]
     t = (days.day - origin).dt.days / per
-    end = (pd.Timestamp(obs_end) - origin).days / per
-    periods = np.arange(1, int(np.floor(end)) + 1)
+    periods = np.arange(1, int(np.floor((pd.Timestamp(end) - origin).days / per)) + 1)
     track = cumulative_tracking(model, pd.DataFrame({"customer_id": days.customer_id, "t": t}),
                                 customer_col="customer_id", time_col="t", periods=periods).reset_index()
     track["date"] = [(origin + pd.Timedelta(days=float(p) * per)).date() for p in track.period]
-    track["holdout"] = [d > cal_end for d in track.date]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        track["error"] = (track.expected_cumulative - track.actual_cumulative) / track.actual_cumulative
     return track
 
 
@@ -256,20 +258,10 @@ def model_check(tx, as_of, *, holdout_weeks: int = 26, max_customers: int = 100_
     if len(ids) < len(s):  # the sample as a table joined in the engine (a literal IN list would be huge)
         sample = ibis.memtable({"customer_id": ids.index.astype(str).to_numpy()})
         rows = tx.semi_join(sample, "customer_id")
-    days = rows.select(customer_id=rows.customer_id, day=rows.date.cast("date")).distinct().to_pandas()
-    days["day"] = pd.to_datetime(days.day)
-    days = days[days.day <= pd.Timestamp(as_of)]
-    origin = days.day.min()
-    t = (days.day - origin).dt.days / DAYS_PER["week"]
-    end_w = (pd.Timestamp(as_of) - origin).days / DAYS_PER["week"]
-    periods = np.arange(1, int(np.floor(end_w)) + 1)
-    track = cumulative_tracking(m, pd.DataFrame({"customer_id": days.customer_id, "t": t}), customer_col="customer_id",
-                                time_col="t", periods=periods)
+    track = _cumulative_track(rows, m, pd.Timestamp(as_of).date(), "week")
     scale = len(s) / len(ids)
-    track = track.reset_index()
     for c in ("expected_cumulative", "actual_cumulative", "expected_incremental", "actual_incremental"):
         track[c] = track[c] * scale
-    track["date"] = [(origin + pd.Timedelta(weeks=float(p))).date() for p in track.period]
     track["calibration_end"] = cal_end
     return table.reset_index(), track
 

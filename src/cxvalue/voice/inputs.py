@@ -141,10 +141,11 @@ def nps_answers(con, *, score: str = "nps", date_col: str = "date", columns=(), 
     if not has_table(con, "responses"):
         raise CxValueError("the store has no responses: load them with `cxvalue load responses FILE`")
     r = con.table("responses")
-    from ..columns import match_column
+    from ..columns import find_column, match_column
     score = match_column(r.columns, score, "--score", "the survey data")
+    # a breakdown not in responses may be joined in later (from customers): kept as given
     columns = [c if c in r.columns or c in ("period", "value_tier", "member_tier", "segment") else
-               _match_or_keep(r.columns, c) for c in columns]
+               find_column(r.columns, c) or c for c in columns]
     want = ["customer_id", date_col, score, *BREAKDOWNS, *columns]
     cols = [c for c in dict.fromkeys(want) if c in r.columns]
     df = r.filter(r[score].notnull()).select(*cols).to_pandas()
@@ -180,11 +181,3 @@ def filter_period(df: pd.DataFrame, since=None, until=None, date_col: str = "dat
     if out.empty:
         raise CxValueError(f"no answers dated between {since or 'the start'} and {until or 'the end'}")
     return out
-
-
-def _match_or_keep(columns, name: str) -> str:
-    """``name`` as a column of ``columns`` ignoring case and spaces, or as given (it may be
-    joined in later, e.g. from customers)."""
-    from ..schema import normalize_name
-    hits = [c for c in columns if normalize_name(c) == normalize_name(name)]
-    return hits[0] if len(hits) == 1 else name

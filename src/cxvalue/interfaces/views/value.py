@@ -83,7 +83,7 @@ def clv_view(session, res: dict, *, top: int = 20, notes=()) -> View:
         tab.warnings += [Note("ConvergenceWarning", t("clv_not_converged", model=m)) for m, ok in nc.items() if not ok]
         v.blocks += [tab]
     if res.get("comparison") is not None:
-        v.blocks.append(_comparison(t, res["comparison"], session.currency))
+        v.blocks.append(_comparison(t, res["comparison"]))
     if res.get("holdout") is not None:
         v.blocks += _holdout(t, res, info)
     cols = [c for c in ("frequency", "recency", "T", "monetary_value", "p_alive", "expected_purchases",
@@ -98,7 +98,7 @@ def clv_view(session, res: dict, *, top: int = 20, notes=()) -> View:
     return v
 
 
-def _comparison(t, comp, currency) -> Table:
+def _comparison(t, comp) -> Table:
     cols = [Column("model", t("model")), Column("loglik", "log-likelihood", "float2"), Column("aic", "AIC", "float1"),
             Column("bic", "BIC", "float1"), Column("converged", t("converged"), "text"),
             Column("degenerate", t("clv_degenerate"), "text"), Column("chosen", t("clv_chosen"), "text")]
