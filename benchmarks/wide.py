@@ -9,8 +9,8 @@ with integer ratings 1-10 and ~1% blank cells, then, each in a fresh subprocess 
 file so that peak memory (ru_maxrss) is its own:
   raw      CREATE TABLE t AS SELECT * FROM read_csv(file)            (DuckDB alone, types sniffed)
   cxvalue  cxvalue.io.load.load_file(con, "responses", file, ...)    (validate + quarantine + load)
-Both run with the same DuckDB ``memory_limit`` (``--memory-limit``, default 2GB, cxvalue's default
-``load_memory_limit``) and, with ``--threads N``, the same DuckDB ``threads`` (default: DuckDB's).
+Both run with the same DuckDB ``memory_limit`` (``--memory-limit``, default ``auto``: cxvalue's default
+``load_memory_limit``, 2 MB per column for a file of more than 1,000 columns) and, with ``--threads N``, the same DuckDB ``threads`` (default: DuckDB's).
 Prints wall time, rows/s, cells/s, peak RSS and the result per contender, cxvalue's stage times
 (progress "read", "validate", "write") and the ratios cxvalue/raw (throughput goal >= 0.5).
 A contender that fails (out of memory, any error, killed, past ``--timeout``) does not stop the
@@ -102,7 +102,12 @@ def child(engine: str, path: str, store: str, memory_limit: str, threads: str, o
             import duckdb
             con = duckdb.connect(store)
             con.execute("SET enable_progress_bar = false")
+            if memory_limit == "auto":   # the cap cxvalue's default gives a file this wide
+                from cxvalue.io.load import auto_memory_limit
+                with open(path) as f:
+                    memory_limit = auto_memory_limit(f.readline().count(",") + 1)
             con.execute(f"SET memory_limit = '{memory_limit}'")
+            res["memory_limit"] = memory_limit
             if threads:
                 con.execute(f"SET threads = {int(threads)}")
             res["threads"] = con.execute("SELECT current_setting('threads')").fetchone()[0]
@@ -191,7 +196,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--columns", type=int, default=2000, help="rating columns q0..q{N-1}")
-    ap.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit of both (cxvalue: load_file's)")
+    ap.add_argument("--memory-limit", default="auto",
+                    help="DuckDB memory_limit of both (cxvalue: load_file's; auto: cxvalue's default for the width)")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads of both (default: DuckDB's)")
     ap.add_argument("--repeat", type=int, default=1, help="alternating runs of each engine; the fastest is kept")
     ap.add_argument("--timeout", type=float, default=None, help="kill a contender after this many seconds")

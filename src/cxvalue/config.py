@@ -94,9 +94,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("unknown_customer", "create",
             "What a load does with a row that references a customer not in the customers table: "
             "create a stub customer, or reject the row to quarantine.", ("create", "reject")),
-    Setting("load_memory_limit", "2GB",
+    Setting("load_memory_limit", "auto",
             "DuckDB memory cap while a file is loaded (e.g. 2GB, 500MB): the typed copy of a large file spills "
-            "to disk beyond it, so memory stays bounded whatever the file's size; empty = DuckDB's default "
+            "to disk beyond it, so memory stays bounded whatever the file's length; auto = 2GB, or 2MB per "
+            "column for a file of more than 1,000 columns (at most 3/4 of RAM); empty = DuckDB's default "
             "(80% of RAM)."),
     Setting("earliest_date", "1900-01-01", "Loading: dates before this are implausible and go to quarantine "
             "(implausible_date; e.g. a two-digit year read as year 0024).", parse=_parse_date),

@@ -307,6 +307,41 @@ def test_a_wide_survey_export_loads(tmp_path):
     assert str(t.schema()["q0"]).startswith("int") and t.q7.isnull().sum().execute() == 1
 
 
+def test_a_wide_file_whose_sample_types_fail_later_is_typed_from_every_row(tmp_path, monkeypatch):
+    """A wide file is typed from a sample and checked while every value is typed: a column that is
+    whole numbers in the sample and has a fraction, a word or a date-like text later is typed again
+    from every row — nothing is rejected for a guess, and the other columns keep their type."""
+    import numpy as np
+    import cxvalue.io.validate as v
+    monkeypatch.setattr(v, "INFER_SAMPLE", 30)
+    rng = np.random.default_rng(1)
+    n = 120
+    df = pd.concat([pd.DataFrame({"customer_id": [f"c{i % 9}" for i in range(n)], "date": "2024-01-05",
+                                  "nps": rng.integers(0, 11, n)}),
+                    pd.DataFrame({f"q{j}": rng.integers(1, 11, n) for j in range(60)})], axis=1)
+    df["q1"] = df["q1"].astype(object)
+    df["q2"] = df["q2"].astype(object)
+    df.loc[100, "q1"] = "2.5"                      # a fraction after the sample: float
+    df.loc[90, "q2"] = "don't know"                # a word after the sample: text
+    df.to_csv(tmp_path / "wide.csv", index=False)
+    con = connect("duckdb://")
+    rep = load_file(con, "responses", tmp_path / "wide.csv")
+    assert (rep.rows_loaded, rep.rows_rejected) == (n, 0)
+    schema = con.table("responses").schema()
+    assert str(schema["q0"]).startswith("int") and str(schema["q1"]).startswith("float")
+    assert str(schema["q2"]).startswith("string")
+    assert con.table("responses").q1.sum().execute() == pytest.approx(df["q1"].astype(float).sum())
+
+
+def test_auto_memory_limit_grows_with_the_width_only():
+    from cxvalue.io.load import auto_memory_limit
+    assert auto_memory_limit(30) == auto_memory_limit(1000) == "2000MB"
+    mb = int(auto_memory_limit(2000)[:-2])
+    import os
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1 << 20)
+    assert mb == min(4000, max(2000, ram * 3 // 4))
+
+
 # ---------------------------------------------------------------- line items and the share of rejected rows
 def _line_items(n_orders=300, lines=4):
     rows = [f"o{o},c{o % 50},2024-01-{1 + o % 28:02d},{l + 1}.5,p{l}" for o in range(n_orders) for l in range(lines)]

@@ -17,6 +17,7 @@ Guarantees:
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 import warnings
@@ -33,7 +34,8 @@ from ..store import backend_name, ensure_room, raw_duckdb, reclaim_space, room_f
 from .derive import apply_derive
 from .mapping import Mapping, load_mapping
 from .readers import ReadOptions, Source, open_query, open_source
-from .validate import LoadRules, checked_query, infer_extra_types, optimizers_off, q, resolve_columns
+from .validate import (LoadRules, checked_query, infer_extra_types, mistyped_extras, optimizers_off, q,
+                       resolve_columns, retype_extras)
 
 QUARANTINE_SQL = ("load_id VARCHAR, table_name VARCHAR, source VARCHAR, row BIGINT, column_name VARCHAR, "
                   "reason VARCHAR, expected VARCHAR, got VARCHAR, raw VARCHAR, quarantined_at TIMESTAMP")
@@ -138,6 +140,7 @@ class _Run:
     rules: LoadRules = field(default_factory=LoadRules)
     src: Source | None = None
     in_txn: bool = False
+    unverified: set = field(default_factory=set)   # extra columns typed from a sample, checked by validation
 
     @property
     def name(self) -> str:
@@ -169,10 +172,15 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
                str(path) if path is not None else f"{query_url} :: {query}", uuid.uuid4().hex[:12], rules)
     # records are numbered in scan order (keep it), and memory is capped so that the staged copy of
     # a big file spills to disk
-    restore = _set_options(run.stage, preserve_insertion_order=True, memory_limit=memory_limit or None)
+    auto = str(memory_limit).strip().lower() == "auto"
+    restore = _set_options(run.stage, preserve_insertion_order=True,
+                           memory_limit=AUTO_MEMORY if auto else (memory_limit or None))
     try:
         step("read")
         run.src = open_query(run.stage, query_url, query) if query is not None else open_source(run.stage, path, opts)
+        if auto:   # the source's width is known: its need
+            memory_limit = auto_memory_limit(len(run.src.headers))
+            run.stage.execute(f"SET memory_limit = '{memory_limit}'")
         if run.src.content_hash and not replace and _already_loaded(con, run.stage if run.native else None, table,
                                                                     run.src.content_hash):
             return LoadReport(table, run.label, run.load_id, skipped=True, seconds=time.perf_counter() - t0,
@@ -201,11 +209,30 @@ def load_file(con, table: str, path: str | Path | None = None, *, mapping: str |
             raise LoadAborted(f"loading {run.name}{width} into {table} ran out of memory (memory limit "
                               f"{memory_limit or 'DuckDB default'}) and was rolled back (the store is unchanged): "
                               f"raise it with --memory-limit (setting load_memory_limit); a wide file needs about "
-                              f"1.5 MB per column") from exc
+                              f"{PER_COLUMN_MB} MB per column") from exc
         raise LoadAborted(f"loading {run.name} into {table} failed and was rolled back "
                           f"(the store is unchanged): {type(exc).__name__}: {exc}") from exc
     finally:
         _clean_up(run, restore)
+
+
+AUTO_MEMORY = "2GB"     # load_memory_limit=auto: the cap of a file of up to 1,000 columns
+PER_COLUMN_MB = 2       # ... and of a wider one per column: DuckDB builds a row group (122,880 rows) of
+                        # every column in memory before it compresses it (about 1 MB per number column)
+
+
+def auto_memory_limit(columns: int) -> str:
+    """The memory cap of ``load_memory_limit=auto`` for a source of ``columns`` columns:
+    :data:`AUTO_MEMORY`, or :data:`PER_COLUMN_MB` per column when that is more, at most 3/4 of
+    the machine's memory. It depends on the width only: a longer file spills, a wider one
+    needs more memory per row group being written."""
+    want = max(2000, PER_COLUMN_MB * columns)
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1 << 20)
+        want = min(want, max(2000, ram * 3 // 4))
+    except (ValueError, OSError, AttributeError):   # no sysconf (Windows): the width's need
+        pass
+    return f"{want}MB"
 
 
 def _mapping_and_options(table: str, mapping, options) -> tuple[Mapping, ReadOptions]:
@@ -247,7 +274,9 @@ def _plan(run: _Run):
     """The column plan of the source (headers → contract columns), extra columns typed as they
     are in the store or, for new ones, from their values; and the source's SQL types."""
     stage, src = run.stage, run.src
-    native_types = _duck_types(stage, src)
+    # a text file's scan is all VARCHAR (no second sniff of the file: seconds for a wide one)
+    native_types = ({"__idx": "BIGINT", **{h: "VARCHAR" for h in src.headers}} if src.text and not run.mapping.derive
+                    else _duck_types(stage, src))
     plan = resolve_columns(run.spec, src.headers, run.mapping, run.name, line_items=run.rules.line_items)
     store_cols = _store_columns(run.con, stage if run.native else None, run.spec.name)
     extras = [c.source for c in plan.columns if c.extra and not _dtype_of(store_cols.get(c.name))
@@ -256,20 +285,29 @@ def _plan(run: _Run):
     if len(extras) > WIDE_EXTRAS and scan.startswith("("):
         # many columns to type from their values: read the file once into a table, so that each
         # group of columns is typed by scanning those columns only (not the whole file again);
-        # dropped afterwards (a wide table holds a block per column: memory)
+        # validation then types this copy (the file is parsed once) and drops it
         stage.execute(f"CREATE OR REPLACE TEMP TABLE __src AS SELECT * FROM {scan}")
         src.relation = "__src"
-    try:
-        inferred = infer_extra_types(stage, src, extras, run.options, native_types)
-    finally:
-        if src.relation == "__src":
-            stage.execute("DROP TABLE __src")
-            src.relation = scan
+    # a staged wide source: the sample's guesses are checked by validation, which types every
+    # value anyway (a column that fails on a later row is typed again from every row)
+    wide = src.relation == "__src"
+    inferred = infer_extra_types(stage, src, extras, run.options, native_types, verify=not wide)
+    if wide:
+        run.unverified = {c.name for c in plan.columns if c.extra and inferred.get(c.source, "string") != "string"}
     for c in plan.columns:
         if c.extra:
             dtype = _dtype_of(store_cols.get(c.name)) or inferred.get(c.source, "string")
             object.__setattr__(c, "spec", type(c.spec)(c.name, dtype))
     return plan, native_types
+
+
+def _retype(run: _Run, plan, native_types, names: set[str]) -> None:
+    """Extra columns ``names`` typed again from every row of the staged source."""
+    cols = [c for c in plan.columns if c.name in names]
+    types = retype_extras(run.stage, run.src, [c.source for c in cols], run.options, native_types)
+    for c in cols:
+        object.__setattr__(c, "spec", type(c.spec)(c.name, types[c.source]))
+    run.unverified -= names
 
 
 def _reference_tables(run: _Run, plan, *, replace: bool, unknown_customer: str):
@@ -306,6 +344,11 @@ def _validate(run: _Run, plan, native_types, *, replace: bool, unknown_customer:
     with optimizers_off(stage, src, "common_subexpressions"):
         for stmt in cp.pre:           # typing text sources once, the key hashes seen twice
             stage.execute(stmt)
+    if run.unverified and typed_once:
+        wrong = mistyped_extras(stage, "__typed", cp.checks, run.unverified)
+        if wrong:   # a guess from the sample failed on a later row: type those columns from every row
+            _retype(run, plan, native_types, wrong)
+            return _validate(run, plan, native_types, replace=replace, unknown_customer=unknown_customer)
     if src.finish:                # parser rejects are recorded once the source was read
         src.finish()
     if staged and typed_once:

@@ -634,15 +634,39 @@ class CheckPlan:
 INFER_GROUP = 25   # extra columns typed per query
 
 
-def infer_extra_types(con, src: Source, headers: list[str], options: ReadOptions, native_types: dict[str, str]) -> dict[str, str]:
-    """Type of each extra (non-contract) column: int, float, date, bool or string, from its values."""
+def infer_extra_types(con, src: Source, headers: list[str], options: ReadOptions, native_types: dict[str, str],
+                      *, verify: bool = True) -> dict[str, str]:
+    """Type of each extra (non-contract) column: int, float, date, bool or string, from its values.
+    ``verify=False``: the types guessed on the first :data:`INFER_SAMPLE` rows, not checked on
+    the others (the caller checks them as it types every value, see :func:`mistyped_extras`)."""
     if not headers:
         return {}
     # one query per group of columns (planning grows faster than the query), without the
     # common-subexpression pass (its cost grows with the square of the expressions)
     with optimizers_off(con, src, "common_subexpressions"):
-        types = _infer_counts(con, src, headers, options, native_types)
+        types = _infer_counts(con, src, headers, options, native_types, verify=verify)
     return _inferred(headers, types, native_types)
+
+
+def retype_extras(con, src: Source, headers: list[str], options: ReadOptions, native_types: dict[str, str]) -> dict[str, str]:
+    """The types of extra columns ``headers`` from every row (their guess failed on a later row)."""
+    with optimizers_off(con, src, "common_subexpressions"):
+        types = _infer_on(con, src.relation, headers, options, native_types)
+    return _inferred(headers, types, native_types)
+
+
+def mistyped_extras(con, table: str, checks: list[Check], columns: set[str]) -> set[str]:
+    """Which of ``columns`` failed their type on some row of the typed table ``table`` (its
+    ``__row_check`` is the first per-row check a row fails): the columns whose type was guessed
+    on a sample and must be typed again from every row."""
+    if not columns:
+        return set()
+    wanted = [k for k, c in enumerate(checks, 1) if c.column in columns and c.reason in ("wrong_type", "bad_date")]
+    if not wanted:
+        return set()
+    hit = con.execute(f"SELECT DISTINCT __row_check FROM {table} WHERE __row_check IN "
+                      f"({', '.join(map(str, wanted))})").fetchall()
+    return {checks[k - 1].column for (k,) in hit}
 
 
 @contextmanager
@@ -664,7 +688,7 @@ INFER_SAMPLE = 20_000   # rows on which the types are guessed before they are ch
 
 
 def _infer_counts(con, src: Source, headers: list[str], options: ReadOptions,
-                  native_types: dict[str, str]) -> dict[str, str]:
+                  native_types: dict[str, str], *, verify: bool = True) -> dict[str, str]:
     """Each column's type: guessed on the first :data:`INFER_SAMPLE` rows (the cheapest test
     first, see :func:`_infer_on`), then checked on every row in one pass; a column whose guess
     fails on a later row is typed again on all rows. Exact, and a file is scanned about twice
@@ -674,7 +698,7 @@ def _infer_counts(con, src: Source, headers: list[str], options: ReadOptions,
               else f"(SELECT * FROM {src.relation} WHERE __idx < {INFER_SAMPLE})")
     guess = _infer_on(con, sample, headers, options, native_types)
     typed = [h for h in headers if guess[h] != "string"]
-    if not typed or con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {src.relation} LIMIT {INFER_SAMPLE + 1})"
+    if not verify or not typed or con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {src.relation} LIMIT {INFER_SAMPLE + 1})"
                                 ).fetchone()[0] <= INFER_SAMPLE:
         return guess              # nothing to check, or the sample was every row
     nas = _na_sql(options) or "''"

@@ -111,8 +111,9 @@ def load(
                                        help="Load even when more than max_reject_share (default 5%) of the rows "
                                             "are rejected (by default such a load is refused and rolled back)."),
     memory_limit: Optional[str] = typer.Option(None, "--memory-limit",
-                                               help="DuckDB memory cap while loading, e.g. 2GB (setting load_memory_limit); "
-                                                    "a large file's staged copy spills to disk beyond it."),
+                                               help="DuckDB memory cap while loading, e.g. 2GB, or auto (setting load_memory_limit, "
+                                                    "default auto: 2GB, 2MB per column beyond 1,000 columns); a large "
+                                                    "file's staged copy spills to disk beyond it."),
     store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt,
 ):
     """Load a file (or a folder of files) into the store, validating it against the data contract.
