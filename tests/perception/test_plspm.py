@@ -141,7 +141,7 @@ def test_bootstrap_loosely_matches_r(ecsi):
     # resamples differ from R's: compare means, standard errors and percentile bounds loosely
     m = _fit(ecsi[0], n_boot=150, random_state=2024)
     b = m.bootstrap_.set_index(["kind", "name"])
-    assert set(b.index.get_level_values("kind")) == {"weight", "loading", "path", "r_squared", "total_effect"}
+    assert set(b.index.get_level_values("kind")) == {"weight", "loading", "path", "r_squared", "total_effect", "htmt"}
     for kind, fname in (("path", "satisfaction_boot_paths.csv"), ("r_squared", "satisfaction_boot_rsquared.csv")):
         exp = pd.read_csv(ecsi[1] / fname, index_col=0)
         got = b.loc[kind].loc[exp.index]

@@ -6,6 +6,7 @@ tables the run writes (:mod:`cxvalue.perception.pipeline`), so that the same vie
 file's analysis and the store's."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..errors import CxValueError
@@ -169,19 +170,53 @@ def cem_tables(df: pd.DataFrame, *, wave_col: str = "wave", before=None, after=N
 # --------------------------------------------------------------------------- CSI (D5)
 def csi_analysis(data, *, model=None, scheme: str = "centroid", scaled: bool | None = None, n_boot: int = 0,
                  random_state=0, item_range=None, by: str | None = None, since=None,
-                 until=None) -> dict[str, pd.DataFrame]:
+                 until=None, tol: float = 1e-6, q2_folds: int = 10) -> dict[str, pd.DataFrame]:
     """A satisfaction index model (template or model file; see :mod:`cxvalue.perception.csi`)
     fitted on a survey frame or a store's responses: ``csi_scores`` and ``csi_paths``
     (:func:`~cxvalue.perception.csi.csi_tables`, per ``by`` segment too) and ``csi_model``
     (one row per indicator: ``model``, ``lv``, ``item``, ``weight``, ``loading``,
     ``label_en`` / ``label_zh`` of the construct, ``scaled``, ``scheme``, ``n``, ``gof`` and the
-    answer scale ``item_range_low`` / ``item_range_high`` of the 0-100 index)."""
+    answer scale ``item_range_low`` / ``item_range_high`` of the 0-100 index), and the model's
+    assessment (:mod:`cxvalue.perception.pls_assess`): ``csi_reliability`` (per LV: α, ρA, ρc,
+    AVE), ``csi_discriminant`` (per pair of LVs: HTMT with its bootstrap interval when
+    ``n_boot``, their correlation and √AVE of each: Fornell–Larcker), ``csi_structural`` (per
+    path: VIF, f²), ``csi_predict`` (per endogenous indicator: Q²_predict, RMSE and MAE vs a linear
+    model, ``q2_folds``-fold) and ``csi_fit`` (SRMR, n, iterations, tolerance)."""
     from .csi import csi_tables, fit_csi
     df = _survey(data, since, until)
-    pls, spec = fit_csi(df, model, scheme=scheme, scaled=scaled, n_boot=n_boot, random_state=random_state)
+    pls, spec = fit_csi(df, model, scheme=scheme, scaled=scaled, n_boot=n_boot, random_state=random_state, tol=tol)
     tabs = csi_tables(pls, spec, df, by=by, item_range=item_range)
     tabs["csi_model"] = _csi_model(pls, spec, tabs["csi_scores"].attrs.get("item_range"), scheme)
+    tabs.update(_csi_assessment(pls, str(spec["name"]), q2_folds, random_state))
     return tabs
+
+
+def _csi_assessment(pls, model: str, q2_folds: int, random_state) -> dict[str, pd.DataFrame]:
+    from .pls_assess import assessment
+    a = assessment(pls, q2_folds=q2_folds, random_state=random_state)
+    rel = a["reliability"]
+    ave = rel.set_index("lv")["ave"]
+    fl = a["fornell_larcker"]
+    disc = a["htmt"].copy()
+    disc["correlation"] = [float(fl.loc[b, a_]) if pd.notna(fl.loc[b, a_]) else float(fl.loc[a_, b])
+                           for a_, b in zip(disc["lv_a"], disc["lv_b"])]
+    disc["sqrt_ave_a"] = np.sqrt(disc["lv_a"].map(ave))
+    disc["sqrt_ave_b"] = np.sqrt(disc["lv_b"].map(ave))
+    disc["fornell_larcker_ok"] = (disc["correlation"].abs() < disc[["sqrt_ave_a", "sqrt_ave_b"]].min(axis=1))
+    boot = getattr(pls, "bootstrap_", None)
+    if boot is not None and (boot["kind"] == "htmt").any():
+        b = boot[boot["kind"] == "htmt"].set_index("name")
+        key = disc["lv_a"] + " <-> " + disc["lv_b"]
+        disc["htmt_ci_low"], disc["htmt_ci_high"] = key.map(b["ci_low"]), key.map(b["ci_high"])
+    else:
+        disc["htmt_ci_low"] = disc["htmt_ci_high"] = np.nan
+    struct = a["inner_vif"].merge(a["f_squared"], on=["from", "to"])
+    fit = pd.DataFrame([{"srmr": a["srmr"], "n": int(len(pls.manifests_)), "iterations": int(pls.iterations_),
+                         "converged": bool(pls.converged_), "tol": float(pls.tol), "q2_folds": int(q2_folds),
+                         "n_boot": int(boot.attrs.get("n_boot", 0)) if boot is not None else 0}])
+    return {k: v.assign(model=model) for k, v in (("csi_reliability", rel), ("csi_discriminant", disc),
+                                                  ("csi_structural", struct), ("csi_predict", a["q2_predict"]),
+                                                  ("csi_fit", fit))}
 
 
 def _csi_model(pls, spec: dict, item_range, scheme: str) -> pd.DataFrame:

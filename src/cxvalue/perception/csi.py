@@ -119,17 +119,19 @@ def resolve_model(columns, model=None) -> dict:
 
 
 def fit_csi(data: pd.DataFrame, model=None, *, scheme: str = "centroid", scaled: bool | None = None, n_boot: int = 0,
-            random_state=0, missing: str = "listwise") -> tuple[PLSPM, dict]:
+            random_state=0, missing: str = "listwise", tol: float = 1e-6) -> tuple[PLSPM, dict]:
     """Resolve the model on ``data`` and fit it; returns (fitted PLSPM, model spec).
 
     ``scaled`` (standardise the indicators) defaults to the model's ``scaled`` entry, else
     False: satisfaction-index items share one answer scale, and the ECSI reference results
-    (R plspm on the bank data) are unscaled."""
+    (R plspm on the bank data) are unscaled. ``tol``: the stopping rule of the outer weights
+    (R plspm's 1e-6 by default; formative blocks may need 1e-10 to settle to 1e-6)."""
     spec = resolve_model(data.columns, model)
     if scaled is None:
         scaled = bool(spec.get("scaled", False))
     spec["scaled"] = scaled
-    pls = PLSPM(scheme=scheme, scaled=scaled, n_boot=n_boot, random_state=random_state, missing=missing)
+    pls = PLSPM(scheme=scheme, scaled=scaled, n_boot=n_boot, random_state=random_state, missing=missing, tol=tol,
+                max_iter=1000 if tol < 1e-6 else 100)
     pls.fit(data, blocks=spec["blocks"], paths=spec["paths"], modes=spec.get("modes", "A"))
     return pls, spec
 
@@ -180,11 +182,14 @@ def csi_tables(pls: PLSPM, spec: dict, data: pd.DataFrame | None = None, *, by: 
     scores = scores[["model", "lv", "segment", "index", "score", "n", "r_squared", "gof"]]
     paths = pls.paths_.copy()
     if getattr(pls, "bootstrap_", None) is not None:
+        # one inference throughout: the bootstrap's standard error, t, p and intervals
         b = pls.bootstrap_[pls.bootstrap_["kind"] == "path"].set_index("name")
-        paths["ci_low"] = paths["relationship"].map(b["ci_low"])
-        paths["ci_high"] = paths["relationship"].map(b["ci_high"])
+        for col in ("std_error", "t_value", "p_value", "ci_low", "ci_high", "bca_low", "bca_high"):
+            paths[col] = paths["relationship"].map(b[col])
+        paths["inference"] = f"bootstrap ({pls.bootstrap_.attrs.get('n_boot', pls.n_boot)} resamples)"
     else:
-        paths["ci_low"] = paths["ci_high"] = np.nan
+        paths["ci_low"] = paths["ci_high"] = paths["bca_low"] = paths["bca_high"] = np.nan
+        paths["inference"] = "ols"
     paths.insert(0, "model", spec["name"])
     scores.attrs["item_range"] = rng
     return {"csi_scores": scores, "csi_paths": paths}

@@ -60,6 +60,15 @@ declare("csi_paths", columns=("relationship", "from", "to", "estimate", "ci_low"
         doc="Path coefficients of the satisfaction index model.")
 declare("csi_model", columns=("model", "lv", "item", "weight", "loading", "label_en", "label_zh"),
         doc="The satisfaction index model: constructs, their indicators, outer weights and loadings.")
+declare("csi_reliability", columns=("model", "lv", "cronbach_alpha", "rho_a", "rho_c", "ave"),
+        doc="Satisfaction index model: reliability and convergent validity of each construct.")
+declare("csi_discriminant", columns=("model", "lv_a", "lv_b", "htmt", "correlation", "fornell_larcker_ok"),
+        doc="Satisfaction index model: discriminant validity (HTMT, Fornell-Larcker) of each pair of constructs.")
+declare("csi_structural", columns=("model", "from", "to", "vif", "f_squared"),
+        doc="Satisfaction index model: collinearity (VIF) and effect size (f²) of each path.")
+declare("csi_predict", columns=("model", "lv", "item", "q2_predict", "rmse_pls", "rmse_lm"),
+        doc="Satisfaction index model: out-of-sample prediction (PLSpredict) of each endogenous indicator.")
+declare("csi_fit", columns=("model", "srmr", "n", "tol"), doc="Satisfaction index model: SRMR and fit settings.")
 declare("experience_value", columns=("segment", "group", "metric", "estimate", "ci_low", "ci_high", "n", "measure"),
         doc="E1: spend and retention of customers per satisfaction group after the survey.")
 declare("experience_value_comparison", columns=("metric", "kind", "estimate", "ci_low", "ci_high", "as_of"),
@@ -148,7 +157,8 @@ register(Step("drivers", run_drivers, needs=("responses",), writes=("driver_impo
               domain="perception", doc="Key driver analysis (relative weights, Shapley) and IPA quadrants."))
 register(Step("cem", run_cem, needs=("responses",), writes=("cem_gaps", "cem_compare"), domain="perception",
               doc="CEM experience gaps and wave comparison."))
-register(Step("csi", run_csi, needs=("responses",), writes=("csi_scores", "csi_paths", "csi_model"), domain="perception",
+register(Step("csi", run_csi, needs=("responses",), writes=("csi_scores", "csi_paths", "csi_model", "csi_reliability", "csi_discriminant",
+                                                 "csi_structural", "csi_predict", "csi_fit"), domain="perception",
               doc="Satisfaction index (PLS path model)."))
 register(Step("experience value", run_experience_value, needs=("responses", "transactions"),
               writes=("experience_value", "experience_value_comparison", "experience_roi"),

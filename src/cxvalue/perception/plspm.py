@@ -404,6 +404,43 @@ def _effects_frame(order, B: np.ndarray, T: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+JACKKNIFE_GROUPS = 200   # jackknife groups of the BCa acceleration (delete-one up to 200 respondents)
+
+
+def _htmt(M: np.ndarray, blockinds: np.ndarray, pairs) -> np.ndarray:
+    """HTMT of each pair of blocks (see :mod:`cxvalue.perception.pls_assess`) on the raw indicators ``M``."""
+    R = np.abs(np.corrcoef(M, rowvar=False))
+    within = {}
+    for j in {x for p in pairs for x in p}:
+        sel = np.nonzero(blockinds == j)[0]
+        S = R[np.ix_(sel, sel)]
+        within[j] = S[np.triu_indices(len(sel), 1)].mean()
+    return np.array([R[np.ix_(blockinds == a, blockinds == b)].mean() / np.sqrt(within[a] * within[b])
+                     for a, b in pairs])
+
+
+def _bca(A: np.ndarray, original: np.ndarray, jack: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bias-corrected and accelerated intervals (Efron 1987) of each column of the bootstrap
+    estimates ``A``: bias z0 from the share of resamples below the estimate, acceleration from
+    the jackknife estimates ``jack``. NaN where the resamples do not vary."""
+    lo, hi = np.full(A.shape[1], np.nan), np.full(A.shape[1], np.nan)
+    z = stats.norm.ppf([tail, 1 - tail])
+    for k in range(A.shape[1]):
+        x = A[:, k]
+        if np.ptp(x) == 0 or not np.isfinite(original[k]):
+            continue
+        share = (np.mean(x < original[k]) + 0.5 * np.mean(x == original[k]))
+        z0 = stats.norm.ppf(np.clip(share, 1 / (len(x) + 1), len(x) / (len(x) + 1)))
+        acc = 0.0
+        if len(jack) > 2:
+            d = jack[:, k].mean() - jack[:, k]
+            den = 6.0 * np.sum(d ** 2) ** 1.5
+            acc = float(np.sum(d ** 3) / den) if den > 0 else 0.0
+        q = stats.norm.cdf(z0 + (z0 + z) / (1 - acc * (z0 + z)))
+        lo[k], hi[k] = np.quantile(x, q)
+    return lo, hi
+
+
 # --------------------------------------------------------------------------- estimator
 class PLSPM(Estimator):
     """Partial least squares path model (R ``plspm`` compatible; see the module doc).
@@ -579,51 +616,77 @@ class PLSPM(Estimator):
 
     # ----------------------------------------------------------------- bootstrap
     def _bootstrap(self, MV, P, ODM, blockinds, modes_l, order, cols, res, T) -> pd.DataFrame:
+        """Resample respondents ``n_boot`` times (seeded) and refit; per estimate its mean,
+        bootstrap standard error, percentile and BCa intervals (acceleration from a jackknife
+        over at most :data:`JACKKNIFE_GROUPS` groups of respondents), and the bootstrap t
+        (estimate / SE) with its two-sided p on n_boot − 1 degrees of freedom, as SmartPLS
+        reports them. Signs: every resample applies the rule of the fit (each LV oriented so
+        that most of its indicators correlate positively with it); no further sign-change
+        correction is made, so an interval reflects the sign flips a weak block really has."""
         rng = np.random.default_rng(self.random_state)
         n = len(MV)
         pidx = np.nonzero(P.T)          # column-major like R: for each from, each to
         pairs = [(j, i) for j in range(len(order)) for i in range(j + 1, len(order))
                  if T[i, j] != 0 or P[i, j] != 0]
         endo = np.nonzero(P.sum(axis=1) > 0)[0]
-        rec = {"weight": [], "loading": [], "path": [], "r_squared": [], "total_effect": []}
+        sizes = np.bincount(blockinds, minlength=len(order))
+        htmt_pairs = [(a, b) for a in range(len(order)) for b in range(a + 1, len(order))
+                      if sizes[a] > 1 and sizes[b] > 1]
+
+        def estimates(M):
+            if np.any(M.std(axis=0) == 0):
+                return None
+            Xb, _ = self._treat(M)
+            r = _core(Xb, P, ODM, blockinds, modes_l, self.scheme, self.tol, int(self.max_iter))
+            if not r["converged"]:
+                return None
+            Tb = _total_effects(r["B"])
+            return {"weight": r["weights"], "loading": r["loadings"], "path": r["B"].T[pidx],
+                    "r_squared": r["R2"][endo], "total_effect": np.array([Tb[i, j] for j, i in pairs]),
+                    "htmt": _htmt(M, blockinds, htmt_pairs)}
+
+        rec: dict[str, list] = {k: [] for k in ("weight", "loading", "path", "r_squared", "total_effect", "htmt")}
         tries, target = 0, int(self.n_boot)
         while len(rec["weight"]) < target and tries < 3 * target:
             tries += 1
-            idx = rng.integers(0, n, n)
-            Mb = MV[idx]
-            if np.any(Mb.std(axis=0) == 0):
-                continue
-            Xb, _ = self._treat(Mb)
-            r = _core(Xb, P, ODM, blockinds, modes_l, self.scheme, self.tol, int(self.max_iter))
-            if not r["converged"]:
-                continue
-            Tb = _total_effects(r["B"])
-            rec["weight"].append(r["weights"])
-            rec["loading"].append(r["loadings"])
-            rec["path"].append(r["B"].T[pidx])
-            rec["r_squared"].append(r["R2"][endo])
-            rec["total_effect"].append(np.array([Tb[i, j] for j, i in pairs]))
+            e = estimates(MV[rng.integers(0, n, n)])
+            if e is not None:
+                for k in rec:
+                    rec[k].append(e[k])
         if len(rec["weight"]) < target:
             warnings.warn(f"only {len(rec['weight'])} of {target} bootstrap resamples converged",
                           ConvergenceWarning, stacklevel=3)
+        groups = np.arange(n) % min(n, JACKKNIFE_GROUPS)
+        jack = [estimates(MV[groups != g]) for g in range(groups.max() + 1)]
+        jack = [j for j in jack if j is not None]
         names = {
             "weight": cols, "loading": cols,
             "path": [f"{order[j]} -> {order[i]}" for j, i in zip(*pidx)],
             "r_squared": [order[k] for k in endo],
             "total_effect": [f"{order[j]} -> {order[i]}" for j, i in pairs],
+            "htmt": [f"{order[a]} <-> {order[b]}" for a, b in htmt_pairs],
         }
         orig = {
             "weight": res["weights"], "loading": res["loadings"], "path": res["B"].T[pidx],
             "r_squared": res["R2"][endo], "total_effect": np.array([T[i, j] for j, i in pairs]),
+            "htmt": _htmt(MV, blockinds, htmt_pairs),
         }
         a = self._tail()
         frames = []
         for kind in rec:
-            A = np.asarray(rec[kind])
+            if not len(names[kind]):
+                continue
+            A = np.asarray(rec[kind]).reshape(len(rec[kind]), len(names[kind]))
+            se = A.std(axis=0, ddof=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = orig[kind] / se
+            lo, hi = _bca(A, orig[kind], np.asarray([j[kind] for j in jack]), a)
             frames.append(pd.DataFrame({
                 "kind": kind, "name": names[kind], "original": orig[kind],
-                "mean": A.mean(axis=0), "std_error": A.std(axis=0, ddof=1),
+                "mean": A.mean(axis=0), "std_error": se,
                 "ci_low": np.quantile(A, a, axis=0), "ci_high": np.quantile(A, 1 - a, axis=0),
+                "bca_low": lo, "bca_high": hi, "t_value": t,
+                "p_value": 2.0 * stats.t.sf(np.abs(t), max(len(A) - 1, 1)),
             }))
         out = pd.concat(frames, ignore_index=True)
         out.attrs["n_boot"] = len(rec["weight"])

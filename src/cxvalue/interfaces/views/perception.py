@@ -263,9 +263,16 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
     p_col = "p_value" if "p_value" in paths.columns else ("p" if "p" in paths.columns else None)
     path_cols = [Column("path", t("col_path")), Column("estimate", t("col_estimate"), "float3")]
     path_cols += [Column(c, t(k), "float3") for c, k in (("std_error", "std_error"), ("ci_low", "col_ci_low"),
-                                                         ("ci_high", "col_ci_high")) if c in paths.columns and paths[c].notna().any()]
+                                                         ("ci_high", "col_ci_high"), ("bca_low", "col_bca_low"),
+                                                         ("bca_high", "col_bca_high"))
+                  if c in paths.columns and paths[c].notna().any()]
+    if "t_value" in paths.columns:
+        path_cols.append(Column("t_value", "t", "float2"))
     if p_col:
         path_cols.append(Column(p_col, t("col_p_value"), "p"))
+    boot = "inference" in paths.columns and len(paths) and str(paths["inference"].iloc[0]).startswith("bootstrap")
+    path_note = (t("csi_paths_boot_note", n=int(str(paths["inference"].iloc[0]).split("(")[1].split()[0]))
+                 if boot else t("csi_paths_ols_note"))
     blocks = [
         Kpis("csi", t("sec_csi"), warnings=notes, items=items),
         Text("csi-intro", text=t("csi_intro", model=model.upper(), n=n, gof=gof if gof is not None else float("nan"))),
@@ -275,7 +282,7 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
             Column("label", t("col_lv")), Column("lv", "LV"), Column("index", t("col_index"), "float1"),
             Column("score", t("col_score"), "float2"), Column("r_squared", t("col_r_squared"), "float2")],
             rows=[{**r, "label": lab(r["lv"])} for r in records(overall)]),
-        Table("csi-paths-table", t("csi_paths_title"), warnings=notes, columns=path_cols,
+        Table("csi-paths-table", t("csi_paths_title"), warnings=notes, columns=path_cols, note=path_note,
               rows=[{**r, "path": f"{lab(r['from'])} → {lab(r['to'])}"} for r in records(paths)])]
     seg = sc[sc["segment"] != "all"]
     if len(seg):
@@ -299,6 +306,48 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
             Column("label", t("col_lv")), Column("item", t("col_indicator")), Column("weight", t("col_weight"), "float3"),
             Column("loading", t("col_loading"), "float3")],
             rows=[{**r, "label": lab(r["lv"])} for r in records(mf)]))
+    blocks += _csi_assessment_blocks(t, lab, tables, notes)
+    return blocks
+
+
+def _csi_assessment_blocks(t, lab, tables: dict, notes: list) -> list:
+    """Reliability, discriminant validity, structural model and prediction of the CSI model."""
+    rel, disc, struct, pred, fit = (tables.get(k) for k in ("csi_reliability", "csi_discriminant", "csi_structural",
+                                                            "csi_predict", "csi_fit"))
+    blocks = []
+    if fit is not None and len(fit):
+        f = records(fit)[0]
+        blocks.append(Text("csi-assessment-intro", text=t("csi_assessment_intro", srmr=float(f["srmr"]),
+                                                          verdict=t("csi_srmr_ok" if f["srmr"] < 0.08 else "csi_srmr_high"))))
+    if rel is not None and len(rel):
+        blocks.append(Table("csi-reliability", t("csi_reliability_title"), warnings=notes, note=t("csi_reliability_note"),
+                            columns=[Column("label", t("col_lv")), Column("items", t("col_items"), "int"),
+                                     Column("cronbach_alpha", t("col_cronbach_alpha"), "float3"),
+                                     Column("rho_a", "ρA", "float3"), Column("rho_c", "ρc", "float3"),
+                                     Column("ave", "AVE", "float3")],
+                            rows=[{**r, "label": lab(r["lv"])} for r in records(rel)]))
+    if disc is not None and len(disc):
+        cols = [Column("pair", t("col_constructs")), Column("htmt", "HTMT", "float3")]
+        if disc["htmt_ci_high"].notna().any():
+            cols += [Column("htmt_ci_low", t("col_ci_low"), "float3"), Column("htmt_ci_high", t("col_ci_high"), "float3")]
+        cols += [Column("correlation", t("col_correlation"), "float3"),
+                 Column("fl", t("col_fornell_larcker"))]
+        rows = [{**r, "pair": f"{lab(r['lv_a'])} ↔ {lab(r['lv_b'])}",
+                 "fl": t("csi_fl_ok") if r["fornell_larcker_ok"] else t("csi_fl_fail")} for r in records(disc)]
+        blocks.append(Table("csi-discriminant", t("csi_discriminant_title"), warnings=notes,
+                            note=t("csi_discriminant_note"), columns=cols, rows=rows))
+    if struct is not None and len(struct):
+        blocks.append(Table("csi-structural", t("csi_structural_title"), warnings=notes, note=t("csi_structural_note"),
+                            columns=[Column("path", t("col_path")), Column("vif", "VIF", "float2"),
+                                     Column("f_squared", "f²", "float3")],
+                            rows=[{**r, "path": f"{lab(r['from'])} → {lab(r['to'])}"} for r in records(struct)]))
+    if pred is not None and len(pred):
+        k = int(fit["q2_folds"].iloc[0]) if fit is not None and len(fit) else 10
+        blocks.append(Table("csi-predict", t("csi_predict_title"), warnings=notes, note=t("csi_predict_note", k=k),
+                            columns=[Column("label", t("col_lv")), Column("item", t("col_indicator")),
+                                     Column("q2_predict", "Q²predict", "float3"), Column("rmse_pls", t("col_rmse_pls"), "float3"),
+                                     Column("rmse_lm", t("col_rmse_lm"), "float3")],
+                            rows=[{**r, "label": lab(r["lv"])} for r in records(pred)]))
     return blocks
 
 

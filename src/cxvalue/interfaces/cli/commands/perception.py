@@ -112,14 +112,17 @@ def csi_command(
     scaled: Optional[bool] = typer.Option(None, "--scaled/--unscaled", help="Standardise the items (default: as "
                                           "the model file says, else unscaled — items on one answer scale)."),
     boot: int = typer.Option(0, "--boot", help="Bootstrap resamples for path intervals (0 = none)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed of the bootstrap."),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the bootstrap and of the PLSpredict folds."),
     scale: Optional[str] = typer.Option(None, "--scale", help="Answer scale for the 0-100 index, e.g. 1,10 "
                                         "(default: from the model file or the data)."),
+    tol: float = typer.Option(1e-6, "--tol", help="Stopping rule of the outer weights (R plspm's 1e-6; "
+                              "formative blocks may need 1e-10)."),
     by: Optional[str] = ByOpt, since: Optional[str] = SinceOpt, until: Optional[str] = UntilOpt,
     store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt,
 ):
     """Customer satisfaction index by PLS path modelling (ECSI / ACSI templates or your own
-    model file): path coefficients, R², 0-100 indices (overall and per --by segment).
+    model file): path coefficients, R², 0-100 indices (overall and per --by segment), and the
+    model's assessment: α, ρA, ρc, AVE, HTMT, Fornell-Larcker, VIF, f², Q²predict, SRMR.
 
     Example: `cxvalue csi satisfaction.csv --model ecsi --boot 200 --by gender`.
     """
@@ -131,7 +134,7 @@ def csi_command(
     with capture() as notes:
         frames = csi_analysis(_survey(file, sess), model=model, scheme=scheme, scaled=scaled, n_boot=boot,
                               random_state=seed, item_range=parse_pair(scale, "--scale"), by=by, since=since,
-                              until=until)
+                              until=until, tol=tol)
     show(csi_view(sess, frames, notes=notes, by=by), sess, as_json, on_store=file is None)
 
 

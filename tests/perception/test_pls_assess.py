@@ -1,0 +1,127 @@
+"""PLS model assessment vs seminr (R) on its mobi data: reliability, HTMT, Fornell-Larcker,
+VIF, R², f² (references: tests/perception/data/SOURCE.txt), and the properties of SRMR,
+Q²predict and the bootstrap that no fixture pins."""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxvalue.perception import pls_assess as A
+from cxvalue.perception.plspm import PLSPM
+
+DATA = Path(__file__).parent / "data" / "mobi.csv"
+BLOCKS = {"Image": [f"IMAG{i}" for i in range(1, 6)], "Expectation": ["CUEX1", "CUEX2", "CUEX3"],
+          "Value": ["PERV1", "PERV2"], "Satisfaction": ["CUSA1", "CUSA2", "CUSA3"]}
+PATHS = {"Satisfaction": ["Image", "Expectation", "Value"]}
+LVS = list(BLOCKS)
+
+
+@pytest.fixture(scope="module")
+def mobi():
+    data = pd.read_csv(DATA)
+    return PLSPM(scheme="path", scaled=True, tol=1e-12, max_iter=300).fit(data, blocks=BLOCKS, paths=PATHS)
+
+
+def test_reliability_matches_seminr(mobi):
+    # seminr tests/fixtures/V_3_6_0/reliability.csv: alpha, rhoC, AVE, rhoA
+    ref = pd.DataFrame({
+        "cronbach_alpha": [0.722834595427083, 0.451902555978063, 0.823631979352573, 0.779195021918597],
+        "rho_c": [0.818325774056256, 0.733177801505283, 0.917897281748515, 0.871457927643628],
+        "ave": [0.477979834838268, 0.480507046633952, 0.84831067540365, 0.693363990925202],
+        "rho_a": [0.745291554480322, 0.461657986928213, 0.857527048393235, 0.784023593590752]}, index=LVS)
+    got = A.reliability(mobi).set_index("lv").loc[LVS, ref.columns]
+    np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), atol=1e-8)
+
+
+def test_htmt_and_fornell_larcker_match_seminr(mobi):
+    ref = {("Image", "Expectation"): 0.88803042750925, ("Image", "Value"): 0.651659392487802,
+           ("Image", "Satisfaction"): 0.910100923782741, ("Expectation", "Value"): 0.588628982316289,
+           ("Expectation", "Satisfaction"): 0.865108193553153, ("Value", "Satisfaction"): 0.740808927759395}
+    got = A.htmt(mobi).set_index(["lv_a", "lv_b"])["htmt"]
+    for k, v in ref.items():
+        assert got[k] == pytest.approx(v, abs=1e-10)
+    fl = A.fornell_larcker(mobi)
+    ref_fl = np.array([[0.691360857178267, np.nan, np.nan, np.nan],
+                       [0.505728413396833, 0.693186155829696, np.nan, np.nan],
+                       [0.510787425945094, 0.358245251153116, 0.921037825175302, np.nan],
+                       [0.695529337198367, 0.511250543946958, 0.606306608005369, 0.832684808871402]])
+    np.testing.assert_allclose(fl.loc[LVS, LVS].to_numpy(), ref_fl, atol=1e-8)
+
+
+def test_vif_r2_and_f2_match_seminr(mobi):
+    outer = A.outer_vif(mobi)["vif"].to_numpy()
+    np.testing.assert_allclose(outer, [1.46840074157899, 1.22511896724264, 1.25876515500919, 1.51040340151145,
+                                       1.40314478976676, 1.16077200450283, 1.12060419838461, 1.04961624016727,
+                                       1.96158254047704, 1.96158254047704, 1.50500417008445, 1.76197723191477,
+                                       1.64446280215093], atol=1e-9)
+    inner = A.inner_vif(mobi).set_index("from")["vif"]
+    np.testing.assert_allclose(inner.loc[["Image", "Expectation", "Value"]],
+                               [1.6139498810707, 1.36849662441311, 1.37801850355244], atol=1e-8)
+    r2 = mobi.inner_summary_.set_index("lv").loc["Satisfaction"]
+    assert r2["r_squared"] == pytest.approx(0.590603320426892, abs=1e-8)
+    assert r2["r_squared_adj"] == pytest.approx(0.585610677993074, abs=1e-8)
+    f2 = A.f_squared(mobi).set_index("from")["f_squared"]
+    assert f2["Image"] == pytest.approx(0.303554364141901, abs=1e-6)     # seminr fsquared1.csv
+
+
+def _simulated(n=600, seed=3, loading=0.8):
+    """Three constructs, four items each, X -> Y -> Z with known paths."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = 0.6 * x + rng.normal(scale=0.8, size=n)
+    z = 0.5 * y + rng.normal(scale=0.87, size=n)
+    cols = {}
+    for name, f in (("x", x), ("y", y), ("z", z)):
+        f = (f - f.mean()) / f.std()
+        for i in range(4):
+            cols[f"{name}{i}"] = loading * f + rng.normal(scale=np.sqrt(1 - loading ** 2), size=n)
+    return pd.DataFrame(cols)
+
+
+def test_srmr_and_q2_behave_on_simulated_data():
+    data = _simulated()
+    blocks = {"X": [f"x{i}" for i in range(4)], "Y": [f"y{i}" for i in range(4)], "Z": [f"z{i}" for i in range(4)]}
+    good = PLSPM(scheme="path", scaled=True).fit(data, blocks=blocks, paths={"Y": ["X"], "Z": ["Y"]})
+    assert A.srmr(good) < 0.05                      # the true model: items reproduced
+    mixed = {"X": ["x0", "x1", "y2", "z3"], "Y": ["y0", "y1", "x2", "z2"], "Z": ["z0", "z1", "x3", "y3"]}
+    wrong = PLSPM(scheme="path", scaled=True).fit(data, blocks=mixed, paths={"Y": ["X"], "Z": ["Y"]})
+    assert A.srmr(wrong) > 2 * A.srmr(good)
+    q2 = A.q2_predict(good, folds=5)
+    assert (q2["q2_predict"] > 0).all() and len(q2) == 8
+    # the same folds every run (seeded), different folds with another seed
+    assert q2.equals(A.q2_predict(good, folds=5))
+    assert not q2["q2_predict"].equals(A.q2_predict(good, folds=5, random_state=9)["q2_predict"])
+
+
+def test_bootstrap_reports_one_inference():
+    """SE, t, p and both intervals come from the same resamples: a path whose percentile
+    interval excludes 0 has p < 0.05, and the BCa interval brackets the estimate."""
+    data = _simulated(n=300)
+    blocks = {"X": [f"x{i}" for i in range(4)], "Y": [f"y{i}" for i in range(4)], "Z": [f"z{i}" for i in range(4)]}
+    m = PLSPM(scheme="path", n_boot=200, random_state=1).fit(data, blocks=blocks, paths={"Y": ["X"], "Z": ["Y", "X"]})
+    b = m.bootstrap_.set_index(["kind", "name"])
+    paths = b.loc["path"]
+    assert np.allclose(paths["t_value"], paths["original"] / paths["std_error"])
+    assert (paths["bca_low"] <= paths["original"]).all() and (paths["original"] <= paths["bca_high"]).all()
+    strong = paths.loc["X -> Y"]
+    assert strong["ci_low"] > 0 and strong["p_value"] < 1e-6
+    assert b.loc["htmt"].shape[0] == 3 and (b.loc["htmt"]["ci_low"] < b.loc["htmt"]["original"]).all()
+    again = PLSPM(scheme="path", n_boot=200, random_state=1).fit(data, blocks=blocks, paths={"Y": ["X"], "Z": ["Y", "X"]})
+    pd.testing.assert_frame_equal(m.bootstrap_, again.bootstrap_)      # seeded
+
+
+def test_csi_paths_use_the_bootstrap_when_there_is_one():
+    from cxvalue.perception.analyses import csi_analysis
+    data = pd.read_csv(DATA)
+    model = {"name": "mobi", "blocks": BLOCKS, "paths": PATHS}
+    ols = csi_analysis(data, model=model)
+    boot = csi_analysis(data, model=model, n_boot=100)
+    assert (ols["csi_paths"]["inference"] == "ols").all()
+    assert boot["csi_paths"]["inference"].str.startswith("bootstrap (100").all()
+    bs = boot["csi_paths"].set_index("relationship")
+    assert not np.allclose(bs["std_error"], ols["csi_paths"].set_index("relationship").loc[bs.index, "std_error"])
+    assert np.allclose(bs["t_value"], bs["estimate"] / bs["std_error"])
+    for k in ("csi_reliability", "csi_discriminant", "csi_structural", "csi_predict", "csi_fit"):
+        assert len(boot[k]) and (boot[k]["model"] == "mobi").all()
+    assert boot["csi_discriminant"]["htmt_ci_high"].notna().all()
