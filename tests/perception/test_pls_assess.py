@@ -125,3 +125,58 @@ def test_csi_paths_use_the_bootstrap_when_there_is_one():
     for k in ("csi_reliability", "csi_discriminant", "csi_structural", "csi_predict", "csi_fit"):
         assert len(boot[k]) and (boot[k]["model"] == "mobi").all()
     assert boot["csi_discriminant"]["htmt_ci_high"].notna().all()
+
+
+HOC_BLOCKS = {"Image": [f"IMAG{i}" for i in range(1, 6)], "Expectation": ["CUEX1", "CUEX2", "CUEX3"],
+              "Quality": [f"PERQ{i}" for i in range(1, 8)], "Value": ["PERV1", "PERV2"], "Complaints": ["CUSCO"],
+              "Loyalty": ["CUSL1", "CUSL2", "CUSL3"]}
+HOC_PATHS = {"Satisfaction": ["Expectation", "Quality"], "Complaints": ["Satisfaction"], "Loyalty": ["Satisfaction"]}
+
+
+def test_two_stage_higher_order_construct_matches_seminr():
+    """seminr tests/testthat/test-hoc.R, first case: Satisfaction = higher_composite(Image, Value),
+    two_stage; fixtures V_3_6_0/hoc-paths.csv and hoc-loadings.csv."""
+    data = pd.read_csv(DATA)
+    m = PLSPM(scheme="path", scaled=True, tol=1e-10, max_iter=300).fit(
+        data, blocks=HOC_BLOCKS, paths=HOC_PATHS, higher_order={"Satisfaction": ["Image", "Value"]})
+    paths = m.paths_.set_index("relationship")["estimate"]
+    np.testing.assert_allclose(paths[["Expectation -> Satisfaction", "Quality -> Satisfaction",
+                                      "Satisfaction -> Complaints", "Satisfaction -> Loyalty"]],
+                               [0.103641382040823, 0.720064333276669, 0.486257317953653, 0.627602841720655], atol=1e-7)
+    load = m.outer_model_.set_index("name")["loading"]
+    np.testing.assert_allclose(load[["Image", "Value", "CUSL2"]], [0.895650876207813, 0.839452525936479,
+                                                                    0.224294512163711], atol=1e-7)
+    first = m.first_stage_.outer_model_.set_index("name")["loading"]
+    assert first["IMAG1"] == pytest.approx(0.750650331276109, abs=1e-7)   # the dimensions, from stage 1
+    # the HOC's index lies between its dimensions' indices
+    idx = m.indices(item_range=(1, 10)).set_index("lv")["index"]
+    dims = m.first_stage_.indices(item_range=(1, 10)).set_index("lv")["index"][["Image", "Value"]]
+    assert dims.min() <= idx["Satisfaction"] <= dims.max()
+
+
+def test_repeated_indicators_and_the_errors():
+    from cxvalue.errors import CxValueError
+    data = pd.read_csv(DATA)
+    m = PLSPM(scheme="path", scaled=True).fit(data, blocks=HOC_BLOCKS, paths=HOC_PATHS,
+                                              higher_order={"Satisfaction": ["Image", "Value"]}, hoc_method="repeated")
+    om = m.outer_model_
+    assert (om["block"] == "Satisfaction").sum() == 7 and "Satisfaction:IMAG1" in set(om["name"])
+    assert {"Satisfaction -> Image", "Satisfaction -> Value"} <= set(m.paths_["relationship"])
+    with pytest.raises(CxValueError, match="dimension"):
+        PLSPM().fit(data, blocks=HOC_BLOCKS, paths=HOC_PATHS, higher_order={"Satisfaction": ["Image", "Nope"]})
+    with pytest.raises(CxValueError, match="hoc_method"):
+        PLSPM().fit(data, blocks=HOC_BLOCKS, paths=HOC_PATHS, higher_order={"Satisfaction": ["Image", "Value"]},
+                    hoc_method="three_stage")
+
+
+def test_csi_model_file_with_a_higher_order_construct(tmp_path):
+    from cxvalue.perception.analyses import csi_analysis
+    f = tmp_path / "mobi.yaml"
+    import yaml
+    f.write_text(yaml.safe_dump({"name": "mobi-hoc", "blocks": HOC_BLOCKS, "paths": HOC_PATHS,
+                                 "higher_order": {"Satisfaction": ["Image", "Value"]}, "item_range": [1, 10]}))
+    out = csi_analysis(pd.read_csv(DATA), model=str(f), scheme="path", scaled=True)
+    sc = out["csi_scores"].set_index("lv")
+    assert "Satisfaction" in sc.index and 0 < sc.loc["Satisfaction", "index"] < 100
+    assert set(out["csi_model"].query("lv == 'Satisfaction'")["item"]) == {"Image", "Value"}
+    assert "Satisfaction" in set(out["csi_reliability"]["lv"])

@@ -224,7 +224,8 @@ def _csi_model(pls, spec: dict, item_range, scheme: str) -> pd.DataFrame:
     labels = spec.get("labels") or {}
     lo, hi = (tuple(item_range) + (None, None))[:2] if item_range else (None, None)
     rows = []
-    for lv, items in spec["blocks"].items():
+    blocks = {**spec["blocks"], **(spec.get("higher_order") or {})}   # a HOC's indicators are its dimensions
+    for lv, items in blocks.items():
         for item in items:
             r = om[(om["name"] == item) & (om["block"] == lv)] if {"name", "block"} <= set(om.columns) else om[:0]
             rows.append({"model": str(spec["name"]), "lv": lv, "item": item,

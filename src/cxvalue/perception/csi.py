@@ -16,6 +16,8 @@ A model is a template name (``"ecsi"``, ``"acsi"``, ``"contract"``; see
     scaled: false                # optional: standardise the items (default false: one answer scale)
     item_range: [0, 10]          # optional: answer scale for the 0-100 index
     labels: {SAT: {en: Satisfaction, zh: 满意度}}   # optional
+    higher_order: {QUALITY: [PRODUCT, SERVICE]}      # optional: higher-order constructs and their dimensions
+    hoc_method: two_stage        # or repeated (repeated indicators); see PLSPM.fit
 
 Indicator names are matched to the data's columns exactly, then ignoring case, then with
 the ``rating_`` prefix the responses contract gives extra survey items (``imag1`` ↔
@@ -132,7 +134,8 @@ def fit_csi(data: pd.DataFrame, model=None, *, scheme: str = "centroid", scaled:
     spec["scaled"] = scaled
     pls = PLSPM(scheme=scheme, scaled=scaled, n_boot=n_boot, random_state=random_state, missing=missing, tol=tol,
                 max_iter=1000 if tol < 1e-6 else 100)
-    pls.fit(data, blocks=spec["blocks"], paths=spec["paths"], modes=spec.get("modes", "A"))
+    pls.fit(data, blocks=spec["blocks"], paths=spec["paths"], modes=spec.get("modes", "A"),
+            higher_order=spec.get("higher_order"), hoc_method=spec.get("hoc_method", "two_stage"))
     return pls, spec
 
 

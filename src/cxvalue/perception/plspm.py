@@ -56,6 +56,7 @@ __all__ = ["SCHEMES", "MODES", "PLSPM", "ECSI_MODEL", "ACSI_MODEL", "CONTRACT_MO
 SCHEMES = ("centroid", "factorial", "path")
 MODES = ("A", "B")
 MISSING = ("raise", "listwise")
+HOC_METHODS = ("two_stage", "repeated")
 
 #: ECSI model as in R plspm's ``satisfaction`` data (Tenenhaus et al. 2005): blocks name the
 #: columns of that data set; replace them with your own columns.
@@ -531,8 +532,26 @@ class PLSPM(Estimator):
             raise CxValueError(f"max_iter={self.max_iter!r} is not valid: expected a positive integer")
         self._confidence()
 
-    def fit(self, data: pd.DataFrame, *, blocks: dict, paths, modes="A") -> PLSPM:
-        """Estimate the model on a frame of indicators; returns ``self`` (see the class doc)."""
+    def fit(self, data: pd.DataFrame, *, blocks: dict, paths, modes="A", higher_order: dict | None = None,
+            hoc_method: str = "two_stage") -> PLSPM:
+        """Estimate the model on a frame of indicators; returns ``self`` (see the class doc).
+
+        ``higher_order``: higher-order constructs ``{HOC: [dimension LV, ...]}`` whose
+        dimensions are first-order LVs of ``blocks``; ``paths`` name the HOC, not its
+        dimensions. ``hoc_method``:
+
+        - ``"two_stage"`` (default; Becker, Klein & Wetzels 2012, as seminr): stage 1 estimates
+          the first-order model with each HOC replaced by its dimensions (the HOC's antecedents
+          point to every dimension, every dimension to the HOC's outcomes); stage 2 measures the
+          HOC by the dimensions' scores (mode of ``modes[HOC]``, default A). ``first_stage_`` is
+          the stage-1 model. A bootstrap resamples stage 2 with the dimension scores as estimated.
+        - ``"repeated"`` (repeated indicators, Lohmöller 1989): the HOC is measured by all the
+          items of its dimensions (copies named ``HOC:item``) and explains each dimension
+          (paths HOC → dimension), one estimation.
+        """
+        if higher_order:
+            return self._fit_higher_order(data, blocks, paths, modes, higher_order, hoc_method)
+        self.higher_order_ = {}
         self._check_options()
         order, P, cols, blockinds, modes_l = self._spec(data, blocks, paths, modes)
         MVf = self._matrix(data, cols)
@@ -572,6 +591,62 @@ class PLSPM(Estimator):
         self._P, self._ODM, self._blockinds = P, ODM, blockinds
         if int(self.n_boot) > 0:
             self.bootstrap_ = self._bootstrap(MV, P, ODM, blockinds, modes_l, order, cols, res, T)
+        return self
+
+    def _fit_higher_order(self, data, blocks, paths, modes, higher_order: dict, method: str) -> PLSPM:
+        one_of("hoc_method", method, HOC_METHODS)
+        if not isinstance(higher_order, dict):
+            raise CxValueError("higher_order must be a dict {higher-order construct: [dimension, ...]}")
+        hocs = {str(h): [str(d) for d in ([dims] if isinstance(dims, str) else dims)] for h, dims in higher_order.items()}
+        for h, dims in hocs.items():
+            if h in blocks:
+                raise CxValueError(f"higher-order construct {h!r} is also in blocks: its indicators are its dimensions")
+            if len(dims) < 2:
+                raise CxValueError(f"higher-order construct {h!r} needs at least 2 dimensions, got {dims}")
+            unknown = [d for d in dims if d not in blocks]
+            if unknown:
+                raise CxValueError(f"higher-order construct {h!r}: dimension(s) {unknown} are not latent variables "
+                                   f"in blocks ({', '.join(blocks)})")
+        edges = _edges(paths, list(blocks) + list(hocs))
+        mode_of = (lambda v: modes) if isinstance(modes, str) else (lambda v: modes.get(v, "A"))
+        if method == "repeated":
+            blk = {lv: list(cols) for lv, cols in blocks.items()}
+            extra = {}
+            for h, dims in hocs.items():
+                blk[h] = [f"{h}:{c}" for d in dims for c in blocks[d]]
+                extra.update({f"{h}:{c}": data[c] for d in dims for c in blocks[d]})
+                edges = edges + [(h, d) for d in dims]
+            self.fit(data.assign(**extra), blocks=blk, paths=edges, modes={v: mode_of(v) for v in blk})
+            self.higher_order_ = {"method": method, "constructs": hocs}
+            return self
+        stage1 = list(edges)
+        for h, dims in hocs.items():
+            new = []
+            for a, b in stage1:
+                if b == h:
+                    new += [(a, d) for d in dims]
+                elif a == h:
+                    new += [(d, b) for d in dims]
+                else:
+                    new.append((a, b))
+            stage1 = new
+        used = {v for e in stage1 for v in e}
+        first = copy.copy(self)
+        first.n_boot = 0
+        first.fit(data, blocks={lv: c for lv, c in blocks.items() if lv in used}, paths=stage1,
+                  modes={v: mode_of(v) for v in blocks if v in used})
+        dims_all = [d for dims in hocs.values() for d in dims]
+        clash = [d for d in dims_all if d in data.columns]
+        if clash:
+            raise CxValueError(f"dimension(s) {clash} have the name of a data column: rename the latent variables")
+        scores = first.scores_[dims_all].reindex(data.index)
+        data2 = pd.concat([data, scores], axis=1)
+        stage2_used = {v for e in edges for v in e}
+        blk2 = {lv: c for lv, c in blocks.items() if lv in stage2_used}
+        blk2.update({h: dims for h, dims in hocs.items()})
+        self.fit(data2, blocks=blk2, paths=edges, modes={v: mode_of(v) for v in blk2})
+        self.first_stage_ = first
+        self.higher_order_ = {"method": method, "constructs": hocs}
         return self
 
     def _store_outer(self, res, order, cols, blockinds):
@@ -728,9 +803,33 @@ class PLSPM(Estimator):
                           "positive weights)", CxValueWarning, stacklevel=3)
         return out
 
+    def _two_stage(self) -> dict:
+        hoc = getattr(self, "higher_order_", None) or {}
+        return hoc.get("constructs", {}) if hoc.get("method") == "two_stage" else {}
+
+    def _first_order_range(self, item_range):
+        """``item_range`` without the two-stage HOCs' indicators (the dimension scores)."""
+        if not isinstance(item_range, dict):
+            return item_range
+        dims = {d for ds in self._two_stage().values() for d in ds}
+        return {k: v for k, v in item_range.items() if k not in dims}
+
     def index_scores(self, item_range=(0, 10)) -> pd.DataFrame:
-        """Each respondent's 0-100 index per LV (ACSI-style rescaling; see the module doc)."""
+        """Each respondent's 0-100 index per LV (ACSI-style rescaling; see the module doc). A
+        two-stage higher-order construct's index is the mean of its dimensions' indices
+        weighted by its normalised outer weights."""
         self._check_fitted("outer_model_")
+        hocs = self._two_stage()
+        if hocs:
+            first = self.first_stage_.index_scores(self._first_order_range(item_range))
+            out = pd.DataFrame(index=self.manifests_.index)
+            for lv in self.lvs_:
+                if lv in hocs:
+                    w = self._hoc_weights(lv)
+                    out[lv] = first.loc[out.index, hocs[lv]].to_numpy() @ w
+                else:
+                    out[lv] = first.loc[out.index, lv] if lv in first.columns else np.nan
+            return out
         lo, hi = self._ranges(item_range)
         w = self._index_weights()
         M = self.manifests_.to_numpy()
@@ -741,9 +840,29 @@ class PLSPM(Estimator):
             out[lv] = 100.0 * (M[:, sel] @ ww - ww @ lo[sel]) / (ww @ (hi[sel] - lo[sel]))
         return pd.DataFrame(out, index=self.manifests_.index)
 
+    def _hoc_weights(self, hoc: str) -> np.ndarray:
+        om = self.outer_model_[self.outer_model_["block"] == hoc]
+        w = om["weight"].to_numpy()
+        if np.any(w <= 0):
+            warnings.warn(f"no 0-100 index for {hoc}: some outer weights are not positive", CxValueWarning, stacklevel=3)
+            return np.full(len(w), np.nan)
+        return w / w.sum()
+
     def indices(self, item_range=(0, 10)) -> pd.DataFrame:
         """The 0-100 index of each LV (index of the mean answers), with the raw-scale score."""
         self._check_fitted("outer_model_")
+        hocs = self._two_stage()
+        if hocs:
+            first = self.first_stage_.indices(self._first_order_range(item_range)).set_index("lv")
+            rows = []
+            for lv in self.lvs_:
+                if lv in hocs:
+                    w = self._hoc_weights(lv)
+                    rows.append({"lv": lv, "index": float(first.loc[hocs[lv], "index"].to_numpy() @ w),
+                                 "score": np.nan, "n": len(self.manifests_)})
+                else:
+                    rows.append({"lv": lv, **first.loc[lv].to_dict(), "n": len(self.manifests_)})
+            return pd.DataFrame(rows)
         lo, hi = self._ranges(item_range)
         w = self._index_weights()
         m = self.manifests_.to_numpy().mean(axis=0)
