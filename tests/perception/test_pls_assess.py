@@ -180,3 +180,38 @@ def test_csi_model_file_with_a_higher_order_construct(tmp_path):
     assert "Satisfaction" in sc.index and 0 < sc.loc["Satisfaction", "index"] < 100
     assert set(out["csi_model"].query("lv == 'Satisfaction'")["item"]) == {"Image", "Value"}
     assert "Satisfaction" in set(out["csi_reliability"]["lv"])
+
+
+def test_index_scale_comes_from_the_data_contract(tmp_path):
+    """The 0-100 index rescales by the answer scale the load declared (mapping ``scales``, else
+    the contract's 0-10), not by the range the answers cover; a file without one says the scale
+    is assumed."""
+    from cxvalue.io.load import declared_scales, load_file
+    from cxvalue.perception.analyses import csi_analysis
+    from cxvalue.store import connect
+    raw = pd.read_csv(DATA)
+    cols = [c for b in BLOCKS.values() for c in b]
+    df = raw[cols].rename(columns={c: f"rating_{c.lower()}" for c in cols})
+    df.insert(0, "date", "2024-03-01")
+    df.insert(0, "customer_id", [f"c{i}" for i in range(len(df))])
+    df.insert(0, "response_id", [f"r{i}" for i in range(len(df))])
+    df.to_csv(tmp_path / "mobi.csv", index=False)
+    (tmp_path / "map.yaml").write_text('scales:\n  "rating_*": [1, 10]\n')
+    model = {"name": "mobi", "blocks": {lv: [f"rating_{c.lower()}" for c in items] for lv, items in BLOCKS.items()},
+             "paths": PATHS}
+    con = connect(str(tmp_path / "s.duckdb"))
+    load_file(con, "responses", tmp_path / "mobi.csv", mapping=tmp_path / "map.yaml")
+    assert declared_scales(con, "responses")["rating_imag1"] == (1.0, 10.0)
+    store = csi_analysis(con, model=model)
+    m = store["csi_model"]
+    assert set(m["item_range_source"]) == {"data contract"} and set(m["item_range_low"]) == {1.0}
+    given = csi_analysis(df, model=model, item_range=(1, 10))
+    pd.testing.assert_series_equal(store["csi_scores"]["index"], given["csi_scores"]["index"])
+    # loaded again without the mapping: the contract's default 0-10, and the index changes with it
+    load_file(con, "responses", tmp_path / "mobi.csv", replace=True)
+    assert declared_scales(con, "responses")["rating_imag1"] == (0.0, 10.0)
+    default = csi_analysis(con, model=model)["csi_scores"].set_index("lv")["index"]
+    assert (default > given["csi_scores"].set_index("lv")["index"]).all()
+    with pytest.warns(Warning, match="assumed to be 1-10"):
+        assumed = csi_analysis(df, model=model)
+    assert set(assumed["csi_model"]["item_range_source"]) == {"assumed"}

@@ -410,6 +410,7 @@ def _insert(run: _Run, plan, report: LoadReport, good_sql: str, good_named: str,
     report.rows_loaded, report.rows_read = int(good), int(good) + report.rows_rejected
     _check_reject_share(report, run.rules.max_reject_share, plan.key)
     _fail_point("inserted")
+    _record_scales(stage, spec, present, run.mapping, run.load_id)
     report.customers_created = _create_customers(stage, spec, present, unknown_customer, good_named, run.load_id)
     stage.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok')",
                   [run.load_id, spec.name, run.label, run.src.content_hash, _now(), report.rows_read,
@@ -417,6 +418,52 @@ def _insert(run: _Run, plan, report: LoadReport, good_sql: str, good_named: str,
     _fail_point("logged")
     stage.execute("COMMIT")
     run.in_txn = False
+
+
+SCALES_SQL = "table_name VARCHAR, column_name VARCHAR, low DOUBLE, high DOUBLE, source VARCHAR, load_id VARCHAR"
+
+
+def _record_scales(stage, spec, present, mapping: Mapping, load_id: str) -> None:
+    """The declared answer scale of each rating column loaded (the mapping's ``scales`` or the
+    contract's default), in ``column_scales``: what analyses on the store rescale by (the 0-100
+    index needs the scale, not the range the answers happen to cover). The last load of a
+    column sets it."""
+    rows = []
+    for c in present:
+        if c.spec.scale is None:
+            continue
+        lo, hi = mapping.scale_for(c.name, c.spec.scale)
+        rows.append((spec.name, c.name, float(lo), float(hi),
+                     "mapping" if (lo, hi) != tuple(c.spec.scale) else "contract", load_id))
+    if not rows:
+        return
+    stage.execute(f"CREATE TABLE IF NOT EXISTS column_scales ({SCALES_SQL})")
+    stage.execute("DELETE FROM column_scales WHERE table_name = ? AND column_name IN "
+                  f"({', '.join('?' for _ in rows)})", [spec.name, *[r[1] for r in rows]])
+    stage.executemany("INSERT INTO column_scales VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+def declared_scales(con, table: str) -> dict[str, tuple[float, float]]:
+    """Column → declared answer scale (low, high) of the rating columns of ``table`` in the store
+    ``con`` (an Ibis backend): as recorded by the loads, else the contract's default for the
+    contract's rating columns (stores loaded before scales were recorded)."""
+    from ..schema import get_table
+    out: dict[str, tuple[float, float]] = {}
+    if table not in con.list_tables():
+        return out
+    spec = get_table(table)
+    for col in con.table(table).columns:
+        try:
+            c = spec.column(col)
+        except KeyError:     # an extra column: no declared scale
+            continue
+        if c.scale is not None:
+            out[col] = tuple(map(float, c.scale))
+    if "column_scales" in con.list_tables():
+        t = con.table("column_scales")
+        rows = t.filter(t.table_name == table).select("column_name", "low", "high").to_pandas()
+        out.update({r.column_name: (float(r.low), float(r.high)) for r in rows.itertuples()})
+    return out
 
 
 def _upsert(stage, spec, key: tuple[str, ...], present, good_named: str, *, only_stubs: bool) -> int:

@@ -170,13 +170,16 @@ def cem_tables(df: pd.DataFrame, *, wave_col: str = "wave", before=None, after=N
 # --------------------------------------------------------------------------- CSI (D5)
 def csi_analysis(data, *, model=None, scheme: str = "centroid", scaled: bool | None = None, n_boot: int = 0,
                  random_state=0, item_range=None, by: str | None = None, since=None,
-                 until=None, tol: float = 1e-6, q2_folds: int = 10) -> dict[str, pd.DataFrame]:
+                 until=None, tol: float = 1e-6, q2_folds: int = 10, declared: dict | None = None) -> dict[str, pd.DataFrame]:
     """A satisfaction index model (template or model file; see :mod:`cxvalue.perception.csi`)
     fitted on a survey frame or a store's responses: ``csi_scores`` and ``csi_paths``
     (:func:`~cxvalue.perception.csi.csi_tables`, per ``by`` segment too) and ``csi_model``
     (one row per indicator: ``model``, ``lv``, ``item``, ``weight``, ``loading``,
     ``label_en`` / ``label_zh`` of the construct, ``scaled``, ``scheme``, ``n``, ``gof`` and the
-    answer scale ``item_range_low`` / ``item_range_high`` of the 0-100 index), and the model's
+    answer scale ``item_range_low`` / ``item_range_high`` of the 0-100 index and where it came from,
+    ``item_range_source``: option, model file, data contract or assumed — see
+    :func:`~cxvalue.perception.csi.item_scale`; ``declared``: column → declared scale, default
+    the store's when ``data`` is one), and the model's
     assessment (:mod:`cxvalue.perception.pls_assess`): ``csi_reliability`` (per LV: α, ρA, ρc,
     AVE), ``csi_discriminant`` (per pair of LVs: HTMT with its bootstrap interval when
     ``n_boot``, their correlation and √AVE of each: Fornell–Larcker), ``csi_structural`` (per
@@ -184,9 +187,13 @@ def csi_analysis(data, *, model=None, scheme: str = "centroid", scaled: bool | N
     model, ``q2_folds``-fold) and ``csi_fit`` (SRMR, n, iterations, tolerance)."""
     from .csi import csi_tables, fit_csi
     df = _survey(data, since, until)
+    if declared is None and not isinstance(data, pd.DataFrame):   # the store: the scales its loads declared
+        from ..io.load import declared_scales
+        declared = declared_scales(data, "responses")
     pls, spec = fit_csi(df, model, scheme=scheme, scaled=scaled, n_boot=n_boot, random_state=random_state, tol=tol)
-    tabs = csi_tables(pls, spec, df, by=by, item_range=item_range)
-    tabs["csi_model"] = _csi_model(pls, spec, tabs["csi_scores"].attrs.get("item_range"), scheme)
+    tabs = csi_tables(pls, spec, df, by=by, item_range=item_range, declared=declared)
+    sc = tabs["csi_scores"]
+    tabs["csi_model"] = _csi_model(pls, spec, sc.attrs.get("item_range"), scheme, sc.attrs.get("item_range_source"))
     tabs.update(_csi_assessment(pls, str(spec["name"]), q2_folds, random_state))
     return tabs
 
@@ -219,10 +226,14 @@ def _csi_assessment(pls, model: str, q2_folds: int, random_state) -> dict[str, p
                                                   ("csi_fit", fit))}
 
 
-def _csi_model(pls, spec: dict, item_range, scheme: str) -> pd.DataFrame:
+def _csi_model(pls, spec: dict, item_range, scheme: str, source: str | None = None) -> pd.DataFrame:
     om = pls.outer_model_
     labels = spec.get("labels") or {}
-    lo, hi = (tuple(item_range) + (None, None))[:2] if item_range else (None, None)
+
+    def scale(item):
+        if isinstance(item_range, dict):
+            return tuple(item_range.get(item, (None, None)))
+        return (tuple(item_range) + (None, None))[:2] if item_range else (None, None)
     rows = []
     blocks = {**spec["blocks"], **(spec.get("higher_order") or {})}   # a HOC's indicators are its dimensions
     for lv, items in blocks.items():
@@ -233,7 +244,8 @@ def _csi_model(pls, spec: dict, item_range, scheme: str) -> pd.DataFrame:
                          "loading": float(r["loading"].iloc[0]) if len(r) and "loading" in r else None,
                          "label_en": (labels.get(lv) or {}).get("en", lv), "label_zh": (labels.get(lv) or {}).get("zh", lv),
                          "scaled": bool(spec.get("scaled", False)), "scheme": scheme, "n": int(len(pls.manifests_)),
-                         "gof": float(pls.gof_), "item_range_low": lo, "item_range_high": hi})
+                         "gof": float(pls.gof_), "item_range_low": scale(item)[0], "item_range_high": scale(item)[1],
+                         "item_range_source": source})
     return pd.DataFrame(rows)
 
 

@@ -35,7 +35,7 @@ import pandas as pd
 from ..errors import CxValueError
 from .plspm import PLSPM, TEMPLATES, model_template
 
-__all__ = ["resolve_model", "fit_csi", "csi_tables"]
+__all__ = ["resolve_model", "fit_csi", "csi_tables", "item_scale"]
 
 
 def _match(item: str, columns) -> str | None:
@@ -139,23 +139,40 @@ def fit_csi(data: pd.DataFrame, model=None, *, scheme: str = "centroid", scaled:
     return pls, spec
 
 
-def _item_range(spec: dict, data: pd.DataFrame, item_range):
+SCALES = ((0, 10), (1, 10), (1, 7), (1, 5), (0, 5), (0, 100), (1, 100))   # the usual answer scales
+
+
+def item_scale(spec: dict, data: pd.DataFrame, item_range=None, declared: dict | None = None):
+    """The answer scale of the model's items for the 0-100 index and where it comes from:
+    ``item_range`` given (``"option"``), the model file's ``item_range`` (``"model file"``), the
+    scales the data contract declared for the items when loaded (``declared``, column → (low,
+    high): ``"data contract"``), else assumed from the answers (``"assumed"``, with a
+    warning): the usual scale that starts at the lowest answer and holds the highest (1-10 for
+    answers 1..10, 0-10 for 0..10), else the answers' range. Returns ((low, high) or
+    {item: (low, high)}, source)."""
     if item_range is not None:
-        return tuple(item_range)
+        return tuple(item_range), "option"
     if spec.get("item_range") is not None:
-        return tuple(spec["item_range"])
+        return tuple(spec["item_range"]), "model file"
     cols = [c for v in spec["blocks"].values() for c in v]
+    if declared and all(c in declared for c in cols):
+        per = {c: tuple(declared[c]) for c in cols}
+        one = set(per.values())
+        return (one.pop() if len(one) == 1 else per), "data contract"
     lo = float(np.nanmin(data[cols].to_numpy(float)))
     hi = float(np.nanmax(data[cols].to_numpy(float)))
-    # the usual answer scales: 0-10, 1-10, 1-7, 1-5
-    for a, b in ((0, 10), (1, 10), (1, 7), (1, 5), (0, 5)):
-        if a <= lo and hi <= b and (b - a) <= 2 * max(hi - lo, 1):
-            return (a, b)
-    return (lo, hi)
+    fits = [(a, b) for a, b in SCALES if a == lo and hi <= b] or [(a, b) for a, b in SCALES if a <= lo and hi <= b]
+    rng = fits[0] if fits else (lo, hi)
+    import warnings
+    from ..errors import CxValueWarning
+    warnings.warn(f"the answer scale of the index items is assumed to be {rng[0]:g}-{rng[1]:g} from the answers "
+                  f"({lo:g} to {hi:g}): give it with --scale or item_range in the model file (an index on the wrong "
+                  "scale is off by several points)", CxValueWarning, stacklevel=3)
+    return rng, "assumed"
 
 
 def csi_tables(pls: PLSPM, spec: dict, data: pd.DataFrame | None = None, *, by: str | None = None,
-               item_range=None) -> dict[str, pd.DataFrame]:
+               item_range=None, declared: dict | None = None) -> dict[str, pd.DataFrame]:
     """Result tables of a fitted index model: ``csi_scores`` (``model``, ``lv``, ``segment``,
     ``index`` (0-100), ``score`` (raw scale), ``n``, ``r_squared``, ``gof``) — overall and, with
     ``by`` (a column of ``data``), per segment using the overall weights (as the ACSI
@@ -163,7 +180,7 @@ def csi_tables(pls: PLSPM, spec: dict, data: pd.DataFrame | None = None, *, by: 
     ``estimate``, ``std_error``, ``t_value``, ``p_value`` and bootstrap ``ci_low`` /
     ``ci_high`` when fitted with ``n_boot``)."""
     data = pls.manifests_ if data is None else data
-    rng = _item_range(spec, pls.manifests_, item_range)
+    rng, source = item_scale(spec, pls.manifests_, item_range, declared)
     idx = pls.indices(item_range=rng)
     per = pls.index_scores(item_range=rng)
     r2 = pls.inner_summary_.set_index("lv")["r_squared"]
@@ -195,4 +212,5 @@ def csi_tables(pls: PLSPM, spec: dict, data: pd.DataFrame | None = None, *, by: 
         paths["inference"] = "ols"
     paths.insert(0, "model", spec["name"])
     scores.attrs["item_range"] = rng
+    scores.attrs["item_range_source"] = source
     return {"csi_scores": scores, "csi_paths": paths}

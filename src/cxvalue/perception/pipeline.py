@@ -110,8 +110,10 @@ def run_csi(session) -> StepResult:
     if not cols:
         raise StepSkipped("responses has none of the items of a satisfaction index template (docs/perception.md)")
     df = r.select(*cols).to_pandas()
+    from ..io.load import declared_scales
     tabs = csi_analysis(df, n_boot=BOOT_CSI if len(df) <= 20_000 else 0, random_state=0,
-                        by="touchpoint" if "touchpoint" in df.columns else None)
+                        by="touchpoint" if "touchpoint" in df.columns else None,
+                        declared=declared_scales(session.con, "responses"))
     sc = tabs["csi_scores"]
     sat = sc[(sc["lv"] == "SAT") & (sc["segment"] == "all")]
     return StepResult(tabs, {"model": str(sc["model"].iloc[0]), "gof": float(sc["gof"].iloc[0]),

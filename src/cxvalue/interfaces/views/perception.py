@@ -9,11 +9,13 @@ with the same block code; a ``segment`` column in the frames (``--by``) adds one
 segment."""
 from __future__ import annotations
 
+import pandas as pd
+
 from ...store import read_result
 from . import Chart, Column, Kpi, Kpis, Table, Text, View, by_label, fmt, label, records, slug, small_note, step_notes, view
 
 TABLES = ("driver_importance", "driver_summary", "cem_gaps", "cem_compare", "csi_scores", "csi_paths", "csi_model",
-          "experience_value", "experience_value_comparison", "experience_roi")
+          "csi_reliability", "csi_discriminant", "csi_structural", "csi_predict", "csi_fit", "experience_value", "experience_value_comparison", "experience_roi")
 PREFIXES = ("experience_", "rating_", "expectation_", "importance_", "ideal_")
 #: the CEM measures of a re-measurement, most telling first
 COMPARED = ("experience", "satisfaction", "key_experience", "gap", "expectation", "importance", "ideal")
@@ -275,7 +277,8 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
                  if boot else t("csi_paths_ols_note"))
     blocks = [
         Kpis("csi", t("sec_csi"), warnings=notes, items=items),
-        Text("csi-intro", text=t("csi_intro", model=model.upper(), n=n, gof=gof if gof is not None else float("nan"))),
+        Text("csi-intro", text=t("csi_intro", model=model.upper(), n=n, gof=gof if gof is not None else float("nan"))
+             + _scale_sentence(t, mf), tone="plain"),
         Chart("csi-paths", t("csi_paths_title"), warnings=notes, chart="path",
               data={"nodes": nodes, "edges": [[r["from"], r["to"], r["estimate"]] for r in records(paths)]}),
         Table("csi-scores", t("col_index"), warnings=notes, columns=[
@@ -310,6 +313,16 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
     return blocks
 
 
+def _scale_sentence(t, mf) -> str:
+    """" The answer scale: 1–10 (from the data contract)." — the scale the index rescales by."""
+    if mf is None or not len(mf) or "item_range_low" not in mf.columns or mf["item_range_low"].isna().all():
+        return ""
+    scales = {(float(a), float(b)) for a, b in zip(mf["item_range_low"], mf["item_range_high"]) if pd.notna(a)}
+    src = str(mf["item_range_source"].dropna().iloc[0]) if "item_range_source" in mf.columns and mf["item_range_source"].notna().any() else ""
+    scale = (f"{min(scales)[0]:g}–{min(scales)[1]:g}" if len(scales) == 1 else t("csi_scale_per_item"))
+    return " " + t("csi_scale", scale=scale, source=t(f"csi_scale_source_{src.replace(' ', '_')}") if src else "")
+
+
 def _csi_assessment_blocks(t, lab, tables: dict, notes: list) -> list:
     """Reliability, discriminant validity, structural model and prediction of the CSI model."""
     rel, disc, struct, pred, fit = (tables.get(k) for k in ("csi_reliability", "csi_discriminant", "csi_structural",
@@ -318,7 +331,8 @@ def _csi_assessment_blocks(t, lab, tables: dict, notes: list) -> list:
     if fit is not None and len(fit):
         f = records(fit)[0]
         blocks.append(Text("csi-assessment-intro", text=t("csi_assessment_intro", srmr=float(f["srmr"]),
-                                                          verdict=t("csi_srmr_ok" if f["srmr"] < 0.08 else "csi_srmr_high"))))
+                                                          verdict=t("csi_srmr_ok" if f["srmr"] < 0.08 else "csi_srmr_high")),
+                           tone="plain"))
     if rel is not None and len(rel):
         blocks.append(Table("csi-reliability", t("csi_reliability_title"), warnings=notes, note=t("csi_reliability_note"),
                             columns=[Column("label", t("col_lv")), Column("items", t("col_items"), "int"),
