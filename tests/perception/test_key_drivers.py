@@ -241,3 +241,23 @@ def test_contract_and_errors(invistico):
         KeyDriverAnalysis().fit(const, outcome="Age", drivers=["Seat comfort", "one"])
     with pytest.raises(CxValueError, match=r"\['Age'\] have no variation"):
         KeyDriverAnalysis().fit(df.assign(Age=30), outcome="Age", drivers=RATINGS[:3])
+
+
+def test_random_variable_test_marks_a_driver_that_does_not_beat_noise():
+    """Tonidandel et al. (2009): a driver unrelated to the outcome does not beat a noise variable;
+    real drivers do. Not-applicable codes are counted and reported."""
+    from cxvalue.perception.drivers import KeyDriverAnalysis
+    rng = np.random.default_rng(5)
+    n = 300
+    x1, x2, x3 = rng.normal(size=(3, n))
+    y = x1 + 0.5 * x2 + rng.normal(size=n)
+    df = pd.DataFrame({"y": y, "rating_a": x1, "rating_b": x2, "rating_noise": x3})
+    df.loc[:9, "rating_b"] = 0.0                      # ten answers coded 0 = not applicable
+    k = KeyDriverAnalysis(n_boot=200, random_state=1, na_values=0).fit(df, outcome="y")
+    t = k.table("relative_weights").set_index("driver")
+    assert t.loc["rating_a", "significant"] and t.loc["rating_b", "significant"]
+    assert not t.loc["rating_noise", "significant"] and t.loc["rating_noise", "p_vs_random"] > 0.05
+    s = k.summary_.set_index("parameter")["estimate"]
+    assert s["n_not_applicable"] == 10 and s["n_rows"] == n and s["n_used"] == n - 10
+    no_boot = KeyDriverAnalysis(random_state=1).fit(df, outcome="y").table("relative_weights")
+    assert no_boot["significant"].isna().all()

@@ -84,6 +84,9 @@ def driver_tables(df: pd.DataFrame, *, outcome: str, drivers=None, positive=None
     imp["outcome"] = outcome
     summ = kda.summary_.copy()
     summ["outcome"] = outcome
+    summ["na_values"] = ", ".join(f"{v:g}" if isinstance(v, (int, float)) else str(v)
+                                  for v in kda.summary_.attrs.get("na_values", []))
+    summ["missing"] = kda.missing
     return {"driver_importance": imp, "driver_summary": summ}
 
 

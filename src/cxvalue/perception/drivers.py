@@ -29,6 +29,14 @@ definite). Performance (mean rating) always uses every valid answer of the drive
 Bootstrap percentile intervals (``n_boot`` > 0, seeded by ``random_state``) resample
 respondents and recompute the correlations and both decompositions.
 
+Significance (``significant``, ``p_vs_random``; needs ``n_boot``): the random-variable test of
+Tonidandel, LeBreton & Johnson (2009). Each bootstrap sample gains a variable of pure noise
+(independent normal draws) as an extra driver and is decomposed again; a driver is significant
+when the percentile interval of (its importance − the noise variable's) lies above 0 — an
+importance share can never be below 0, so its own interval cannot "cover zero"; the noise
+variable is the zero it is compared with. ``p_vs_random`` is the share of samples where the
+driver does not beat the noise.
+
 Importance–performance quadrants (Martilla & James 1977): importance = share of R²,
 performance = mean rating, split at the mean over drivers (or given cuts).
 """
@@ -216,7 +224,8 @@ class KeyDriverAnalysis(Estimator):
     ``driver``, ``importance`` (R² units), ``share`` (of R²), ``ci_low``/``ci_high``
     (of importance), ``share_ci_low``/``share_ci_high``, ``rank`` (1 = most
     important), ``performance`` (mean rating), ``n`` (valid ratings)), ``summary_``
-    (column ``parameter`` = r_squared, n_used, n_drivers, n_boot, then estimate, std_error,
+    (column ``parameter`` = r_squared, n_used, n_drivers, n_boot, n_rows (answers given),
+    n_not_applicable (driver answers set missing by ``na_values``), then estimate, std_error,
     ci_low, ci_high; the interval of R² needs ``n_boot`` > 0), ``r2_``, ``n_``, ``corr_`` (outcome first), ``drivers_``.
     """
 
@@ -278,7 +287,9 @@ class KeyDriverAnalysis(Estimator):
                 raise CxValueError(f"driver column {c!r}: expected numeric ratings, got dtype {col.dtype}")
             x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             if na:
-                x[np.isin(x, na)] = np.nan
+                hit = np.isin(x, na)
+                self._na_cells += int(hit.sum())
+                x[hit] = np.nan
             X[:, j] = x
         return M, drivers
 
@@ -295,7 +306,9 @@ class KeyDriverAnalysis(Estimator):
         a = self._tail()
         if int(self.n_boot) < 0:
             raise CxValueError(f"n_boot={self.n_boot!r} is not valid: expected 0 or more replicates")
+        self._na_cells = 0
         M, drivers = self._prepare(data, outcome, drivers, positive)
+        n_rows = len(M)
         X = M[:, 1:]
         keep = ~np.isnan(M).any(axis=1) if self.missing == "listwise" else ~np.isnan(M[:, 0])
         if not keep.all():
@@ -323,6 +336,7 @@ class KeyDriverAnalysis(Estimator):
 
         # bootstrap: resample respondents (frequency weights) and recompute everything
         boots = {m: [] for m in methods}
+        beats = {m: [] for m in methods}      # importance − that of a noise variable, per sample
         r2_boot = []
         if int(self.n_boot) > 0:
             n = len(M)
@@ -332,13 +346,18 @@ class KeyDriverAnalysis(Estimator):
                 cb = pairwise_corr(M[keep], w[keep])
                 if not np.all(np.isfinite(cb)):
                     continue
+                noise = rng.standard_normal(int(keep.sum()))
+                Ma = np.column_stack([M[keep], noise])
+                ca = pairwise_corr(Ma, w[keep])
                 try:
                     eb = _decompose(cb, methods, self.max_exact, self.n_permutations, rng)
+                    ea = _decompose(ca, methods, self.max_exact, self.n_permutations, rng)
                     r2b = r_squared(cb[1:, 1:], cb[1:, 0])
                 except np.linalg.LinAlgError:
                     continue
                 for m in methods:
                     boots[m].append(eb[m])
+                    beats[m].append(ea[m][:-1] - ea[m][-1])
                 r2_boot.append(r2b)
 
         n_valid = (~np.isnan(X)).sum(axis=0)
@@ -353,11 +372,16 @@ class KeyDriverAnalysis(Estimator):
                 Bs = B / np.asarray(r2_boot)[:, None]
                 lo, hi = np.quantile(B, [a, 1 - a], axis=0)
                 slo, shi = np.quantile(Bs, [a, 1 - a], axis=0)
+                D = np.asarray(beats[m])
+                sig = np.quantile(D, a, axis=0) > 0
+                p_rand = np.mean(D <= 0, axis=0)
             else:
-                lo = hi = slo = shi = np.full(len(drivers), np.nan)
+                lo = hi = slo = shi = p_rand = np.full(len(drivers), np.nan)
+                sig = np.full(len(drivers), None, dtype=object)
             rows.append(pd.DataFrame({
                 "method": m, "driver": drivers, "importance": imp, "share": share,
                 "ci_low": lo, "ci_high": hi, "share_ci_low": slo, "share_ci_high": shi,
+                "significant": pd.array(list(sig), dtype="boolean"), "p_vs_random": p_rand,
                 "rank": rank, "performance": perf, "n": n_valid.astype("int64"),
             }))
         self.importance_ = pd.concat(rows, ignore_index=True)
@@ -366,9 +390,13 @@ class KeyDriverAnalysis(Estimator):
             r2se = float(np.std(r2_boot, ddof=1)) if len(r2_boot) > 1 else np.nan
         else:
             r2lo = r2hi = r2se = np.nan
-        self.summary_ = summary_table([r2, n_used, len(drivers), len(r2_boot)], [r2se, np.nan, np.nan, np.nan],
-                                      [r2lo, np.nan, np.nan, np.nan], [r2hi, np.nan, np.nan, np.nan],
-                                      leading={"parameter": ["r_squared", "n_used", "n_drivers", "n_boot"]})
+        nan4 = [np.nan] * 5
+        self.summary_ = summary_table([r2, n_used, len(drivers), len(r2_boot), n_rows, self._na_cells],
+                                      [r2se, *nan4], [r2lo, *nan4], [r2hi, *nan4],
+                                      leading={"parameter": ["r_squared", "n_used", "n_drivers", "n_boot", "n_rows",
+                                                             "n_not_applicable"]})
+        self.summary_.attrs["na_values"] = list(self.na_values) if isinstance(self.na_values, (list, tuple, set)) \
+            else ([] if self.na_values is None else [self.na_values])
         self.r2_ = r2
         self.n_ = n_used
         self.outcome_ = outcome

@@ -111,12 +111,16 @@ def _drivers_table(t, imp, notes, id: str, title: str, note: str = "") -> Table:
     cols = [Column("label", t("col_driver")), Column("rank", t("col_rank"), "int"),
             Column("share", t("col_importance"), "pct1"), Column("share_ci_low", t("col_ci_low"), "pct1"),
             Column("share_ci_high", t("col_ci_high"), "pct1")]
+    if "significant" in imp.columns and imp["significant"].notna().any():
+        cols.append(Column("sig_label", t("col_significant")))
     if sh is not None and len(sh):
         cols.append(Column("shapley_share", t("col_shapley"), "pct1"))
     cols += [Column("performance", t("col_performance"), "float2"), Column("quadrant_label", t("col_quadrant"))]
     rows = []
     for r in records(main):
-        r.update(label=driver_label(t, r["driver"]), quadrant_label=t(f"quadrant_{r['quadrant']}"))
+        sig = r.get("significant")
+        r.update(label=driver_label(t, r["driver"]), quadrant_label=t(f"quadrant_{r['quadrant']}"),
+                 sig_label=None if sig is None or sig != sig else t("drivers_sig_yes" if sig else "drivers_ns"))
         if sh is not None and len(sh):
             r["shapley_share"] = sh.get(r["driver"])
         rows.append(r)
@@ -130,7 +134,9 @@ def _drivers_all(t, imp, summ, notes) -> list:
     r2 = float(est.loc["r_squared", "estimate"])
     n = int(est.loc["n_used", "estimate"])
     outcome = str(imp["outcome"].iloc[0])
-    labels = [driver_label(t, d) for d in main["driver"]]
+    sig = main["significant"] if "significant" in main.columns else pd.Series([None] * len(main), index=main.index)
+    labels = [driver_label(t, d) + (f" ({t('drivers_ns')})" if pd.notna(s) and not s else "")
+              for d, s in zip(main["driver"], sig)]
     kp = Kpis("drivers", t("sec_drivers"), warnings=notes, items=[
         Kpi("outcome", t("col_outcome"), outcome, "text"), Kpi("r_squared", t("col_r_squared"), r2, "float3")])
     for c, key in (("ci_low", "col_ci_low"), ("ci_high", "col_ci_high")):
@@ -143,8 +149,11 @@ def _drivers_all(t, imp, summ, notes) -> list:
             else float(main["performance"].mean()))
     return [
         kp,
-        Text("drivers-intro", text=t("drivers_intro", r2=r2, outcome=outcome, k=len(main), n=n)),
-        Chart("drivers-importance", t("col_importance"), warnings=notes, chart="interval_bar", value_format="pct1",
+        Text("drivers-intro", text=t("drivers_intro", r2=r2, outcome=outcome, k=len(main), n=n)
+             + " " + _na_sentence(t, est, summ, n) + (" " + t("drivers_sig_note") if sig.notna().any() else ""),
+             tone="plain"),
+        Chart("drivers-importance", t("drivers_chart_title", r2=r2, n=n), warnings=notes, chart="interval_bar",
+              value_format="pct1",
               data={"labels": labels, "values": main["share"].astype(float).tolist(),
                     "lows": main["share_ci_low"].astype(float).tolist(),
                     "highs": main["share_ci_high"].astype(float).tolist()}),
@@ -156,6 +165,15 @@ def _drivers_all(t, imp, summ, notes) -> list:
                                        "bottom_right": t("quadrant_possible_overkill")},
                     "x_label": t("ipa_x"), "y_label": t("ipa_y")}),
         _drivers_table(t, imp, notes, "drivers-table", t("sec_drivers"))]
+
+
+def _na_sentence(t, est, summ, n: int) -> str:
+    """How answers were treated: not-applicable codes set missing, rows used."""
+    rows = int(est.loc["n_rows", "estimate"]) if "n_rows" in est.index else n
+    na = int(est.loc["n_not_applicable", "estimate"]) if "n_not_applicable" in est.index else 0
+    codes = str(summ["na_values"].iloc[0]) if "na_values" in summ.columns and len(summ) else ""
+    text = t("drivers_na_codes", na=na, codes=codes) + " " if codes else t("drivers_na_none") + " "
+    return text + t("drivers_rows_used", n=n, rows=rows)
 
 
 # --------------------------------------------------------------------------- CEM (D4)
