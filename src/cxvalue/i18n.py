@@ -13,10 +13,29 @@ import yaml
 LANGS = ("en", "zh")
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice (PyYAML keeps the last one silently: a
+    second ``col_significant`` once relabelled another table's column)."""
+
+
+def _mapping(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise RuntimeError(f"message {key!r} is defined twice in locale/messages.yaml "
+                               f"(line {key_node.start_mark.line + 1})")
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
     text = resources.files("cxvalue").joinpath("locale/messages.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_UniqueKeys)  # noqa: S506 - a SafeLoader subclass
     for key, entry in data.items():
         missing = [lang for lang in LANGS if lang not in entry]
         if missing:

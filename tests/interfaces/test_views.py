@@ -34,8 +34,8 @@ def test_view_json_keeps_numbers_and_cleans_missing_values():
 
 @pytest.mark.parametrize("value, format, unit, text", [
     (1234.5, "money", "CNY", "1,234 CNY"), (0.1234, "pct1", "", "12.3%"), (0.5, "pct", "", "50%"),
-    (3, "signed", "", "+3.0"), (None, "number", "", "–"), (float("nan"), "int", "", "–"), (2e-6, "p", "", "<0.0001"),
-    (0.0312, "p", "", "0.0312"), (12.3456, "number", "", "12.35"), (25_000, "number", "", "25,000"),
+    (3, "signed", "", "+3.0"), (None, "number", "", "–"), (float("nan"), "int", "", "–"), (2e-6, "p", "", "< 0.001"), (0.0, "p", "", "< 0.001"), (0.0312, "p", "", "0.031"),
+    (12.3456, "number", "", "12.35"), (25_000, "number", "", "25,000"),
     ("web", "text", "", "web"), ("2025-01-02T00:00:00", "date", "", "2025-01-02"), (1.23456, "float3", "", "1.235")])
 def test_fmt(value, format, unit, text):
     assert fmt(value, format, unit=unit) == text

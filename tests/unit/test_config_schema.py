@@ -116,3 +116,12 @@ def test_columns_and_values_match_ignoring_case_and_spaces():
     assert match_value(["Satisfied", "Not satisfied"], "satisfied ", "--positive", "Q1") == "Satisfied"
     with pytest.raises(CxValueError, match="--positive 'happy' is not a value of 'Q1'; values: Not satisfied, Satisfied"):
         match_value(["Satisfied", "Not satisfied"], "happy", "--positive", "Q1")
+
+
+def test_the_message_catalogue_refuses_a_key_defined_twice():
+    import pytest
+    import yaml
+    from cxvalue.i18n import _UniqueKeys
+    with pytest.raises(RuntimeError, match="'a' is defined twice"):
+        yaml.load("a: {en: x, zh: y}\nb: {en: x, zh: y}\na: {en: z, zh: w}\n", Loader=_UniqueKeys)
+    assert yaml.load("a: {en: x, zh: y}\n", Loader=_UniqueKeys) == {"a": {"en": "x", "zh": "y"}}

@@ -208,7 +208,7 @@ def test_nps_trend_monthly_by_segment(survey):
 def test_nps_analysis_frames(survey):
     from cxvalue.voice.nps import nps_analysis
     out = nps_analysis(survey, by=["touchpoint", "period"], trend="Q", compare=("app", "counter"), method="adjusted_wald")
-    assert set(out) == {"nps_summary", "nps_segments", "nps_trend", "nps_compare"}
+    assert set(out) == {"nps_summary", "nps_segments", "nps_trend", "nps_compare", "nps_pairwise", "nps_segment_trend"}
     s = out["nps_summary"]
     assert list(s["method"]) == ["adjusted_wald", "wald"]
     assert s.iloc[1]["nps"] == pytest.approx(nps_score(survey["nps"]).nps)

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import CxValueError, SmallSampleWarning, one_of
+from ..errors import CxValueError, CxValueWarning, SmallSampleWarning, one_of
 
-__all__ = [
+__all__ = ["adjust_p", "nps_pairwise", "ADJUSTMENTS",
     "PROMOTER_MIN", "PASSIVE_MIN", "MIN_N", "METHODS", "CATEGORIES",
     "NpsEstimate", "NpsDifference",
     "classify_nps", "nps_score", "nps_from_counts", "nps_difference", "nps_by", "nps_trend", "nps_analysis",
@@ -368,6 +368,70 @@ def nps_trend(df: pd.DataFrame, date_col: str = "date", freq: str = "M", *, scor
     return tab
 
 
+ADJUSTMENTS = ("holm", "bh", "none")
+MAX_PAIRS_SEGMENTS = 30       # segments beyond which all-pairs comparisons are not made (435 pairs)
+
+
+def adjust_p(p, method: str = "holm") -> np.ndarray:
+    """p-values adjusted for multiple comparisons: ``"holm"`` (Holm 1979: controls the
+    family-wise error rate; the default), ``"bh"`` (Benjamini & Hochberg 1995: controls the
+    false discovery rate) or ``"none"``. NaN stays NaN and is not counted."""
+    one_of("adjust", method, ADJUSTMENTS)
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    q = p[ok]
+    m = len(q)
+    if m == 0 or method == "none":
+        out[ok] = q
+        return out
+    order = np.argsort(q)
+    ranked = q[order]
+    if method == "holm":
+        adj = np.maximum.accumulate((m - np.arange(m)) * ranked)
+    else:
+        adj = np.minimum.accumulate(m / np.arange(m, 0, -1) * ranked[::-1])[::-1]
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def nps_pairwise(df: pd.DataFrame, by: str, *, score_col: str = "nps", method: str = "wald",
+                 confidence: float = 0.95, adjust: str = "holm", min_n: int = MIN_N) -> pd.DataFrame:
+    """Every pair of segments of ``by`` compared (:func:`nps_difference`), with p-values
+    adjusted over all the pairs (:func:`adjust_p`): one row per pair ``a``, ``b`` (segments in
+    :func:`nps_by` order) with ``n_a``, ``n_b``, ``nps_a``, ``nps_b``, ``difference``,
+    ``std_error``, ``z``, ``p_value``, ``p_adjusted``, ``adjust`` and ``significant``
+    (``p_adjusted`` < 1 − ``confidence``). Segments with fewer than ``min_n`` answers are left
+    out (their intervals are too wide to rank)."""
+    one_of("adjust", adjust, ADJUSTMENTS)
+    seg = nps_by(df, by, score_col=score_col, method=method, confidence=confidence, min_n=min_n)
+    seg = seg[~seg["small_sample"].astype(bool)]
+    if len(seg) > MAX_PAIRS_SEGMENTS:
+        raise CxValueError(f"{by!r} has {len(seg)} segments with {min_n}+ answers: all-pairs comparisons are made "
+                           f"for at most {MAX_PAIRS_SEGMENTS} (use --compare A,B for one pair)")
+    frame = pd.DataFrame({"seg": df[by].to_numpy(), "_cat": classify_nps(df[score_col]).to_numpy()})
+    counts = (frame[frame["_cat"].notna()].groupby("seg", observed=True)["_cat"].value_counts().unstack(fill_value=0)
+              .reindex(columns=list(CATEGORIES), fill_value=0))
+    ests = [(str(v), nps_from_counts(*(int(counts.loc[v, c]) for c in ("promoter", "passive", "detractor")), method=method,
+                                     confidence=confidence)) for v in seg[by]]
+    rows = []
+    for i in range(len(ests)):
+        for j in range(i + 1, len(ests)):
+            (a, ea), (b, eb) = ests[i], ests[j]
+            d = nps_difference(ea, eb, method=method, confidence=confidence)
+            rows.append({"a": a, "b": b, "n_a": ea.n, "n_b": eb.n, "nps_a": d.nps_a, "nps_b": d.nps_b,
+                         "difference": d.difference, "std_error": d.std_error, "z": d.z, "p_value": d.p_value,
+                         "ci_low": d.ci_low, "ci_high": d.ci_high})
+    out = pd.DataFrame(rows, columns=["a", "b", "n_a", "n_b", "nps_a", "nps_b", "difference", "std_error", "z",
+                                      "p_value", "ci_low", "ci_high"])
+    out["p_adjusted"] = adjust_p(out["p_value"], adjust) if len(out) else []
+    out["adjust"] = adjust
+    out["significant"] = out["p_adjusted"] < 1.0 - confidence
+    return out
+
+
 # --------------------------------------------------------------------------- tables of several breakdowns
 def segments_long(df: pd.DataFrame, breakdowns, *, score_col: str = "nps", method: str = "wald",
                   confidence: float = 0.95, min_n: int = 30) -> pd.DataFrame:
@@ -397,7 +461,7 @@ def summary_frame(scores, *, confidence: float = 0.95, min_n: int = 30, first: s
 # --------------------------------------------------------------------------- one analysis, all options
 def nps_analysis(data, *, score: str = "nps", by=None, trend: str | None = None, compare=None,
                  date_col: str = "date", since=None, until=None, method: str = "wald",
-                 confidence: float = 0.95, min_n: int = MIN_N) -> dict[str, pd.DataFrame]:
+                 confidence: float = 0.95, min_n: int = MIN_N, adjust: str = "holm") -> dict[str, pd.DataFrame]:
     """NPS of survey answers with every breakdown the ``nps`` command and page offer.
 
     ``data`` is a frame of answers or a store (an Ibis backend: its responses, with the
@@ -411,7 +475,11 @@ def nps_analysis(data, *, score: str = "nps", by=None, trend: str | None = None,
     interval method, ``method`` first), ``nps_segments`` (long: ``by``, ``segment``, the
     :func:`nps_by` columns), ``nps_trend`` (``freq`` and the :func:`nps_trend` columns) and
     ``nps_compare`` (one row: ``by``, ``a``, ``b`` and the :class:`NpsDifference` fields);
-    the last three only when asked for.
+    the last three only when asked for. With ``by``: ``nps_pairwise`` (long: ``by`` and the
+    :func:`nps_pairwise` columns, p-values adjusted by ``adjust`` over the pairs of each
+    breakdown; a breakdown of more than :data:`MAX_PAIRS_SEGMENTS` segments is left out with a
+    warning); with ``by`` and ``trend``: ``nps_segment_trend`` (``by``, ``segment``, ``freq``
+    and the :func:`nps_trend` columns per segment of the first breakdown).
     """
     from .inputs import filter_period
     one_of("method", method, METHODS)
@@ -447,6 +515,27 @@ def nps_analysis(data, *, score: str = "nps", by=None, trend: str | None = None,
         tr = nps_trend(df, date_col, trend, score_col=score, method=method, confidence=confidence, min_n=min_n)
         tr.insert(0, "freq", trend)
         out["nps_trend"] = tr
+    if byl:
+        pairs = []
+        for col_by in byl:
+            try:
+                pw = nps_pairwise(df, col_by, score_col=score, method=method, confidence=confidence, adjust=adjust,
+                                  min_n=min_n)
+            except CxValueError as exc:
+                warnings.warn(str(exc), CxValueWarning, stacklevel=2)
+                continue
+            pw.insert(0, "by", col_by)
+            pairs.append(pw)
+        if pairs:
+            out["nps_pairwise"] = pd.concat(pairs, ignore_index=True)
+    if trend is not None and byl and byl[0] != "period":
+        st = nps_trend(df, date_col, trend, score_col=score, by=byl[0], method=method, confidence=confidence,
+                       min_n=min_n)
+        st = st.rename(columns={byl[0]: "segment"})
+        st["segment"] = st["segment"].astype(str)
+        st.insert(0, "freq", trend)
+        st.insert(0, "by", byl[0])
+        out["nps_segment_trend"] = st
     if compare is not None:
         d = nps_difference(df.loc[(col == a).to_numpy(), score], df.loc[(col == b).to_numpy(), score],
                            method=method, confidence=confidence)

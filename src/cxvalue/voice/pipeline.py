@@ -28,6 +28,8 @@ declare("nps_trend", key=("freq", "period"), columns=("nps", "ci_low", "ci_high"
         doc="NPS per month (M) and quarter (Q).")
 declare("nps_segments", key=("by", "segment"), columns=("nps", "ci_low", "ci_high", "n", "small_sample"),
         doc="NPS per segment of each breakdown (touchpoint, channel, value tier, ...).")
+declare("nps_pairwise", key=("by", "a", "b"), columns=("difference", "p_value", "p_adjusted", "significant"),
+        doc="NPS of every pair of segments of each breakdown compared (Holm-adjusted p).")
 
 
 def nps_frame(con, *, value_tier: bool = True, as_of=None) -> pd.DataFrame | None:
@@ -41,8 +43,9 @@ def nps_frame(con, *, value_tier: bool = True, as_of=None) -> pd.DataFrame | Non
 
 def nps_tables(df: pd.DataFrame, *, confidence: float = 0.95, min_n: int = 30,
                breakdowns=None) -> dict[str, pd.DataFrame]:
-    """The three NPS result tables from a frame of answers (see the module docstring)."""
-    from .nps import nps_trend, segments_long, summary_frame
+    """The NPS result tables from a frame of answers (see the module docstring); ``nps_pairwise``:
+    every pair of segments of each breakdown compared, Holm-adjusted."""
+    from .nps import MAX_PAIRS_SEGMENTS, nps_pairwise, nps_trend, segments_long, summary_frame
     summary = summary_frame(df["nps"], confidence=confidence, min_n=min_n)
     trend = []
     if "date" in df.columns:
@@ -53,7 +56,14 @@ def nps_tables(df: pd.DataFrame, *, confidence: float = 0.95, min_n: int = 30,
     trend = pd.concat(trend, ignore_index=True) if trend else pd.DataFrame()
     segments = segments_long(df, breakdowns or (*BREAKDOWNS, "value_tier", *CUSTOMER_BREAKDOWNS),
                              confidence=confidence, min_n=min_n)
-    return {"nps_summary": summary, "nps_trend": trend, "nps_segments": segments}
+    pairs = []
+    for by in dict.fromkeys(segments["by"]) if len(segments) else []:
+        if (~segments.loc[segments["by"] == by, "small_sample"].astype(bool)).sum() <= MAX_PAIRS_SEGMENTS:
+            pw = nps_pairwise(df, by, confidence=confidence, min_n=min_n)
+            pw.insert(0, "by", by)
+            pairs.append(pw)
+    pairwise = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame()
+    return {"nps_summary": summary, "nps_trend": trend, "nps_segments": segments, "nps_pairwise": pairwise}
 
 
 def run_nps(session) -> StepResult:
@@ -66,5 +76,5 @@ def run_nps(session) -> StepResult:
                                "segments": int(tables["nps_segments"]["by"].nunique()) if "nps_segments" in tables else 0})
 
 
-register(Step("nps", run_nps, needs=("responses",), writes=("nps_summary", "nps_trend", "nps_segments"),
+register(Step("nps", run_nps, needs=("responses",), writes=("nps_summary", "nps_trend", "nps_segments", "nps_pairwise"),
               uses=("customer_value",), domain="voice", doc="NPS with intervals, trend and segments (C-level voice of the customer)."))

@@ -49,7 +49,8 @@ def print_json(obj) -> None:
     from ..views import _clean
     import pandas as pd
     if isinstance(obj, pd.DataFrame):
-        obj = json.loads(obj.to_json(orient="records", force_ascii=False, date_format="iso"))
+        # 15 significant digits (pandas' default of 10 decimals printed a p-value of 1.4e-12 as 0.0)
+        obj = json.loads(obj.to_json(orient="records", force_ascii=False, date_format="iso", double_precision=15))
     sys.stdout.write(json.dumps(_clean(obj), ensure_ascii=False, default=str, indent=2) + "\n")
 
 

@@ -308,7 +308,7 @@ def fmt(value, format: str = "number", *, lang: str = "en", unit: str = "") -> s
     if format in _SPECS:
         s = _SPECS[format].format(v)
     elif format == "p":
-        s = f"{v:.4f}" if v >= 1e-4 else "<0.0001"
+        s = f"{v:.3f}" if v >= 1e-3 else "< 0.001"     # APA style: a p-value is never printed as 0
     elif format == "pp":        # a difference of two shares, in percentage points
         s = f"{v * 100:+.1f} pp"
     else:

@@ -112,7 +112,7 @@ def _drivers_table(t, imp, notes, id: str, title: str, note: str = "") -> Table:
             Column("share", t("col_importance"), "pct1"), Column("share_ci_low", t("col_ci_low"), "pct1"),
             Column("share_ci_high", t("col_ci_high"), "pct1")]
     if "significant" in imp.columns and imp["significant"].notna().any():
-        cols.append(Column("sig_label", t("col_significant")))
+        cols.append(Column("sig_label", t("col_beats_noise")))
     if sh is not None and len(sh):
         cols.append(Column("shapley_share", t("col_shapley"), "pct1"))
     cols += [Column("performance", t("col_performance"), "float2"), Column("quadrant_label", t("col_quadrant"))]
@@ -120,7 +120,7 @@ def _drivers_table(t, imp, notes, id: str, title: str, note: str = "") -> Table:
     for r in records(main):
         sig = r.get("significant")
         r.update(label=driver_label(t, r["driver"]), quadrant_label=t(f"quadrant_{r['quadrant']}"),
-                 sig_label=None if sig is None or sig != sig else t("drivers_sig_yes" if sig else "drivers_ns"))
+                 sig_label=None if sig is None or sig != sig else t("answer_yes" if sig else "drivers_ns"))
         if sh is not None and len(sh):
             r["shapley_share"] = sh.get(r["driver"])
         rows.append(r)

@@ -10,7 +10,7 @@ from . import (Chart, Column, Kpi, Kpis, Table, Text, View, by_label, records, s
                 small_note, step_notes, view)
 
 STEP = "nps"
-TABLES = ("nps_summary", "nps_trend", "nps_segments", "nps_compare")
+TABLES = ("nps_summary", "nps_trend", "nps_segments", "nps_compare", "nps_pairwise", "nps_segment_trend")
 #: breakdowns the report shows, in this order (the command shows its --by columns)
 SHOWN = ("touchpoint", "channel", "value_tier", "member_tier", "wave", "product", "segment")
 MAX_SEGMENTS = 12
@@ -63,7 +63,60 @@ def voice_view(session, tables: dict, *, notes=(), method: str = "wald", freq: s
     v.blocks += _trend(t, tables.get("nps_trend"), notes, freq, min_n)
     v.blocks += _segments(t, tables.get("nps_segments"), notes, shown, min_n, limit=MAX_SEGMENTS if shown is None else None)
     v.blocks += _compare(t, tables.get("nps_compare"), notes)
+    v.blocks += _segment_trend(t, tables.get("nps_segment_trend"), notes, min_n)
+    v.blocks += _pairwise(t, tables.get("nps_pairwise"), notes, shown)
     return v
+
+
+MAX_TREND_SERIES = 6     # segments drawn in the per-segment trend (the largest)
+
+
+def _segment_trend(t, st, notes, min_n) -> list:
+    if st is None or st.empty:
+        return []
+    by, freq = str(st["by"].iloc[0]), str(st["freq"].iloc[0])
+    top = st.groupby("segment")["n"].sum().sort_values(ascending=False).index[:MAX_TREND_SERIES]
+    periods = sorted(set(st["period"].astype(str)), key=lambda p: st.loc[st["period"] == p, "period_start"].min())
+    series = {}
+    for seg in top:
+        part = st[st["segment"] == seg].set_index("period")["nps"]
+        series[segment_label(t, by, seg)] = [float(part[p]) if p in part.index else None for p in periods]
+    title = t("nps_segment_trend_title", by=by_label(t, by), freq=t(f"nps_freq_{freq}"))
+    warns = list(notes)
+    if st["small_sample"].astype(bool).any():
+        warns.append(small_note(t, t("col_period"), min_n))
+    note = "" if len(top) == st["segment"].nunique() else t("nps_segments_shown", shown=len(top), total=st["segment"].nunique())
+    rows = [{**r, "label": segment_label(t, by, r["segment"]), "period_label": r["period"] + ("*" if r["small_sample"] else "")}
+            for r in records(st)]
+    return [Chart("nps-segment-trend", title, warnings=warns, chart="line", value_format="signed",
+                  data={"x": periods, "series": series, "y_label": "NPS"}),
+            Table("nps-segment-trend-table", title, warnings=warns, note=note, columns=[
+                Column("label", by_label(t, by)), Column("period_label", t("col_period")), Column("n", t("col_n"), "int"),
+                Column("nps", t("col_nps"), "signed"), Column("ci_low", t("col_ci_low"), "signed"),
+                Column("ci_high", t("col_ci_high"), "signed"), Column("nps_change", t("col_change"), "signed"),
+                Column("p_value_change", t("col_p_value"), "p")], rows=rows)]
+
+
+def _pairwise(t, pw, notes, shown) -> list:
+    if pw is None or pw.empty:
+        return []
+    blocks = []
+    present = list(dict.fromkeys(pw["by"]))
+    for by in [b for b in (shown or SHOWN) if b in present] or present:
+        part = pw[pw["by"] == by].sort_values("p_value", kind="stable")
+        adjust = str(part["adjust"].iloc[0])
+        k = int(part["significant"].sum())
+        blocks.append(Table(f"nps-pairs-{slug(by)}", t("nps_pairs_title", by=by_label(t, by)), warnings=list(notes),
+                            note=t(f"nps_pairs_note_{adjust}", pairs=len(part), k=k), columns=[
+                                Column("a_label", "A"), Column("b_label", "B"), Column("nps_a", "NPS A", "signed"),
+                                Column("nps_b", "NPS B", "signed"), Column("difference", t("col_difference"), "signed"),
+                                Column("ci_low", t("col_ci_low"), "signed"), Column("ci_high", t("col_ci_high"), "signed"),
+                                Column("p_value", t("col_p_value"), "p"), Column("p_adjusted", t("col_p_adjusted"), "p"),
+                                Column("significant_label", t("col_significant"))],
+                            rows=[{**r, "a_label": segment_label(t, by, r["a"]), "b_label": segment_label(t, by, r["b"]),
+                                   "significant_label": t("answer_yes") if r["significant"] else t("answer_no")}
+                                  for r in records(part)]))
+    return blocks
 
 
 def _trend(t, trend, notes, freq, min_n) -> list:

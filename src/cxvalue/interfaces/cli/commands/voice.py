@@ -34,9 +34,14 @@ def nps_command(
     method: str = typer.Option("wald", "--method", help="Interval: wald or adjusted_wald."),
     confidence: float = typer.Option(0.95, "--confidence", help="Confidence level of the intervals."),
     min_n: int = typer.Option(30, "--min-n", help="Fewer answers than this → small_sample flag."),
+    adjust: str = typer.Option("holm", "--adjust", help="Multiple-comparison correction of the all-pairs segment "
+                               "comparisons: holm (family-wise error), bh (Benjamini-Hochberg, false discovery "
+                               "rate) or none."),
     store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt,
 ):
     """Net Promoter Score with margins of error (Wald / adjusted Wald), by segment and period.
+    With --by, every pair of segments is compared (p adjusted by --adjust); with --by and
+    --trend, the trend of each segment of the first --by column.
 
     Examples: `cxvalue nps --by touchpoint,value_tier --trend Q`,
     `cxvalue nps answers.csv --score recommend --by channel --compare app,web --json`.
@@ -51,6 +56,6 @@ def nps_command(
         data = sess.con if file is None else survey_frame(file)
         frames = nps_analysis(data, score=score, by=byl, trend=trend, compare=parse_pair(compare, "--compare", cast=str),
                               date_col=date_col, since=since, until=until, method=method, confidence=confidence,
-                              min_n=min_n)
+                              min_n=min_n, adjust=adjust)
     view = voice_view(sess, frames, notes=notes, method=method, freq=trend, shown=byl, min_n=min_n)
     show(view, sess, as_json, on_store=file is None)

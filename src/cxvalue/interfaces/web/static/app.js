@@ -64,7 +64,7 @@
       case 'points': return v.toFixed(1);
       case 'signed': return (v >= 0 ? '+' : '') + v.toFixed(1);
       case 'pp': return (v >= 0 ? '+' : '') + (v * 100).toFixed(1) + ' pp';
-      case 'p': return v >= 1e-4 ? v.toFixed(4) : '<0.0001';
+      case 'p': return v >= 1e-3 ? v.toFixed(3) : '< 0.001';
       default:
         if (Math.abs(v) >= 1000) return nf(v, 0, 0);
         return v === Math.round(v) ? v.toFixed(0) : String(Number(v.toPrecision(4)));
