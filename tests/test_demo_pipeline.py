@@ -39,6 +39,10 @@ def test_demo_end_to_end(demo_run, tmp_path):
     con = ibis.duckdb.connect(str(store), read_only=True)
     c = con.table("cases")
     assert c.filter(c.case_id.startswith("KS") & (c.rule == "detractor")).count().execute() > 100
+    # the planted Kano categories are recovered, each significantly ahead of the runner-up
+    from cxvalue.datasets.demo import GROUND_TRUTH
+    k = con.table("kano_features").to_pandas().set_index("feature")
+    assert k["category"].to_dict() == GROUND_TRUTH["kano"]["features"] and k["significant"].all()
     con.disconnect()
     loop = {b["id"]: b for b in views["loop"]["blocks"]}
     assert {"outcomes-detractor", "outcomes-detractor-table", "loop-initiatives", "case-kpis-teams"} <= set(loop)

@@ -77,6 +77,9 @@ class Table:
                 return c
         if self.rating_columns and is_rating_column(name):
             return Column(name, "float", scale=DEFAULT_SCALE, description="rating on a declared scale")
+        if self.rating_columns and is_kano_column(name):
+            return Column(name, "int", min=1, max=5, description="Kano answer: 1 like, 2 expect it, 3 neutral, "
+                          "4 can live with it, 5 dislike")
         raise KeyError(name)
 
     def has_column(self, name: str) -> bool:
@@ -89,6 +92,11 @@ class Table:
 
 def is_rating_column(name: str) -> bool:
     return name.startswith(RATING_PREFIXES) and len(name) > name.index("_") + 1
+
+
+def is_kano_column(name: str) -> bool:
+    """``kano_<feature>_functional`` / ``kano_<feature>_dysfunctional``: a Kano question's answer."""
+    return bool(re.match(r"^kano_.+_(functional|dysfunctional)$", name))
 
 
 CID = ("customer", "customerid", "cust_id", "custid", "member_id", "memberid", "client_id", "user_id",

@@ -726,10 +726,36 @@ def _responses(b) -> pd.DataFrame:
                            ("importance_", importance), ("ideal_", ideal)):
         for j, d in enumerate(DIMS):
             resp[prefix + d] = values[:, j]
+    resp.update(_kano_answers(np.random.default_rng(np.random.SeedSequence(b.seed, spawn_key=(b.block, 3))), ns))
     frame = pd.DataFrame(resp)
     o = np.argsort(frame["date"].to_numpy(), kind="stable")
     b.s_c, b.s_t, b.s_worst = c[o], t[o], rank[o, 0]        # in the frame's order (by date)
     return frame.iloc[o].reset_index(drop=True)
+
+
+#: the answer pairs (functional, dysfunctional; 1 like … 5 dislike) of each Kano category
+_KANO_CELLS = {"A": [(1, 2), (1, 3), (1, 4)], "O": [(1, 5)], "M": [(2, 5), (3, 5), (4, 5)],
+               "I": [(f, d) for f in (2, 3, 4) for d in (2, 3, 4)]}
+
+
+def _kano_answers(rng, ns: int) -> dict:
+    """The Kano module (a stream of its own: the other draws stay as they were): answered by
+    ``kano.share`` of the surveys; a feature's planted category with probability
+    ``kano.planted``, else one of A/O/M/I evenly; the pair is a random cell of that category."""
+    gk = _G["kano"]
+    asked = rng.random(ns) < gk["share"]
+    out = {}
+    for feature, planted in gk["features"].items():
+        cats = np.where(rng.random(ns) < gk["planted"], planted, np.array(list("AOMI"))[rng.integers(0, 4, ns)])
+        f = np.full(ns, np.nan)
+        d = np.full(ns, np.nan)
+        for cat, cells in _KANO_CELLS.items():
+            sel = np.nonzero(asked & (cats == cat))[0]
+            pick = np.asarray(cells)[rng.integers(0, len(cells), len(sel))]
+            f[sel], d[sel] = pick[:, 0], pick[:, 1]
+        out[f"kano_{feature}_functional"] = pd.array(f, dtype="Float64").astype("Int64")
+        out[f"kano_{feature}_dysfunctional"] = pd.array(d, dtype="Float64").astype("Int64")
+    return out
 
 
 def _complaints(b) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..errors import DataContractError
-from ..schema import DEFAULT_SCALE, SQL_TYPES, Column, Table, is_rating_column, normalize_name, snake_case
+from ..schema import DEFAULT_SCALE, SQL_TYPES, Column, Table, is_kano_column, is_rating_column, normalize_name, snake_case
 from .mapping import Mapping
 from .readers import DEFAULT_NA, ReadOptions, Source
 
@@ -141,7 +141,7 @@ def _mapped_headers(table: Table, headers: list[str], mapping: Mapping, source: 
             hint = f" — closest header: {close[0]!r}" if close else ""
             raise DataContractError(f"{source}: the mapping names column {header!r}, which the file does not have{hint}",
                                     source=source, column=header)
-        if target not in by_name and not (table.rating_columns and is_rating_column(target)):
+        if target not in by_name and not table.has_column(target):
             close = difflib.get_close_matches(target, by_name, n=1)
             hint = f" — did you mean {close[0]!r}?" if close else ""
             raise DataContractError(f"{source}: the mapping maps {header!r} to {target!r}, which is not a column of "
@@ -223,6 +223,10 @@ def _extra_columns(table: Table, headers: list[str], taken: dict[str, str], mapp
         name = snake_case(h)
         if table.rating_columns and is_rating_column(name):
             plans.append(ColumnPlan(name, h, Column(name, "float", scale=mapping.scale_for(name, DEFAULT_SCALE))))
+            used.add(name)
+            continue
+        if name not in used and table.rating_columns and is_kano_column(name):
+            plans.append(ColumnPlan(name, h, table.column(name)))
             used.add(name)
             continue
         while name in used:

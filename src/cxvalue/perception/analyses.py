@@ -309,3 +309,13 @@ def experience_value_analysis(data, *, measure: str = "satisfaction", score: str
                            as_of=as_of, since=since, until=until)
         out["experience_roi"] = _roi_frame(r, outcome)
     return out
+
+
+# --------------------------------------------------------------------------- Kano
+def kano_analysis(data, *, pairs: dict | None = None, min_n: int = 30, since=None, until=None) -> dict[str, pd.DataFrame]:
+    """Kano classification (:mod:`cxvalue.perception.kano`) of a survey frame or a store's
+    responses: ``kano_features`` (one row per feature: category counts and shares, the
+    category, Fong's significance, Better and Worse)."""
+    from .kano import kano_table
+    df = _survey(data, since, until)
+    return {"kano_features": kano_table(df, pairs, min_n=min_n)}

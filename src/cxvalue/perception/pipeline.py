@@ -69,6 +69,8 @@ declare("csi_structural", columns=("model", "from", "to", "vif", "f_squared"),
 declare("csi_predict", columns=("model", "lv", "item", "q2_predict", "rmse_pls", "rmse_lm"),
         doc="Satisfaction index model: out-of-sample prediction (PLSpredict) of each endogenous indicator.")
 declare("csi_fit", columns=("model", "srmr", "n", "tol"), doc="Satisfaction index model: SRMR and fit settings.")
+declare("kano_features", key=("feature",), columns=("n", "category", "significant", "better", "worse"),
+        doc="Kano classification of each feature asked as a functional / dysfunctional question pair.")
 declare("experience_value", columns=("segment", "group", "metric", "estimate", "ci_low", "ci_high", "n", "measure"),
         doc="E1: spend and retention of customers per satisfaction group after the survey.")
 declare("experience_value_comparison", columns=("metric", "kind", "estimate", "ci_low", "ci_high", "as_of"),
@@ -162,6 +164,22 @@ register(Step("cem", run_cem, needs=("responses",), writes=("cem_gaps", "cem_com
 register(Step("csi", run_csi, needs=("responses",), writes=("csi_scores", "csi_paths", "csi_model", "csi_reliability", "csi_discriminant",
                                                  "csi_structural", "csi_predict", "csi_fit"), domain="perception",
               doc="Satisfaction index (PLS path model)."))
+def run_kano(session) -> StepResult:
+    from .kano import find_kano_pairs
+    r = session.con.table("responses")
+    pairs = find_kano_pairs(r.columns)
+    if not pairs:
+        raise StepSkipped("responses has no Kano question pairs (kano_<feature>_functional / _dysfunctional)")
+    df = r.select(*[c for p in pairs.values() for c in p]).to_pandas()
+    from .analyses import kano_analysis
+    tabs = kano_analysis(df, pairs=pairs)
+    k = tabs["kano_features"]
+    return StepResult(tabs, {"features": int(len(k)), "must_be": int((k["category"] == "M").sum()),
+                             "attractive": int((k["category"] == "A").sum())})
+
+
+register(Step("kano", run_kano, needs=("responses",), writes=("kano_features",), domain="perception",
+              doc="Kano classification of feature question pairs."))
 register(Step("experience value", run_experience_value, needs=("responses", "transactions"),
               writes=("experience_value", "experience_value_comparison", "experience_roi"),
               uses=("customer_value",), domain="perception", doc="E1 and E2: the value of experience."))

@@ -15,7 +15,8 @@ from ...store import read_result
 from . import Chart, Column, Kpi, Kpis, Table, Text, View, by_label, fmt, label, records, slug, small_note, step_notes, view
 
 TABLES = ("driver_importance", "driver_summary", "cem_gaps", "cem_compare", "csi_scores", "csi_paths", "csi_model",
-          "csi_reliability", "csi_discriminant", "csi_structural", "csi_predict", "csi_fit", "experience_value", "experience_value_comparison", "experience_roi")
+          "csi_reliability", "csi_discriminant", "csi_structural", "csi_predict", "csi_fit", "kano_features",
+          "experience_value", "experience_value_comparison", "experience_roi")
 PREFIXES = ("experience_", "rating_", "expectation_", "importance_", "ideal_")
 #: the CEM measures of a re-measurement, most telling first
 COMPARED = ("experience", "satisfaction", "key_experience", "gap", "expectation", "importance", "ideal")
@@ -45,6 +46,7 @@ def build(session) -> View | None:
     blocks = (drivers_blocks(session, tb, step_notes(session, "drivers"))
               + cem_blocks(session, tb, step_notes(session, "cem"))
               + csi_blocks(session, tb, step_notes(session, "csi"))
+              + kano_blocks(session, tb, step_notes(session, "kano"))
               + experience_value_blocks(session, tb, step_notes(session, "experience value")))
     if not blocks:
         return None
@@ -58,6 +60,42 @@ def _view(session, title_key: str, blocks: list, meta=None) -> View:
 def drivers_view(session, tables: dict, *, notes=(), by: str | None = None) -> View:
     """The key-driver part of the view from :func:`cxvalue.perception.analyses.drivers_analysis` frames."""
     return _view(session, "sec_drivers", drivers_blocks(session, tables, notes, by=by), {"by": by})
+
+
+def kano_view(session, tables: dict, *, notes=()) -> View:
+    """The Kano part of the view from :func:`cxvalue.perception.analyses.kano_analysis` frames."""
+    return _view(session, "sec_kano", kano_blocks(session, tables, notes))
+
+
+def kano_blocks(session, tables: dict, notes=()) -> list:
+    t = session.t
+    k = tables.get("kano_features")
+    if k is None or k.empty:
+        return []
+    notes = list(notes)
+    k = k.sort_values(["category", "better"], ascending=[True, False], key=lambda s: s.map(
+        {c: i for i, c in enumerate("MOAIRQ")}) if s.name == "category" else s, kind="stable")
+    lab = {r["feature"]: label(t, f"dim_{r['feature']}", str(r["feature"]).replace("_", " ")) for r in records(k)}
+    warns = notes + ([small_note(t, t("col_feature"), 30)] if k["small_sample"].astype(bool).any() else [])
+    rows = [{**r, "label": lab[r["feature"]] + ("*" if r["small_sample"] else ""),
+             "category_label": t(f"kano_{r['category_name']}") if r["category_name"] else None,
+             "sig_label": t("answer_yes") if r["significant"] else t("answer_no"), "worse_abs": abs(r["worse"] or 0)}
+            for r in records(k)]
+    return [
+        Text("kano-intro", text=t("kano_intro", k=len(k)), tone="plain"),
+        Chart("kano-coefficients", t("kano_chart_title"), warnings=warns, chart="quadrant",
+              data={"labels": [r["label"] for r in rows], "x": [r["worse_abs"] for r in rows],
+                    "y": [r["better"] for r in rows], "x_cut": 0.5, "y_cut": 0.5,
+                    "quadrant_names": {"top_left": t("kano_attractive"), "top_right": t("kano_one_dimensional"),
+                                       "bottom_left": t("kano_indifferent"), "bottom_right": t("kano_must_be")},
+                    "x_label": t("kano_x"), "y_label": t("kano_y")}),
+        Table("kano-table", t("sec_kano"), warnings=warns, note=t("kano_note"), columns=[
+            Column("label", t("col_feature")), Column("n", t("col_n"), "int"),
+            Column("category_label", t("col_kano_category")), Column("sig_label", t("col_kano_significant")),
+            Column("share_M", t("kano_must_be"), "pct"), Column("share_O", t("kano_one_dimensional"), "pct"),
+            Column("share_A", t("kano_attractive"), "pct"), Column("share_I", t("kano_indifferent"), "pct"),
+            Column("share_R", t("kano_reverse"), "pct"), Column("share_Q", t("kano_questionable"), "pct"),
+            Column("better", "Better", "float2"), Column("worse", "Worse", "float2")], rows=rows)]
 
 
 def cem_view(session, tables: dict, *, notes=(), by: str | None = None) -> View:

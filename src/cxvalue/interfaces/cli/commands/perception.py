@@ -138,6 +138,46 @@ def csi_command(
     show(csi_view(sess, frames, notes=notes, by=by), sess, as_json, on_store=file is None)
 
 
+# --------------------------------------------------------------------------- kano
+@app.command("kano")
+def kano_command(
+    file: Optional[Path] = FileArg,
+    pairs: Optional[str] = typer.Option(None, "--pairs", help="Feature question pairs, e.g. "
+                                        "'wifi=wifi_yes,wifi_no;meal=meal_f,meal_d' (default: columns named "
+                                        "kano_<feature>_functional / kano_<feature>_dysfunctional)."),
+    min_n: int = typer.Option(30, "--min-n", help="Fewer answered pairs than this → small-sample mark."),
+    since: Optional[str] = SinceOpt, until: Optional[str] = UntilOpt,
+    store: Optional[str] = StoreOpt, as_json: bool = JsonOpt, lang: Optional[str] = LangOpt,
+):
+    """Kano classification of features asked as functional / dysfunctional question pairs:
+    must-be, one-dimensional, attractive, indifferent, reverse, questionable, with Fong's
+    significance and the Better / Worse coefficients.
+
+    Example: `cxvalue kano survey.csv` (answers 1-5 or like / expect / neutral / live with / dislike).
+    """
+    from ...views import capture
+    from ...views.perception import kano_view
+    from ....perception.analyses import kano_analysis
+    sess = session(store, lang)
+    with capture() as notes:
+        frames = kano_analysis(_survey(file, sess), pairs=_kano_pairs(pairs), min_n=min_n, since=since, until=until)
+    show(kano_view(sess, frames, notes=notes), sess, as_json, on_store=file is None)
+
+
+def _kano_pairs(text: str | None) -> dict | None:
+    from ....errors import CxValueError
+    if not text:
+        return None
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        name, _, cols = part.partition("=")
+        f, _, d = cols.partition(",")
+        if not (name.strip() and f.strip() and d.strip()):
+            raise CxValueError(f"--pairs {part!r}: expected feature=functional_column,dysfunctional_column")
+        out[name.strip()] = (f.strip(), d.strip())
+    return out
+
+
 # --------------------------------------------------------------------------- experience value
 @app.command("experience-value")
 def experience_value_command(
