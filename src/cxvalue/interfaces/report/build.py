@@ -53,34 +53,42 @@ def table_html(block: Table, lang: str) -> str:
 
 
 def chart_svg(block: Chart) -> str:
+    """The SVG of a chart block. Axis titles come from the block's data (``x_label``,
+    ``y_label``); a bar chart without one titles its value axis with the chart's title."""
     d, kind = dict(block.data), block.chart
     value_fmt = (lambda v: fmt(v, block.value_format)) if block.value_format not in ("number", "money") else None
+    xl, yl = d.get("x_label", ""), d.get("y_label", "")
     if kind == "line":
         bands = {k: tuple(v) for k, v in (d.get("bands") or {}).items()} or None
-        return C.line_chart(d["x"], d["series"], bands=bands, y_label=d.get("y_label", ""), title=block.title)
+        return C.line_chart(d["x"], d["series"], bands=bands, y_label=yl or block.title, x_label=xl, title=block.title)
     if kind == "bar":
-        return C.bar_chart(d["labels"], d["values"], title=block.title, value_fmt=value_fmt)
+        return C.bar_chart(d["labels"], d["values"], title=block.title, value_fmt=value_fmt, x_label=xl or block.title,
+                           ns=d.get("ns"))
     if kind == "stacked_bar":
-        return C.stacked_bar_chart(d["labels"], d["series"], line=d.get("line"), title=block.title)
+        return C.stacked_bar_chart(d["labels"], d["series"], line=d.get("line"), title=block.title, x_label=xl,
+                                   y_label=yl or block.title)
     if kind == "histogram":
         labels = [C._fmt(e) for e in d["edges"][:-1]]
-        return C.stacked_bar_chart(labels, {block.title or "count": [float(c) for c in d["counts"]]}, title=block.title)
+        return C.stacked_bar_chart(labels, {block.title or "count": [float(c) for c in d["counts"]]}, title=block.title,
+                                   x_label=xl or block.title, y_label=yl)
     if kind == "interval_bar":
         return C.interval_bar_chart(d["labels"], d["values"], d.get("lows"), d.get("highs"), title=block.title,
-                                    marks=d.get("marks"), value_fmt=value_fmt)
+                                    marks=d.get("marks"), value_fmt=value_fmt, x_label=xl or block.title, ns=d.get("ns"))
     if kind == "quadrant":
         return C.quadrant_chart(d["labels"], d["x"], d["y"], x_cut=d["x_cut"], y_cut=d["y_cut"],
-                                quadrant_names=d.get("quadrant_names"), x_label=d.get("x_label", ""),
-                                y_label=d.get("y_label", ""), title=block.title)
+                                quadrant_names=d.get("quadrant_names"), x_label=xl, y_label=yl, title=block.title,
+                                x_range=d.get("x_range"), y_range=d.get("y_range"),
+                                highlight=d.get("highlight", "top_left"))
     if kind == "path":
         return C.path_diagram([tuple(n) for n in d["nodes"]], [tuple(e) for e in d["edges"]], title=block.title)
     if kind == "step":
         curves = {k: tuple(v) for k, v in d["curves"].items()}
         bands = {k: tuple(v) for k, v in (d.get("bands") or {}).items()} or None
-        return C.step_chart(curves, bands=bands, x_label=d.get("x_label", ""), y_label=d.get("y_label", ""),
+        return C.step_chart(curves, bands=bands, x_label=xl, y_label=yl or block.title,
                             y_max=d.get("y_max", 1.0), marks=d.get("marks"), title=block.title)
     if kind == "stacked_area":
-        return C.stacked_area_chart(d["x"], d["series"], share=d.get("share", False), title=block.title)
+        return C.stacked_area_chart(d["x"], d["series"], share=d.get("share", False), title=block.title, x_label=xl,
+                                    y_label=yl or block.title)
     raise ValueError(f"chart {kind!r} is not a known chart type")
 
 

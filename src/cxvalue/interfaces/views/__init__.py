@@ -180,12 +180,13 @@ def by_label(t, by: str) -> str:
     return coded_label(t, "by_", by)
 
 
-SEGMENT_PREFIXES = {"value_tier": "tier_", "touchpoint": "touchpoint_"}
+SEGMENT_PREFIXES = {"value_tier": "tier_", "touchpoint": "touchpoint_", "channel": "channel_",
+                    "acquisition_channel": "channel_", "segment": "segment_", "member_tier": "member_tier_"}
 
 
 def segment_label(t, by: str, value) -> str:
-    """Display label of a segment value: value tiers and the known touchpoints are translated,
-    other values shown as they are."""
+    """Display label of a segment value: value tiers, and the touchpoints, channels, customer
+    segments and member tiers the catalogue knows, are translated; other values shown as they are."""
     prefix = SEGMENT_PREFIXES.get(by)
     return label(t, f"{prefix}{value}", value) if prefix else str(value)
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ...store import read_result
-from . import Chart, Column, Kpi, Kpis, Table, Text, View, by_label, fmt, label, records, slug, small_note, step_notes, view
+from . import (Chart, Column, Kpi, Kpis, Table, Text, View, by_label, fmt, label, records, segment_label, slug,
+                small_note, step_notes, view)
 
 TABLES = ("driver_importance", "driver_summary", "cem_gaps", "cem_compare", "csi_scores", "csi_paths", "csi_model",
           "csi_reliability", "csi_discriminant", "csi_structural", "csi_predict", "csi_fit", "kano_features",
@@ -45,7 +46,7 @@ def build(session) -> View | None:
     tb = {n: read_result(session.con, n) for n in TABLES}
     blocks = (drivers_blocks(session, tb, step_notes(session, "drivers"))
               + cem_blocks(session, tb, step_notes(session, "cem"))
-              + csi_blocks(session, tb, step_notes(session, "csi"))
+              + csi_blocks(session, tb, step_notes(session, "csi"), by="touchpoint")   # the step's segments
               + kano_blocks(session, tb, step_notes(session, "kano"))
               + experience_value_blocks(session, tb, step_notes(session, "experience value")))
     if not blocks:
@@ -85,7 +86,8 @@ def kano_blocks(session, tables: dict, notes=()) -> list:
         Text("kano-intro", text=t("kano_intro", k=len(k)), tone="plain"),
         Chart("kano-coefficients", t("kano_chart_title"), warnings=warns, chart="quadrant",
               data={"labels": [r["label"] for r in rows], "x": [r["worse_abs"] for r in rows],
-                    "y": [r["better"] for r in rows], "x_cut": 0.5, "y_cut": 0.5,
+                    "y": [r["better"] for r in rows], "x_cut": 0.5, "y_cut": 0.5, "x_range": [0, 1],
+                    "y_range": [0, 1], "highlight": None,
                     "quadrant_names": {"top_left": t("kano_attractive"), "top_right": t("kano_one_dimensional"),
                                        "bottom_left": t("kano_indifferent"), "bottom_right": t("kano_must_be")},
                     "x_label": t("kano_x"), "y_label": t("kano_y")}),
@@ -194,7 +196,7 @@ def _drivers_all(t, imp, summ, notes) -> list:
               value_format="pct1",
               data={"labels": labels, "values": main["share"].astype(float).tolist(),
                     "lows": main["share_ci_low"].astype(float).tolist(),
-                    "highs": main["share_ci_high"].astype(float).tolist()}),
+                    "highs": main["share_ci_high"].astype(float).tolist(), "x_label": t("drivers_axis")}),
         Chart("ipa", t("ipa_title"), warnings=notes, chart="quadrant",
               data={"labels": labels, "x": main["performance"].astype(float).tolist(),
                     "y": main["share"].astype(float).tolist(), "x_cut": pcut, "y_cut": icut,
@@ -349,13 +351,15 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
         s1 = seg[seg["lv"] == lv]
         name = by_label(t, by) if by else t("col_segment")
         blocks.append(Chart("csi-segments", f"{lab(lv)} — {t('col_index')}", warnings=notes, chart="interval_bar",
-                            value_format="float1", data={"labels": s1["segment"].astype(str).tolist(),
-                                                         "values": s1["index"].astype(float).tolist()}))
+                            value_format="float1", data={"labels": [segment_label(t, by or "", x) for x in s1["segment"].astype(str)],
+                                                         "values": s1["index"].astype(float).tolist(),
+                                                         "ns": s1["n"].astype(int).tolist(),
+                                                         "x_label": t("csi_axis")}))
         lvs = list(dict.fromkeys(seg["lv"]))
         rows = []
         for sname in dict.fromkeys(seg["segment"]):
             part = seg[seg["segment"] == sname].set_index("lv")
-            rows.append({"segment": sname, "n": int(part["n"].iloc[0]),
+            rows.append({"segment": segment_label(t, by or "", sname), "n": int(part["n"].iloc[0]),
                          **{f"index_{x}": (float(part.loc[x, "index"]) if x in part.index else None) for x in lvs}})
         blocks.append(Table("csi-segments-table", f"{t('col_index')} — {name}", warnings=notes, columns=[
             Column("segment", name), Column("n", t("col_n"), "int")] + [
@@ -430,8 +434,20 @@ def experience_value_blocks(session, tables: dict, notes=(), *, by: str | None =
     if g is not None and comp is not None and len(g) and len(comp):
         blocks += _e1(t, lang, cur, g, comp, notes, by)
     if roi is not None and len(roi):
-        blocks += _e2(t, cur, roi, notes)
+        blocks += _e2(t, cur, roi, notes, _money_basis(session, roi))
     return blocks
+
+
+def _money_basis(session, roi) -> str:
+    """What the money of E2 is, in words: the predicted customer value over the CLV horizon at
+    the stated margin (from the CLV fit), or the last 12 months' spend."""
+    t = session.t
+    if str(roi["value_source"].iloc[0]) != "clv":
+        return t("roi_basis_spend")
+    params = read_result(session.con, "clv_parameters")
+    months = int(session.settings.get("clv_horizon_months") or 12)
+    margin = float(params["margin"].iloc[0]) if params is not None and len(params) and "margin" in params else None
+    return t("roi_basis_clv", months=months, margin=fmt(margin, "pct") if margin is not None else "–")
 
 
 def _group_order(g, c_all) -> list:
@@ -501,13 +517,14 @@ def _e1(t, lang, cur, g, comp, notes, by) -> list:
     return blocks
 
 
-def _e2(t, cur, roi, notes) -> list:
-    src = t(f"value_source_{roi['value_source'].iloc[0]}")
+def _e2(t, cur, roi, notes, basis: str = "") -> list:
+    src = basis or t(f"value_source_{roi['value_source'].iloc[0]}")
     drv = roi[roi["kind"] == "driver"].sort_values("rank")
     mv = roi[roi["kind"] == "move"].sort_values("rank")
     top = driver_label(t, drv["item"].iloc[0]) if len(drv) else "–"
     labels = [t("roi_close_gap", dim=driver_label(t, d)) for d in drv["item"]]
-    data = {"labels": labels, "values": drv["value_base"].astype(float).tolist()}
+    data = {"labels": labels, "values": drv["value_base"].astype(float).tolist(),
+            "x_label": t("roi_axis", currency=cur)}
     if {"ci_low_base", "ci_high_base"} <= set(drv.columns):
         data.update(lows=drv["ci_low_base"].astype(float).tolist(), highs=drv["ci_high_base"].astype(float).tolist())
     rows = []
@@ -531,4 +548,5 @@ def _e2(t, cur, roi, notes) -> list:
             "roi_intro", source=src, n=int(roi["surveyed"].iloc[0]), base=int(roi["base_customers"].iloc[0]), top=top)),
         Chart("experience-roi-chart", t("roi_title"), warnings=notes, chart="interval_bar", value_format="money",
               data=data),
-        Table("experience-roi-table", t("roi_title"), warnings=notes, columns=cols, rows=rows)]
+        Table("experience-roi-table", t("roi_title"), warnings=notes, columns=cols, rows=rows,
+              note=t("roi_columns_note", currency=cur))]

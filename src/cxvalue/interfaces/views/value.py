@@ -106,7 +106,8 @@ def _comparison(t, comp) -> Table:
         cols[5:5] = [Column("holdout_predicted", t("clv_holdout_predicted"), "float1"),
                      Column("holdout_actual", t("clv_holdout_actual"), "int"),
                      Column("holdout_error", t("clv_holdout_error"), "pct")]
-    rows = [{**r, "converged": t("answer_yes") if r["converged"] else t("answer_no"), "chosen": "✓" if r["chosen"] else "",
+    rows = [{**r, "model": model_label(t, r["model"]), "converged": t("answer_yes") if r["converged"] else t("answer_no"),
+             "chosen": "✓" if r["chosen"] else "",
              "degenerate": r["degenerate"] or ""} for r in records(comp)]
     return Table("clv-fit", t("clv_comparison"), columns=cols, rows=rows)
 
@@ -131,12 +132,19 @@ def _holdout(t, res, info) -> list:
     return blocks
 
 
+def model_label(t, code) -> str:
+    """bgnbd → BG/NBD (Fader, Hardie & Lee 2005) etc.: the model's name, not its code."""
+    from . import label
+    return label(t, f"model_name_{code}", code)
+
+
 def _parameters(t, params) -> Table:
     return Table("clv-parameters", t("clv_parameters"), columns=[
         Column("model", t("model")), Column("parameter", t("parameter")), Column("estimate", t("estimate"), "float3"),
         Column("std_error", t("std_error"), "float3"), Column("ci_low", t("ci_low"), "float3"),
         Column("ci_high", t("ci_high"), "float3")],
-        rows=[{"model": r["model"], "parameter": r["parameter"], "estimate": r["estimate"], "std_error": r["std_error"],
+        rows=[{"model": model_label(t, r["model"]), "parameter": r["parameter"], "estimate": r["estimate"],
+               "std_error": r["std_error"],
                "ci_low": r["ci_low"], "ci_high": r["ci_high"]} for r in records(params)])
 
 
@@ -144,7 +152,9 @@ def _fit_table(t, params) -> Table:
     fit = params.groupby("model", sort=False)[["loglik", "aic", "bic", "converged"]].first().reset_index()
     return Table("clv-fit", t("clv_fit"), columns=[
         Column("model", t("model")), Column("loglik", "log-likelihood", "float2"), Column("aic", "AIC", "float1"),
-        Column("bic", "BIC", "float1"), Column("converged", t("converged"), "text")], rows=records(fit))
+        Column("bic", "BIC", "float1"), Column("converged", t("converged"), "text")],
+        rows=[{**r, "model": model_label(t, r["model"]), "converged": t("answer_yes") if r["converged"] else t("answer_no")}
+              for r in records(fit)])
 
 
 def _matrix(t, m) -> list:

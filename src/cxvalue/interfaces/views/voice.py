@@ -89,7 +89,7 @@ def _segment_trend(t, st, notes, min_n) -> list:
     rows = [{**r, "label": segment_label(t, by, r["segment"]), "period_label": r["period"] + ("*" if r["small_sample"] else "")}
             for r in records(st)]
     return [Chart("nps-segment-trend", title, warnings=warns, chart="line", value_format="signed",
-                  data={"x": periods, "series": series, "y_label": "NPS"}),
+                  data={"x": periods, "series": series, "y_label": "NPS", "x_label": t(f"nps_freq_{freq}")}),
             Table("nps-segment-trend-table", title, warnings=warns, note=note, columns=[
                 Column("label", by_label(t, by)), Column("period_label", t("col_period")), Column("n", t("col_n"), "int"),
                 Column("nps", t("col_nps"), "signed"), Column("ci_low", t("col_ci_low"), "signed"),
@@ -133,7 +133,7 @@ def _trend(t, trend, notes, freq, min_n) -> list:
     blocks = [Chart("nps-trend", title, warnings=warns, chart="line", value_format="signed",
                     data={"x": tr["period"].astype(str).tolist(), "series": {"NPS": tr["nps"].astype(float).tolist()},
                           "bands": {"NPS": [tr["ci_low"].astype(float).tolist(), tr["ci_high"].astype(float).tolist()]},
-                          "y_label": "NPS"})]
+                          "y_label": "NPS", "x_label": t(f"nps_freq_{freq}")})]
     last = tr.iloc[-1]
     if len(tr) > 1 and last["nps_change"] == last["nps_change"]:
         blocks.append(Text("nps-change", text=t("nps_change_note", period=last["period"], nps=float(last["nps"]),
@@ -179,7 +179,8 @@ def _segments(t, segs, notes, shown, min_n, limit=None) -> list:
                                   "values": top["nps"].astype(float).tolist(),
                                   "lows": top["ci_low"].astype(float).tolist(),
                                   "highs": top["ci_high"].astype(float).tolist(),
-                                  "marks": top["small_sample"].astype(bool).tolist()}))
+                                  "marks": top["small_sample"].astype(bool).tolist(),
+                                  "ns": top["n"].astype(int).tolist(), "x_label": t("nps_axis")}))
         cols = [Column("label", name), Column("n", t("col_n"), "int"), Column("nps", t("col_nps"), "signed"),
                 Column("ci_low", t("col_ci_low"), "signed"), Column("ci_high", t("col_ci_high"), "signed"),
                 Column("promoters_pct", t("col_promoters_pct"), "float1"),

@@ -380,12 +380,16 @@
       return [lo, Math.ceil((hi + pad) / st) * st, st];
     }
     var rx = range(xs, xc, false), ry = range(ys, yc, true);
+    // a fixed scale (e.g. Kano's Better / Worse coefficients on 0-1) instead of the data's
+    if (Array.isArray(d.x_range)) rx = [d.x_range[0], d.x_range[1], niceStep(d.x_range[1] - d.x_range[0], 5)];
+    if (Array.isArray(d.y_range)) ry = [d.y_range[0], d.y_range[1], niceStep(d.y_range[1] - d.y_range[0], 5)];
+    var highlight = d.highlight === undefined ? 'top_left' : d.highlight;   // IPA: "concentrate here"; none for Kano
     var names = quadrantNames(d.quadrant_names);
     var o = baseOption(spec, { trigger: 'item', xName: d.x_label, yName: d.y_label });
     o.xAxis = valueAxis(fx, Object.assign({ min: rx[0], max: rx[1], interval: rx[2] }, axisName(d.x_label, 'middle')));
     o.yAxis = valueAxis(fy, Object.assign({ min: ry[0], max: ry[1], interval: ry[2] }, axisName(d.y_label)));
     var pts = labels.map(function (l, i) {
-      var hot = xc !== null && yc !== null && xs[i] < xc && ys[i] >= yc;
+      var hot = highlight === 'top_left' && xc !== null && yc !== null && xs[i] < xc && ys[i] >= yc;
       var nearRight = isNum(xs[i]) && (xs[i] - rx[0]) / ((rx[1] - rx[0]) || 1) > 0.8;
       return {
         name: l, idx: i, value: [xs[i], ys[i]], itemStyle: { color: hot ? RED : BLUE },
@@ -399,7 +403,7 @@
     if (xc !== null && yc !== null) {
       var tl = lab('top_left', 'insideTopLeft'), tr = lab('top_right', 'insideTopRight');
       var bl = lab('bottom_left', 'insideBottomLeft'), br = lab('bottom_right', 'insideBottomRight');
-      tl.itemStyle = { color: RED, opacity: 0.05 };
+      if (highlight === 'top_left') tl.itemStyle = { color: RED, opacity: 0.05 };
       areas = [
         [Object.assign(tl, { coord: [rx[0], ry[1]] }), { coord: [xc, yc] }],
         [Object.assign(tr, { coord: [xc, ry[1]] }), { coord: [rx[1], yc] }],
