@@ -90,25 +90,16 @@ def _weight_scale(model, items) -> np.ndarray:
     return model.manifests_[items].std(ddof=0).to_numpy()
 
 
-def htmt(model, data: pd.DataFrame | None = None) -> pd.DataFrame:
+def htmt(model) -> pd.DataFrame:
     """One row per pair of LVs (``lv_a``, ``lv_b`` in model order, ``htmt``); NaN when either
     block has a single indicator (the ratio needs correlations within each block)."""
-    R = _corr(model.manifests_ if data is None else data).abs()
-    blocks = _blocks(model)
-    within = {}
-    for lv, items in blocks.items():
-        if len(items) > 1:
-            S = R.loc[items, items].to_numpy()
-            within[lv] = S[np.triu_indices(len(items), 1)].mean()
-    rows = []
-    lvs = list(blocks)
-    for i, a in enumerate(lvs):
-        for b in lvs[i + 1:]:
-            value = np.nan
-            if a in within and b in within:
-                value = R.loc[blocks[a], blocks[b]].to_numpy().mean() / np.sqrt(within[a] * within[b])
-            rows.append({"lv_a": a, "lv_b": b, "htmt": float(value)})
-    return pd.DataFrame(rows)
+    from .plspm import _htmt
+    sizes = np.bincount(model._blockinds, minlength=len(model.lvs_))
+    pairs = [(a, b) for a in range(len(model.lvs_)) for b in range(a + 1, len(model.lvs_))]
+    ok = [p for p in pairs if sizes[p[0]] > 1 and sizes[p[1]] > 1]
+    values = dict(zip(ok, _htmt(model.manifests_.to_numpy(float), model._blockinds, ok))) if ok else {}
+    return pd.DataFrame([{"lv_a": model.lvs_[a], "lv_b": model.lvs_[b], "htmt": float(values.get((a, b), np.nan))}
+                         for a, b in pairs])
 
 
 def fornell_larcker(model) -> pd.DataFrame:

@@ -99,14 +99,14 @@ def clv_view(session, res: dict, *, top: int = 20, notes=()) -> View:
 
 
 def _comparison(t, comp) -> Table:
-    cols = [Column("model", t("model")), Column("loglik", "log-likelihood", "float2"), Column("aic", "AIC", "float1"),
+    cols = [Column("model_label", t("model")), Column("loglik", "log-likelihood", "float2"), Column("aic", "AIC", "float1"),
             Column("bic", "BIC", "float1"), Column("converged", t("converged"), "text"),
             Column("degenerate", t("clv_degenerate"), "text"), Column("chosen", t("clv_chosen"), "text")]
     if "holdout_error" in comp.columns:
         cols[5:5] = [Column("holdout_predicted", t("clv_holdout_predicted"), "float1"),
                      Column("holdout_actual", t("clv_holdout_actual"), "int"),
                      Column("holdout_error", t("clv_holdout_error"), "pct")]
-    rows = [{**r, "model": model_label(t, r["model"]), "converged": t("answer_yes") if r["converged"] else t("answer_no"),
+    rows = [{**r, "model_label": model_label(t, r["model"]), "converged": t("answer_yes") if r["converged"] else t("answer_no"),
              "chosen": "✓" if r["chosen"] else "",
              "degenerate": r["degenerate"] or ""} for r in records(comp)]
     return Table("clv-fit", t("clv_comparison"), columns=cols, rows=rows)
@@ -140,20 +140,20 @@ def model_label(t, code) -> str:
 
 def _parameters(t, params) -> Table:
     return Table("clv-parameters", t("clv_parameters"), columns=[
-        Column("model", t("model")), Column("parameter", t("parameter")), Column("estimate", t("estimate"), "float3"),
+        Column("model_label", t("model")), Column("parameter", t("parameter")), Column("estimate", t("estimate"), "float3"),
         Column("std_error", t("std_error"), "float3"), Column("ci_low", t("ci_low"), "float3"),
         Column("ci_high", t("ci_high"), "float3")],
-        rows=[{"model": model_label(t, r["model"]), "parameter": r["parameter"], "estimate": r["estimate"],
-               "std_error": r["std_error"],
+        rows=[{"model": r["model"], "model_label": model_label(t, r["model"]), "parameter": r["parameter"],
+               "estimate": r["estimate"], "std_error": r["std_error"],
                "ci_low": r["ci_low"], "ci_high": r["ci_high"]} for r in records(params)])
 
 
 def _fit_table(t, params) -> Table:
     fit = params.groupby("model", sort=False)[["loglik", "aic", "bic", "converged"]].first().reset_index()
     return Table("clv-fit", t("clv_fit"), columns=[
-        Column("model", t("model")), Column("loglik", "log-likelihood", "float2"), Column("aic", "AIC", "float1"),
+        Column("model_label", t("model")), Column("loglik", "log-likelihood", "float2"), Column("aic", "AIC", "float1"),
         Column("bic", "BIC", "float1"), Column("converged", t("converged"), "text")],
-        rows=[{**r, "model": model_label(t, r["model"]), "converged": t("answer_yes") if r["converged"] else t("answer_no")}
+        rows=[{**r, "model_label": model_label(t, r["model"]), "converged": t("answer_yes") if r["converged"] else t("answer_no")}
               for r in records(fit)])
 
 
