@@ -215,3 +215,33 @@ def test_index_scale_comes_from_the_data_contract(tmp_path):
     with pytest.warns(Warning, match="assumed to be 1-10"):
         assumed = csi_analysis(df, model=model)
     assert set(assumed["csi_model"]["item_range_source"]) == {"assumed"}
+
+
+def test_pls_predict_matches_seminr_on_the_corporate_reputation_model():
+    """PLSpredict with earliest antecedents and leave-one-out folds (deterministic) vs seminr's
+    fixture predict_pls_EA.csv: out-of-sample RMSE and MAE of PLS and of the linear model."""
+    data = pd.read_csv(Path(__file__).parent / "data" / "corp_rep.csv")
+    blocks = {"QUAL": [f"qual_{i}" for i in range(1, 9)], "PERF": [f"perf_{i}" for i in range(1, 6)],
+              "CSOR": [f"csor_{i}" for i in range(1, 6)], "ATTR": [f"attr_{i}" for i in range(1, 4)],
+              "COMP": [f"comp_{i}" for i in range(1, 4)], "LIKE": [f"like_{i}" for i in range(1, 4)],
+              "CUSA": ["cusa"], "CUSL": [f"cusl_{i}" for i in range(1, 4)]}
+    X = data[[c for b in blocks.values() for c in b]].replace(-99, np.nan)
+    X = X.fillna(X.mean())                                     # seminr's mean_replacement
+    paths = {"COMP": ["QUAL", "PERF", "CSOR", "ATTR"], "LIKE": ["QUAL", "PERF", "CSOR", "ATTR"],
+             "CUSA": ["COMP", "LIKE"], "CUSL": ["COMP", "LIKE", "CUSA"]}
+    m = PLSPM(scheme="path", scaled=True, tol=1e-10, max_iter=300).fit(
+        X, blocks=blocks, paths=paths, modes={"QUAL": "B", "PERF": "B", "CSOR": "B", "ATTR": "B"})
+    assert m.paths_.set_index("relationship").loc["CUSA -> CUSL", "estimate"] == pytest.approx(0.505, abs=5e-4)
+    q = A.q2_predict(m, folds=len(X)).set_index("item")
+    items = ["comp_1", "comp_2", "comp_3", "like_1", "like_2", "like_3", "cusa", "cusl_1", "cusl_2", "cusl_3"]
+    ref = {  # rows 3, 4, 7, 8 of predict_pls_EA.csv: PLS out-of-sample RMSE, MAE; LM out-of-sample RMSE, MAE
+        "rmse_pls": [1.043629329, 1.100141058, 1.135192128, 1.127177512, 1.482142812, 1.50935676, 1.021209189,
+                     1.299571562, 1.52249223, 1.530234281],
+        "mae_pls": [0.798866334, 0.882640252, 0.897727264, 0.855954129, 1.149073617, 1.170249599, 0.790656327,
+                    0.988709765, 1.174357176, 1.154882281],
+        "rmse_lm": [1.063798384, 1.110136012, 1.127114471, 1.148741709, 1.542315591, 1.578073907, 1.013235773,
+                    1.30369479, 1.532354411, 1.559504791],
+        "mae_lm": [0.809836945, 0.871951261, 0.86561048, 0.876255232, 1.181077897, 1.232912983, 0.791151509,
+                   0.95709193, 1.16086431, 1.1701509]}
+    for col, values in ref.items():
+        np.testing.assert_allclose(q.loc[items, col], values, atol=2e-6, err_msg=col)

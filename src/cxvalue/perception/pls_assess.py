@@ -30,12 +30,13 @@ Structural model:
   loadings); Q² = 1 − Σ(y − ŷ)² / Σ(y − ȳ_training)² per indicator, and the RMSE and MAE of the
   PLS prediction beside those of a linear regression of each indicator on all exogenous
   indicators (the benchmark PLSpredict compares with).
-- **SRMR** (saturated model, as SmartPLS reports it): the root mean square of the differences
-  between the indicators' correlations and those the model implies (λ_i λ_j within a block,
-  λ_i λ_j ρ(LV_a, LV_b) between blocks a and b), over the p(p+1)/2 distinct elements. Below
-  0.08 is the usual rule of thumb.
+- **SRMR** (saturated model): the root mean square of the differences between the indicators'
+  correlations and those the model implies (λ_i λ_j within a reflective block — a formative
+  block leaves its items' correlations free —, λ_i λ_j ρ(LV_a, LV_b) between blocks a and b),
+  over the p(p+1)/2 distinct elements. Below 0.08 is the usual rule of thumb.
 
-Validated against seminr 2.3 (R) on its ``mobi`` data (tests/perception/test_pls_assess.py).
+Validated against seminr (R) on its ``mobi`` data (reliability, HTMT, Fornell–Larcker, VIF,
+R², f²) and its corporate-reputation PLSpredict fixture (tests/perception/test_pls_assess.py).
 """
 from __future__ import annotations
 
@@ -175,48 +176,56 @@ def _refit(model, blocks, paths, data=None):
 
 def q2_predict(model, *, folds: int = 10, random_state=0) -> pd.DataFrame:
     """PLSpredict: one row per endogenous indicator (``lv``, ``item``, ``q2_predict``,
-    ``rmse_pls``, ``mae_pls``, ``rmse_lm``, ``mae_lm``), on ``folds``-fold cross-validation."""
+    ``rmse_pls``, ``mae_pls``, ``rmse_lm``, ``mae_lm``), on ``folds``-fold cross-validation
+    (``folds`` = the number of rows: leave-one-out, deterministic). Each fold re-estimates the
+    model's weights, loadings and paths on the training rows (the fit's settings)."""
+    from .plspm import _core
     data = model.manifests_
     blocks = _blocks(model)
     pred = _predecessors(model)
-    exo = [lv for lv in model.lvs_ if lv not in pred]
-    endo = [lv for lv in model.lvs_ if lv in pred]
+    lvs = list(model.lvs_)
+    exo = [lv for lv in lvs if lv not in pred]
+    endo = [lv for lv in lvs if lv in pred]
+    cols = list(data.columns)
     x_items = [i for lv in exo for i in blocks[lv]]
     y_items = [i for lv in endo for i in blocks[lv]]
-    n = len(data)
+    xi, yi = [cols.index(c) for c in x_items], [cols.index(c) for c in y_items]
+    block_of = {c: lvs.index(model.outer_model_.set_index("name").loc[c, "block"]) for c in cols}
+    modes = [model.modes_[lv] for lv in lvs]
+    M = data.to_numpy(float)
+    n = len(M)
     folds = int(min(max(folds, 2), n))
-    rng = np.random.default_rng(random_state)
-    fold_of = rng.permutation(np.arange(n) % folds)
-    y_pls = np.full((n, len(y_items)), np.nan)
-    y_lm = np.full((n, len(y_items)), np.nan)
-    y_naive = np.full((n, len(y_items)), np.nan)
+    fold_of = np.random.default_rng(random_state).permutation(np.arange(n) % folds)
+    y_pls, y_lm = np.full((n, len(yi)), np.nan), np.full((n, len(yi)), np.nan)
+    y_naive = np.full((n, len(yi)), np.nan)
+    eye = np.eye(len(lvs))
     for k in range(folds):
-        train, test = data[fold_of != k], data[fold_of == k]
-        fit = _refit(model, blocks, pred, train)
-        mu, sd = train.mean(), train.std(ddof=0)
-        om = fit.outer_model_.set_index("name")
-        Z = (test - mu) / sd
-        scores = {}
-        for lv in exo:       # exogenous scores with the training weights, unit variance on the training data
-            it = blocks[lv]
-            w = om.loc[it, "weight"].to_numpy() * _weight_scale(fit, it)
-            s_train = ((train[it] - mu[it]) / sd[it]).to_numpy() @ w
-            scores[lv] = (Z[it].to_numpy() @ w - s_train.mean()) / s_train.std(ddof=0)
-        T = np.linalg.solve(np.eye(len(fit.lvs_)) - fit.path_coefs_.to_numpy(), np.eye(len(fit.lvs_)))
-        idx = {lv: i for i, lv in enumerate(fit.lvs_)}
-        for j, item in enumerate(y_items):
-            lv = om.loc[item, "block"]
-            eta = sum(T[idx[lv], idx[e]] * scores[e] for e in exo)
-            y_pls[fold_of == k, j] = mu[item] + sd[item] * om.loc[item, "loading"] * eta
-            A = np.column_stack([np.ones(len(train)), train[x_items].to_numpy()])
-            coef = np.linalg.lstsq(A, train[item].to_numpy(), rcond=None)[0]
-            y_lm[fold_of == k, j] = np.column_stack([np.ones(len(test)), test[x_items].to_numpy()]) @ coef
-            y_naive[fold_of == k, j] = mu[item]
-    Y = data[y_items].to_numpy()
+        test = fold_of == k
+        train = M[~test]
+        mu, sd = train.mean(axis=0), train.std(axis=0)
+        scale = sd if model.scaled else np.ones_like(sd)
+        res = _core((train - mu) / scale, model._P, model._ODM, model._blockinds, modes, model.scheme, model.tol,
+                    int(model.max_iter))
+        W, lam = res["W"], res["loadings"]
+        T = np.linalg.solve(eye - res["B"], eye)       # total effects, row = to
+        s_test = ((M[test] - mu) / scale) @ W           # the training weights give unit-variance training scores
+        s_train = res["LV"]
+        s_test = (s_test - s_train.mean(axis=0)) / s_train.std(axis=0)
+        e_idx = [lvs.index(e) for e in exo]
+        A_train = np.column_stack([np.ones(len(train)), train[:, xi]])
+        A_test = np.column_stack([np.ones(int(test.sum())), M[test][:, xi]])
+        for j, c in enumerate(yi):
+            b = block_of[cols[c]]
+            eta = s_test[:, e_idx] @ T[b, e_idx]
+            y_pls[test, j] = mu[c] + sd[c] * lam[c] * eta
+            coef = np.linalg.lstsq(A_train, train[:, c], rcond=None)[0]
+            y_lm[test, j] = A_test @ coef
+            y_naive[test, j] = mu[c]
+    Y = M[:, yi]
     rows = []
     for j, item in enumerate(y_items):
         e, el, e0 = Y[:, j] - y_pls[:, j], Y[:, j] - y_lm[:, j], Y[:, j] - y_naive[:, j]
-        rows.append({"lv": model.outer_model_.set_index("name").loc[item, "block"], "item": item,
+        rows.append({"lv": lvs[block_of[item]], "item": item,
                      "q2_predict": float(1 - e @ e / (e0 @ e0)), "rmse_pls": float(np.sqrt(np.mean(e ** 2))),
                      "mae_pls": float(np.mean(np.abs(e))), "rmse_lm": float(np.sqrt(np.mean(el ** 2))),
                      "mae_lm": float(np.mean(np.abs(el)))})
@@ -233,6 +242,9 @@ def srmr(model) -> float:
     C = model.scores_.corr()
     lv_cor = C.loc[block, block].to_numpy()
     implied = np.outer(lam, lam) * lv_cor
+    formative = np.array([model.modes_[b] == "B" for b in block])
+    same = block[:, None] == block[None, :]
+    implied = np.where(same & formative[:, None], R, implied)   # a composite leaves its items' correlations free
     np.fill_diagonal(implied, 1.0)
     lower = np.tril_indices(len(items))
     return float(np.sqrt(np.mean((R - implied)[lower] ** 2)))
