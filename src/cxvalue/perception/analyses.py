@@ -237,6 +237,9 @@ def _csi_model(pls, spec: dict, item_range, scheme: str, source: str | None = No
         if isinstance(item_range, dict):
             return tuple(item_range.get(item, (None, None)))
         return (tuple(item_range) + (None, None))[:2] if item_range else (None, None)
+    boot = getattr(pls, "bootstrap_", None)
+    ci = (boot[boot["kind"] == "loading"].set_index("name")[["ci_low", "ci_high"]] if boot is not None
+          else pd.DataFrame(columns=["ci_low", "ci_high"]))
     rows = []
     blocks = {**spec["blocks"], **(spec.get("higher_order") or {})}   # a HOC's indicators are its dimensions
     for lv, items in blocks.items():
@@ -245,6 +248,8 @@ def _csi_model(pls, spec: dict, item_range, scheme: str, source: str | None = No
             rows.append({"model": str(spec["name"]), "lv": lv, "item": item,
                          "weight": float(r["weight"].iloc[0]) if len(r) and "weight" in r else None,
                          "loading": float(r["loading"].iloc[0]) if len(r) and "loading" in r else None,
+                         "loading_ci_low": float(ci.loc[item, "ci_low"]) if item in ci.index else None,
+                         "loading_ci_high": float(ci.loc[item, "ci_high"]) if item in ci.index else None,
                          "label_en": (labels.get(lv) or {}).get("en", lv), "label_zh": (labels.get(lv) or {}).get("zh", lv),
                          "scaled": bool(spec.get("scaled", False)), "scheme": scheme, "n": int(len(pls.manifests_)),
                          "gof": float(pls.gof_), "item_range_low": scale(item)[0], "item_range_high": scale(item)[1],

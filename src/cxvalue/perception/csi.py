@@ -174,7 +174,7 @@ def item_scale(spec: dict, data: pd.DataFrame, item_range=None, declared: dict |
 def csi_tables(pls: PLSPM, spec: dict, data: pd.DataFrame | None = None, *, by: str | None = None,
                item_range=None, declared: dict | None = None) -> dict[str, pd.DataFrame]:
     """Result tables of a fitted index model: ``csi_scores`` (``model``, ``lv``, ``segment``,
-    ``index`` (0-100), ``score`` (raw scale), ``n``, ``r_squared``, ``gof``) — overall and, with
+    ``index`` (0-100), ``score`` (raw scale), ``n``, ``r_squared``, ``r_squared_adj``, ``gof``) — overall and, with
     ``by`` (a column of ``data``), per segment using the overall weights (as the ACSI
     does) — and ``csi_paths`` (``model``, ``relationship``, ``from``, ``to``,
     ``estimate``, ``std_error``, ``t_value``, ``p_value`` and bootstrap ``ci_low`` /
@@ -197,9 +197,10 @@ def csi_tables(pls: PLSPM, spec: dict, data: pd.DataFrame | None = None, *, by: 
                                         "score": np.nan, "n": int(counts.loc[s]), "segment": str(s)}))
     scores = pd.concat(frames, ignore_index=True)
     scores["r_squared"] = scores["lv"].map(r2)
+    scores["r_squared_adj"] = scores["lv"].map(pls.inner_summary_.set_index("lv")["r_squared_adj"])
     scores.insert(0, "model", spec["name"])
     scores["gof"] = pls.gof_
-    scores = scores[["model", "lv", "segment", "index", "score", "n", "r_squared", "gof"]]
+    scores = scores[["model", "lv", "segment", "index", "score", "n", "r_squared", "r_squared_adj", "gof"]]
     paths = pls.paths_.copy()
     if getattr(pls, "bootstrap_", None) is not None:
         # one inference throughout: the bootstrap's standard error, t, p and intervals

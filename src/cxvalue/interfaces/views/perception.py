@@ -341,8 +341,11 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
               data={"nodes": nodes, "edges": [[r["from"], r["to"], r["estimate"]] for r in records(paths)]}),
         Table("csi-scores", t("col_index"), warnings=notes, columns=[
             Column("label", t("col_lv")), Column("lv", "LV"), Column("index", t("col_index"), "float1"),
-            Column("score", t("col_score"), "float2"), Column("r_squared", t("col_r_squared"), "float2")],
-            rows=[{**r, "label": lab(r["lv"])} for r in records(overall)]),
+            Column("score", t("col_score"), "float2"), Column("r_squared", t("col_r_squared"), "float2")] + (
+            [Column("r_squared_adj", t("col_r_squared_adj"), "float2")] if "r_squared_adj" in overall.columns else []),
+            rows=[{**r, "label": lab(r["lv"]),      # an exogenous construct has no R² (not 0)
+                   "r_squared": r["r_squared"] if r.get("r_squared_adj", 0) is not None else None}
+                  for r in records(overall)]),
         Table("csi-paths-table", t("csi_paths_title"), warnings=notes, columns=path_cols, note=path_note,
               rows=[{**r, "path": f"{lab(r['from'])} → {lab(r['to'])}"} for r in records(paths)])]
     seg = sc[sc["segment"] != "all"]
@@ -367,7 +370,9 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
     if mf is not None and len(mf):
         blocks.append(Table("csi-items", t("csi_items_title"), warnings=notes, columns=[
             Column("label", t("col_lv")), Column("item", t("col_indicator")), Column("weight", t("col_weight"), "float3"),
-            Column("loading", t("col_loading"), "float3")],
+            Column("loading", t("col_loading"), "float3")] + (
+            [Column("loading_ci_low", t("col_ci_low"), "float3"), Column("loading_ci_high", t("col_ci_high"), "float3")]
+            if "loading_ci_low" in mf.columns and mf["loading_ci_low"].notna().any() else []),
             rows=[{**r, "label": lab(r["lv"])} for r in records(mf)]))
     blocks += _csi_assessment_blocks(t, lab, tables, notes)
     return blocks
