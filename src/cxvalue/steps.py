@@ -26,7 +26,7 @@ from datetime import datetime, UTC
 from typing import Any
 from collections.abc import Callable
 
-from .errors import CxValueError, CxValueWarning
+from .errors import CxValueError, CxValueWarning, warning_key
 
 DOMAINS = ("value", "voice", "text", "perception", "loyalty", "churn", "lifecycle", "explore", "loop")
 
@@ -242,7 +242,8 @@ def _typed(caught) -> list[dict]:
         key = (w.category.__name__, str(w.message))
         if key not in seen:
             seen.add(key)
-            out.append({"category": key[0], "message": key[1]})
+            mkey, params = warning_key(w.message)
+            out.append({"category": key[0], "message": key[1], **({"key": mkey, "params": params} if mkey else {})})
     return out
 
 

@@ -163,11 +163,8 @@ def item_scale(spec: dict, data: pd.DataFrame, item_range=None, declared: dict |
     hi = float(np.nanmax(data[cols].to_numpy(float)))
     fits = [(a, b) for a, b in SCALES if a == lo and hi <= b] or [(a, b) for a, b in SCALES if a <= lo and hi <= b]
     rng = fits[0] if fits else (lo, hi)
-    import warnings
-    from ..errors import CxValueWarning
-    warnings.warn(f"the answer scale of the index items is assumed to be {rng[0]:g}-{rng[1]:g} from the answers "
-                  f"({lo:g} to {hi:g}): give it with --scale or item_range in the model file (an index on the wrong "
-                  "scale is off by several points)", CxValueWarning, stacklevel=3)
+    from ..errors import warn
+    warn("warn_csi_scale_assumed", stacklevel=3, low=f"{rng[0]:g}", high=f"{rng[1]:g}", lo=f"{lo:g}", hi=f"{hi:g}")
     return rng, "assumed"
 
 

@@ -31,13 +31,12 @@ E2, the money value of improving experience, is :mod:`cxvalue.perception.roi`
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from ..errors import CxValueError, SmallSampleWarning, one_of
+from ..errors import CxValueError, SmallSampleWarning, one_of, warn
 from ..timeutil import DAYS_PER, as_date
 from ..estimator import Estimator, summary_table
 
@@ -418,9 +417,8 @@ class ExperienceValue(Estimator):
     def _warn_small_groups(self) -> None:
         small = self.groups_[(self.groups_["segment"] == "all") & self.groups_["small_sample"]]
         if len(small):
-            what = sorted({f"{g} ({m})" for g, m in zip(small["group"], small["metric"])})[:6]
-            warnings.warn(f"E1 groups with fewer than min_n={self.min_n} customers: {', '.join(what)}; "
-                          "their intervals are wide", SmallSampleWarning, stacklevel=3)
+            what = sorted({f"{g} ({m})" for g, m in zip(small["group"], small["metric"])})
+            warn("warn_e1_small_groups", SmallSampleWarning, stacklevel=3, min_n=self.min_n, n=len(what))
 
     def _group(self, X: pd.DataFrame, metrics, rng):
         n = len(X)

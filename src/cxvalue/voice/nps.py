@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import CxValueError, CxValueWarning, SmallSampleWarning, one_of
+from ..errors import CxValueError, CxValueWarning, SmallSampleWarning, one_of, warn
 
 __all__ = ["adjust_p", "nps_pairwise", "ADJUSTMENTS",
     "PROMOTER_MIN", "PASSIVE_MIN", "MIN_N", "METHODS", "CATEGORIES",
@@ -283,8 +283,8 @@ def _warn_small(tab: pd.DataFrame, label_cols, min_n: int, what: str) -> None:
     if len(small):
         names = [", ".join(str(v) for v in row) for row in small[label_cols].itertuples(index=False)]
         shown = "; ".join(names[:10]) + (" ..." if len(names) > 10 else "")
-        warnings.warn(f"{len(small)} {what} with fewer than min_n={min_n} answers (NPS margin of error "
-                      f"is wide): {shown}", SmallSampleWarning, stacklevel=3)
+        warn("warn_nps_small_periods" if what.startswith("period") else "warn_nps_small_segments",
+             SmallSampleWarning, stacklevel=3, n=len(small), min_n=min_n, names=shown)
 
 
 def nps_by(df: pd.DataFrame, by, *, score_col: str = "nps", method: str = "wald",

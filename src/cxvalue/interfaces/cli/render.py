@@ -75,7 +75,7 @@ def print_view(view, lang: str = "en", *, max_rows: int = 30, charts: bool = Fal
     console.print(f"[bold]{view.title}[/]" + (f"  [dim]({t('as_of_note', lang, as_of=view.as_of)})[/]"
                                                if view.as_of else ""))
     for w in view.warnings:
-        warn(w.category, w.message, lang)
+        warn(w.category, w.text(lang), lang)
     for s in view.skipped:
         warn("skipped", t("step_skipped", lang, step=s["step"], reason=s["reason"]), lang)
     seen = {(w.category, w.message) for w in view.warnings}
@@ -83,7 +83,7 @@ def print_view(view, lang: str = "en", *, max_rows: int = 30, charts: bool = Fal
         for w in b.warnings:
             if (w.category, w.message) not in seen:
                 seen.add((w.category, w.message))
-                warn(w.category, w.message, lang)
+                warn(w.category, w.text(lang), lang)
         if isinstance(b, Kpis):
             console.print("  ".join(f"{k.label}: [bold]{fmt(k.value, k.format, lang=lang, unit=k.unit)}[/]"
                                     for k in b.items), highlight=False)

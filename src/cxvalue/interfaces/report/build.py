@@ -26,7 +26,7 @@ def render_block(block, lang: str, seen: set | None = None, *, heading: bool = T
     seen = set() if seen is None else seen
     fresh = [w for w in block.warnings if (w.category, w.message) not in seen]
     seen.update((w.category, w.message) for w in fresh)
-    warn = "".join(f'<div class="warn">{escape(w.message)}</div>' for w in fresh)
+    warn = "".join(f'<div class="warn">{escape(w.text(lang))}</div>' for w in fresh)
     if isinstance(block, Kpis):
         body = '<div class="kpis">' + "".join(
             f'<div class="kpi">{escape(k.label)}<b>{escape(fmt(k.value, k.format, lang=lang, unit=k.unit))}</b></div>'
@@ -93,7 +93,7 @@ def chart_svg(block: Chart) -> str:
 
 
 def render_view(view: View, lang: str, t) -> str:
-    parts = [f'<div class="warn">{escape(w.message)}</div>' for w in view.warnings]
+    parts = [f'<div class="warn">{escape(w.text(lang))}</div>' for w in view.warnings]
     parts += [f'<div class="warn">{escape(t("step_skipped", step=s["step"], reason=s["reason"]))}</div>'
               for s in view.skipped]
     seen = {(w.category, w.message) for w in view.warnings}

@@ -26,9 +26,22 @@ FORMATS = ("int", "number", "float1", "float2", "float3", "pct", "pct1", "points
 
 @dataclass
 class Note:
-    """A typed warning (or a neutral note) attached to a block or a view."""
+    """A typed warning (or a neutral note) attached to a block or a view. ``key`` / ``params``:
+    the message catalogue's entry of a library warning (:func:`cxvalue.errors.warn`), so that
+    :meth:`text` gives it in the reader's language."""
     category: str
     message: str
+    key: str | None = None
+    params: dict | None = None
+
+    def text(self, lang: str = "en") -> str:
+        if not self.key:
+            return self.message
+        from ...i18n import t
+        try:
+            return t(self.key, lang, **(self.params or {}))
+        except (KeyError, IndexError, ValueError):   # a stored warning of another version
+            return self.message
 
     def to_dict(self) -> dict:
         return {"category": self.category, "message": self.message}
@@ -59,6 +72,7 @@ class Block:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["warnings"] = [w.to_dict() for w in self.warnings]
         return _clean(d)
 
 
@@ -188,7 +202,13 @@ def segment_label(t, by: str, value) -> str:
     """Display label of a segment value: value tiers, and the touchpoints, channels, customer
     segments and member tiers the catalogue knows, are translated; other values shown as they are."""
     prefix = SEGMENT_PREFIXES.get(by)
-    return label(t, f"{prefix}{value}", value) if prefix else str(value)
+    if prefix:
+        return label(t, f"{prefix}{value}", value)
+    if not by:      # the breakdown is not known (a stored table without it): any known value's label
+        for p in dict.fromkeys(SEGMENT_PREFIXES.values()):
+            if t(f"{p}{value}") != f"{p}{value}":
+                return t(f"{p}{value}")
+    return str(value)
 
 
 def small_note(t, what: str, min_n: int = 30) -> Note:
@@ -260,7 +280,8 @@ def step_notes(session, *steps: str) -> list[Note]:
     for name in steps:
         o = session.outcomes().get(name)
         if o:
-            out += [Note(w["category"], w["message"]) for w in o["warnings"]]
+            out += [Note(w["category"], Note(w["category"], w["message"], w.get("key"), w.get("params")).text(session.lang))
+                    for w in o["warnings"]]
     return out
 
 
@@ -274,7 +295,7 @@ def skipped_steps(session, domain: str) -> list[dict]:
 def capture():
     """Record the typed warnings (:class:`~cxvalue.errors.CxValueWarning`) raised inside the
     block as :class:`Note` objects in the yielded list, for a view to carry them."""
-    from ...errors import CxValueWarning
+    from ...errors import CxValueWarning, warning_key
     notes: list[Note] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CxValueWarning)
@@ -286,7 +307,7 @@ def capture():
                 key = (w.category.__name__, str(w.message))
                 if issubclass(w.category, CxValueWarning) and key not in seen:
                     seen.add(key)
-                    notes.append(Note(*key))
+                    notes.append(Note(*key, *warning_key(w.message)))
                 elif not issubclass(w.category, CxValueWarning):
                     warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 

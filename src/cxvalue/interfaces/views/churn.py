@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ...i18n import catalogue
 from ...store import read_result
-from . import (Chart, Column, Kpi, Kpis, Note, Table, Text, View, coded_label, fmt, has_rows, records, skipped_steps,
+from . import (Chart, Column, Kpi, Kpis, Note, Table, Text, View, coded_label, fmt, has_rows, records, segment_label,
+               skipped_steps,
                 step_notes, stored_value, view)
 from .strategy import action_label, stage_label, strategy_label
 
@@ -189,6 +190,8 @@ def _survival(session, frames, info, meta, *, curves=False, **_) -> list:
     meta["survival"]["unit"] = unit
     x_label = t("churn_months") if unit == "month" else t("churn_duration", column=info.get("duration", ""))
     groups = [str(g) for g in summ.group][:CURVES_DRAWN]
+    by = str(info.get("by") or "") if info else ""
+    glab = lambda g: t("col_all") if str(g) == "all" else segment_label(t, by, g)   # noqa: E731
     plot, bands = {}, {}
     lo, hi = _col(cur, "ci_lower", "ci_low"), _col(cur, "ci_upper", "ci_high")
     for g in groups:
@@ -196,29 +199,32 @@ def _survival(session, frames, info, meta, *, curves=False, **_) -> list:
         if len(c) > CURVE_POINTS:  # thin the steps for the chart; the table keeps every group
             import numpy as np
             c = c.iloc[np.unique(np.linspace(0, len(c) - 1, CURVE_POINTS).astype(int))]
-        plot[g] = [c.time.astype(float).tolist(), c.survival.astype(float).tolist()]
+        name = glab(g)
+        plot[name] = [c.time.astype(float).tolist(), c.survival.astype(float).tolist()]
         if lo and hi:
-            bands[g] = [c[lo].astype(float).tolist(), c[hi].astype(float).tolist()]
+            bands[name] = [c[lo].astype(float).tolist(), c[hi].astype(float).tolist()]
     chart = Chart("churn-survival", t("churn_survival"), chart="step", value_format="float2",
                   data={"curves": plot, "bands": bands, "x_label": x_label, "y_label": t("churn_survival_prob"),
                         "marks": [12, 24] if unit == "month" else []})
     times = [c[2:-1] for c in summ.columns if c.startswith("S(") and c.endswith(")")]
     mlo, mhi = _col(summ, "median_ci_lower", "median_ci_low"), _col(summ, "median_ci_upper", "median_ci_high")
     table = Table("churn-survival-table", t("churn_survival_table"), columns=[
-        Column("group", t("churn_group")), Column("customers", t("customers_n"), "int"),
+        Column("group_label", t("churn_group")), Column("customers", t("customers_n"), "int"),
         Column("events", t("churn_churners"), "int"), Column("median", t("churn_median"), "float1"),
         Column("median_ci_low", t("ci_low"), "float1"), Column("median_ci_high", t("ci_high"), "float1")]
         + [Column(f"S({x})", f"S({x})", "float3") for x in times],
-        rows=[{**r, "median_ci_low": r.get(mlo), "median_ci_high": r.get(mhi)} for r in records(summ)],
+        rows=[{**r, "group_label": glab(r["group"]), "median_ci_low": r.get(mlo), "median_ci_high": r.get(mhi)}
+              for r in records(summ)],
         note=t("churn_curves_drawn", n=CURVES_DRAWN, groups=len(summ)) if len(summ) > CURVES_DRAWN else "")
     blocks = [chart, table]
     lr = frames.get("churn_logrank")
     if has_rows(lr):
         o = lr.iloc[0]
         blocks.append(Table("churn-logrank", t("churn_logrank"), columns=[
-            Column("group_a", t("churn_group")), Column("group_b", t("churn_group")),
+            Column("group_a_label", t("churn_group")), Column("group_b_label", t("churn_group")),
             Column("test_statistic", t("churn_chi2"), "float2"), Column("p", t("churn_p"), "p")],
-            rows=records(lr), note=t("churn_logrank_note", stat=fmt(float(o.test_statistic), "float1"),
+            rows=[{**r, "group_a_label": glab(r["group_a"]), "group_b_label": glab(r["group_b"])} for r in records(lr)],
+            note=t("churn_logrank_note", stat=fmt(float(o.test_statistic), "float1"),
                                      p=fmt(float(o.p), "p"))))
     cox = frames.get("churn_cox")
     if has_rows(cox):
@@ -271,9 +277,11 @@ def _reasons(session, frames, info, meta, **_) -> list:
             Column("seed_share", t("churn_seed_share"), "pct")], rows=rows)]
     if has_rows(vol) and len(vol) > 1:
         blocks.append(Table("churn-voluntary", t("churn_by_segment"), columns=[
-            Column("group", t("churn_group")), Column("churners", t("churn_churners"), "int"),
+            Column("group_label", t("churn_group")), Column("churners", t("churn_churners"), "int"),
             Column("voluntary", t("churn_voluntary"), "int"), Column("involuntary", t("churn_involuntary"), "int"),
-            Column("voluntary_share", t("churn_voluntary_share"), "pct1")], rows=records(vol)))
+            Column("voluntary_share", t("churn_voluntary_share"), "pct1")],
+            rows=[{**r, "group_label": t("col_all") if str(r["group"]) == "all" else segment_label(t, "", r["group"])}
+                  for r in records(vol)]))
     return blocks
 
 

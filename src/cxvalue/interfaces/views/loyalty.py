@@ -6,7 +6,8 @@ command builds the same view from :func:`cxvalue.loyalty.analysis.loyalty_analys
 from __future__ import annotations
 
 from ...store import read_result
-from . import Chart, Column, Kpi, Kpis, Table, Text, View, by_label, fmt, records, small_note, step_notes, view
+from . import (Chart, Column, Kpi, Kpis, Table, Text, View, by_label, fmt, records, segment_label, small_note,
+                step_notes, view)
 
 STEP = "loyalty"
 TABLES = ("loyalty_channel", "loyalty_product", "loyalty_service", "loyalty_segment_summary", "loyalty_incentive")
@@ -69,7 +70,8 @@ def _repeat(t, df, what: str, title_key: str, notes, limit=None) -> list:
         df = df.sort_values("customers", ascending=False, kind="stable").head(limit)
     return [
         Chart(id, title, warnings=warns, chart="interval_bar", value_format="pct1",
-              data={"labels": top[col].astype(str).tolist(), "values": top["repeat_rate"].astype(float).tolist(),
+              data={"labels": [segment_label(t, col, x) for x in top[col].astype(str)],
+                    "values": top["repeat_rate"].astype(float).tolist(),
                     "lows": top["ci_low"].astype(float).tolist(), "highs": top["ci_high"].astype(float).tolist(),
                     "marks": top["small_sample"].astype(bool).tolist()}),
         Table(f"{id}-table", title, warnings=warns, columns=[
@@ -79,7 +81,8 @@ def _repeat(t, df, what: str, title_key: str, notes, limit=None) -> list:
             Column("ci_high", t("col_ci_high"), "pct1"),
             Column("occasions_per_customer", t("col_occasions_per_customer"), "float2"),
             Column("revenue_share", t("col_revenue_share"), "pct1")],
-            rows=[{**r, "label": str(r[col]) + ("*" if r["small_sample"] else "")} for r in records(df)], note=note)]
+            rows=[{**r, "label": segment_label(t, col, r[col]) + ("*" if r["small_sample"] else "")}
+                  for r in records(df)], note=note)]
 
 
 def _service(t, cur, sv, notes, kp) -> list:
@@ -148,16 +151,18 @@ def _incentive(t, inc, notes, kp) -> list:
         warns = notes + ([small_note(t, name)] if small.any() else [])
         blocks.append(Chart("loyalty-incentive-chart", f"{title} — {name}", warnings=warns, chart="interval_bar",
                             value_format="pct1", data={
-                                "labels": bc["group"].astype(str).tolist(),
+                                "labels": [segment_label(t, by, g) for g in bc["group"].astype(str)],
                                 "values": bc["incentive_share"].astype(float).tolist(),
                                 "lows": bc["ci_low"].astype(float).tolist(), "highs": bc["ci_high"].astype(float).tolist(),
                                 "marks": small.tolist()}))
     blocks.append(Table("loyalty-incentive-table", title, warnings=notes, columns=[
-        Column("by_label", t("col_breakdown")), Column("group", t("col_group")),
+        Column("by_label", t("col_breakdown")), Column("group_label", t("col_group")),
         Column("purchases", t("col_purchases"), "int"), Column("repeat_purchases", t("col_repeat_purchases"), "int"),
         Column("incentive_share", t("col_incentive_share"), "pct1"), Column("ci_low", t("col_ci_low"), "pct1"),
         Column("ci_high", t("col_ci_high"), "pct1"),
         Column("incentive_share_first", t("col_incentive_share_first"), "pct1"),
         Column("incentive_driven_share", t("col_incentive_driven_share"), "pct1")],
-        rows=[{**r, "by_label": t("col_all") if r["by"] == "all" else by_label(t, r["by"])} for r in records(inc)]))
+        rows=[{**r, "by_label": t("col_all") if r["by"] == "all" else by_label(t, r["by"]),
+               "group_label": t("col_all") if r["group"] == "all" else segment_label(t, r["by"], r["group"])}
+              for r in records(inc)]))
     return blocks

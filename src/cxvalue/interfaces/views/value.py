@@ -116,10 +116,11 @@ def _holdout(t, res, info) -> list:
     h = res["holdout"]
     blocks = [Table("clv-holdout", t("clv_holdout_title", cal=info["calibration_end"], end=info["holdout_end"],
                                       model=info["model"]), columns=[
-        Column("calibration_frequency", t("clv_calibration_frequency")), Column("n_customers", t("kpi_customers"), "int"),
+        Column("frequency_label", t("clv_calibration_frequency")), Column("n_customers", t("kpi_customers"), "int"),
         Column("actual_total", t("clv_holdout_actual"), "int"), Column("predicted_total", t("clv_holdout_predicted"), "float1"),
         Column("actual_mean", t("clv_actual_mean"), "float3"), Column("predicted_mean", t("clv_predicted_mean"), "float3")],
-        rows=records(h))]
+        rows=[{**r, "frequency_label": t("col_all") if str(r["calibration_frequency"]) == "all"
+               else r["calibration_frequency"]} for r in records(h)])]
     tr = res.get("tracking")
     if tr is not None and len(tr):
         hold = tr[tr.holdout]
