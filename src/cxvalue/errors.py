@@ -80,19 +80,3 @@ class StoreWarning(CxValueWarning):
     """The store opened, but something beside it was ignored (a write-ahead log DuckDB could not
     replay), or it may not be what it seems: see :func:`cxvalue.store.connect`."""
 
-
-def warn(key: str, category: type = CxValueWarning, *, stacklevel: int = 2, **params) -> None:
-    """Raise a typed warning whose text is the message catalogue's ``key`` (English in the
-    warning; the key and its parameters travel with it, so that every interface shows it in
-    the user's language). ``params`` must be text or numbers (they are stored with a run)."""
-    import warnings
-    from .i18n import t
-    w = category(t(key, "en", **params))
-    w.key, w.params = key, dict(params)
-    warnings.warn(w, stacklevel=stacklevel + 1)
-
-
-def warning_key(message) -> tuple[str | None, dict | None]:
-    """(key, params) of a caught warning's message raised by :func:`warn`, else (None, None)."""
-    key = getattr(message, "key", None)
-    return (key, dict(getattr(message, "params", {}) or {})) if key else (None, None)

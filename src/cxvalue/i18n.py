@@ -50,3 +50,20 @@ def t(key: str, lang: str = "en", **fmt) -> str:
     entry = catalogue().get(key)
     text = entry[lang] if entry else key
     return text.format(**fmt) if fmt else text
+
+
+def warn(key: str, category: type | None = None, *, stacklevel: int = 2, **params) -> None:
+    """Raise a typed warning whose text is the message catalogue's ``key`` (English in the
+    warning; the key and its parameters travel with it, so that every interface shows it in
+    the user's language). ``params`` must be text or numbers (they are stored with a run)."""
+    import warnings
+    from .errors import CxValueWarning
+    w = (category or CxValueWarning)(t(key, "en", **params))
+    w.key, w.params = key, dict(params)
+    warnings.warn(w, stacklevel=stacklevel + 1)
+
+
+def warning_key(message) -> tuple[str | None, dict | None]:
+    """(key, params) of a caught warning's message raised by :func:`warn`, else (None, None)."""
+    key = getattr(message, "key", None)
+    return (key, dict(getattr(message, "params", {}) or {})) if key else (None, None)

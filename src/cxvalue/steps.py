@@ -26,7 +26,8 @@ from datetime import datetime, UTC
 from typing import Any
 from collections.abc import Callable
 
-from .errors import CxValueError, CxValueWarning, warning_key
+from .errors import CxValueError, CxValueWarning
+from .i18n import warning_key
 
 DOMAINS = ("value", "voice", "text", "perception", "loyalty", "churn", "lifecycle", "explore", "loop")
 

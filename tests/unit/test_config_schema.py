@@ -125,3 +125,23 @@ def test_the_message_catalogue_refuses_a_key_defined_twice():
     with pytest.raises(RuntimeError, match="'a' is defined twice"):
         yaml.load("a: {en: x, zh: y}\nb: {en: x, zh: y}\na: {en: z, zh: w}\n", Loader=_UniqueKeys)
     assert yaml.load("a: {en: x, zh: y}\n", Loader=_UniqueKeys) == {"a": {"en": "x", "zh": "y"}}
+
+
+def test_a_library_warning_is_shown_in_the_readers_language():
+    """cxvalue.i18n.warn: English in the warning, the key and parameters kept, so that a view's
+    note (captured or stored with a run) reads in Chinese in a Chinese report."""
+    import warnings
+    from cxvalue.errors import SmallSampleWarning
+    from cxvalue.i18n import warn
+    from cxvalue.interfaces.views import capture
+    from cxvalue.steps import _typed
+    with capture() as notes:
+        warn("warn_nps_small_periods", SmallSampleWarning, n=2, min_n=30, names="2023Q1; 2023Q2")
+    [n] = notes
+    assert n.category == "SmallSampleWarning" and n.message.startswith("2 period(s) with fewer than min_n=30")
+    assert n.text("zh").startswith("2 个时期的答卷少于 min_n=30 份") and n.text("en") == n.message
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn("warn_nps_small_periods", SmallSampleWarning, n=1, min_n=30, names="2023Q1")
+    [stored] = _typed(caught)
+    assert stored["key"] == "warn_nps_small_periods" and stored["params"]["names"] == "2023Q1"

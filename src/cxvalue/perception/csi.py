@@ -163,7 +163,7 @@ def item_scale(spec: dict, data: pd.DataFrame, item_range=None, declared: dict |
     hi = float(np.nanmax(data[cols].to_numpy(float)))
     fits = [(a, b) for a, b in SCALES if a == lo and hi <= b] or [(a, b) for a, b in SCALES if a <= lo and hi <= b]
     rng = fits[0] if fits else (lo, hi)
-    from ..errors import warn
+    from ..i18n import warn
     warn("warn_csi_scale_assumed", stacklevel=3, low=f"{rng[0]:g}", high=f"{rng[1]:g}", lo=f"{lo:g}", hi=f"{hi:g}")
     return rng, "assumed"
 

@@ -36,7 +36,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from ..errors import CxValueError, SmallSampleWarning, one_of, warn
+from ..errors import CxValueError, SmallSampleWarning, one_of
+from ..i18n import warn
 from ..timeutil import DAYS_PER, as_date
 from ..estimator import Estimator, summary_table
 

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import CxValueError, CxValueWarning, SmallSampleWarning, one_of, warn
+from ..errors import CxValueError, CxValueWarning, SmallSampleWarning, one_of
+from ..i18n import warn
 
 __all__ = ["adjust_p", "nps_pairwise", "ADJUSTMENTS",
     "PROMOTER_MIN", "PASSIVE_MIN", "MIN_N", "METHODS", "CATEGORIES",

@@ -295,7 +295,8 @@ def skipped_steps(session, domain: str) -> list[dict]:
 def capture():
     """Record the typed warnings (:class:`~cxvalue.errors.CxValueWarning`) raised inside the
     block as :class:`Note` objects in the yielded list, for a view to carry them."""
-    from ...errors import CxValueWarning, warning_key
+    from ...errors import CxValueWarning
+    from ...i18n import warning_key
     notes: list[Note] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CxValueWarning)

@@ -148,13 +148,14 @@ def _prediction(session, frames, info, meta, *, top=None, **_) -> list:
     drv = frames.get("churn_drivers")
     if has_rows(drv):
         top12 = drv.head(12)
-        rows = [{**r, "family_label": coded_label(t, "churn_fam_", r["family"])} for r in records(top12)]
+        rows = [{**r, "family_label": coded_label(t, "churn_fam_", r["family"]), "feature_label": feature_label(t, r["feature"])}
+                for r in records(top12)]
         blocks += [
             Chart("churn-drivers", t("churn_drivers"), chart="bar", value_format="float3",
-                  data={"labels": [f"{r['feature']} ({r['family_label']})" for r in rows],
+                  data={"labels": [f"{r['feature_label']} ({r['family_label']})" for r in rows],
                         "values": top12.mean_abs_shap.astype(float).tolist()}),
             Table("churn-drivers-table", "", columns=[
-                Column("feature", t("churn_feature")), Column("family_label", t("churn_family")),
+                Column("feature_label", t("churn_feature")), Column("family_label", t("churn_family")),
                 Column("mean_abs_shap", t("churn_mean_abs_shap"), "float3"),
                 Column("mean_shap", t("churn_mean_shap"), "float3")], rows=rows, note=t("churn_drivers_note"))]
     sc = frames.get("churn_scores")
@@ -191,7 +192,7 @@ def _survival(session, frames, info, meta, *, curves=False, **_) -> list:
     x_label = t("churn_months") if unit == "month" else t("churn_duration", column=info.get("duration", ""))
     groups = [str(g) for g in summ.group][:CURVES_DRAWN]
     by = str(info.get("by") or "") if info else ""
-    glab = lambda g: t("col_all") if str(g) == "all" else segment_label(t, by, g)   # noqa: E731
+    glab = lambda g: t("col_all") if str(g).strip("()") == "all" else segment_label(t, by, g)   # noqa: E731
     plot, bands = {}, {}
     lo, hi = _col(cur, "ci_lower", "ci_low"), _col(cur, "ci_upper", "ci_high")
     for g in groups:
@@ -235,6 +236,20 @@ def _survival(session, frames, info, meta, *, curves=False, **_) -> list:
     return blocks
 
 
+def feature_label(t, name) -> str:
+    """A churn feature or Cox covariate in words: ``tenure_days`` → "Tenure (days)",
+    ``channel_share_app`` → "Share of purchases: app", ``segment=business`` → "Segment: business"
+    (the catalogue's ``feat_*`` entries; an unknown name is shown as it is)."""
+    s = str(name)
+    if "=" in s:
+        col, value = s.split("=", 1)
+        return f"{feature_label(t, col)}: {segment_label(t, col, value)}"
+    if s.startswith("channel_share_"):
+        return t("feat_channel_share", channel=segment_label(t, "channel", s[len("channel_share_"):]))
+    key = f"feat_{s}"
+    return t(key) if t(key) != key else s
+
+
 def _cox(t, cox, ph, info) -> Table:
     # the estimate of the estimator contract is the coefficient β; the table shows hazard ratios exp(β)
     lo, hi = _col(cox, "hazard_ratio_ci_low", "ci_lower"), _col(cox, "hazard_ratio_ci_high", "ci_upper")
@@ -242,11 +257,12 @@ def _cox(t, cox, ph, info) -> Table:
     php = dict(zip(ph.covariate, ph.p)) if has_rows(ph) else {}
     rows = [{**r, "hr_ci_low": r.get(lo), "hr_ci_high": r.get(hi), "ph_p": php.get(r["covariate"]),
              "ph_violated": bool(viol.get(r["covariate"], False)),
-             "ph_check": t("churn_ph_violated") if viol.get(r["covariate"]) else t("churn_ph_ok")}
+             "ph_check": t("churn_ph_violated") if viol.get(r["covariate"]) else t("churn_ph_ok"),
+             "covariate_label": feature_label(t, r["covariate"])}
             for r in records(cox)]
     note = t("churn_concordance", c=f"{info['concordance']:.3f}") if info.get("concordance") is not None else ""
     return Table("churn-cox", t("churn_cox"), columns=[
-        Column("covariate", t("churn_covariate")), Column("hazard_ratio", t("churn_hazard_ratio"), "float2"),
+        Column("covariate_label", t("churn_covariate")), Column("hazard_ratio", t("churn_hazard_ratio"), "float2"),
         Column("hr_ci_low", t("ci_low"), "float2"), Column("hr_ci_high", t("ci_high"), "float2"),
         Column("p", t("churn_p"), "p"), Column("ph_check", t("churn_ph_check"))], rows=rows, note=note)
 
