@@ -291,6 +291,7 @@
     var labels = arr(d.labels).map(String);
     var values = arr(d.values).map(numOrNull);
     var lows = arr(d.lows).map(numOrNull), highs = arr(d.highs).map(numOrNull);
+    var ns = arr(d.ns).map(numOrNull);
     var marks = arr(d.marks);
     // marks: a list of booleans (one per bar: small sample -> "*" and a lighter bar) or a list
     // of {"value", "label"} reference lines; any other shape is ignored.
@@ -334,9 +335,10 @@
           var neg = v < 0;
           var end = neg ? Math.min(v, isNum(lo) ? lo : v) : Math.max(v, isNum(hi) ? hi : v);
           var p = api.coord([end, i]);
+          var nTxt = isNum(ns[i]) ? '  n=' + nf(ns[i], 0, 0) : '';   // each bar's number of observations
           kids.push({
             type: 'text', x: p[0] + (neg ? -6 : 6), y: p[1],
-            style: { text: fmt(v, f), fill: '#374151', font: '11px ' + FONT, align: neg ? 'right' : 'left', verticalAlign: 'middle' }
+            style: { text: fmt(v, f) + nTxt, fill: '#374151', font: '11px ' + FONT, align: neg ? 'right' : 'left', verticalAlign: 'middle' }
           });
         }
         return { type: 'group', children: kids };
@@ -348,9 +350,11 @@
       var v = values[i];
       var html = tipTitle(labels[i]) + tipRow(v < 0 ? RED : BLUE, '', fmt(v, f));
       if (isNum(lows[i]) && isNum(highs[i])) html += tipNote('[' + fmt(lows[i], f) + ', ' + fmt(highs[i], f) + ']');
+      if (isNum(ns[i])) html += tipNote('n = ' + nf(ns[i], 0, 0));
       if (flags[i]) html += tipNote(isZh() ? '* 样本量小' : '* small sample');
       return html;
     };
+    if (d.x_label) o.xAxis = valueAxis(f, Object.assign({ boundaryGap: hasNeg ? ['6%', '6%'] : [0, 0] }, axisName(d.x_label, 'middle')));
     return { option: o, height: barHeight(labels.length), category: 'y', labels: labels };
   };
 
