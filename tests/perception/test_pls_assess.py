@@ -245,3 +245,24 @@ def test_pls_predict_matches_seminr_on_the_corporate_reputation_model():
                    0.95709193, 1.16086431, 1.1701509]}
     for col, values in ref.items():
         np.testing.assert_allclose(q.loc[items, col], values, atol=2e-6, err_msg=col)
+
+
+def test_srmr_weights_and_r2_match_adanco_on_the_bank_data(shared_data):
+    """ADANCO 2.1.1 on R plspm's bank data as a composite model (every block mode B, factorial
+    inner weighting), from cSEM's comparison workbook tests/comparisons/results_composite_model.xls
+    (github.com/M-E-Rademaker/cSEM): saturated-model SRMR, outer weights, R² and adjusted R²."""
+    from cxvalue.perception.plspm import ECSI_MODEL
+    data = pd.read_csv(shared_data / "ecsi_bank" / "satisfaction.csv")
+    m = PLSPM(scheme="factorial", scaled=True, tol=1e-10, max_iter=300).fit(
+        data, blocks=ECSI_MODEL["blocks"], paths=ECSI_MODEL["paths"], modes="B")
+    assert A.srmr(m) == pytest.approx(0.05254719998738681, abs=1e-8)
+    w = m.outer_model_.set_index("name")["weight"]
+    np.testing.assert_allclose(w[["imag1", "imag2", "imag3", "imag4", "imag5", "expe1"]],
+                               [-0.03290914437369772, 0.2233817227178431, 0.4868414643001946, 0.0393057674171666,
+                                0.4756712625251309, 0.09106132773768677], atol=1e-6)
+    r2 = m.inner_summary_.set_index("lv")
+    np.testing.assert_allclose(r2.loc[["EXPE", "QUAL", "VAL", "SAT", "LOY"], "r_squared"],
+                               [0.3711681062237195, 0.7239177847613869, 0.6137937422332856, 0.733351523249218,
+                                0.5401300897243495], atol=1e-7)
+    np.testing.assert_allclose(r2.loc[["EXPE", "SAT"], "r_squared_adj"], [0.3686324937488151, 0.7289980787308379],
+                               atol=1e-7)
