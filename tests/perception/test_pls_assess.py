@@ -255,7 +255,7 @@ def test_srmr_weights_and_r2_match_adanco_on_the_bank_data(shared_data):
     data = pd.read_csv(shared_data / "ecsi_bank" / "satisfaction.csv")
     m = PLSPM(scheme="factorial", scaled=True, tol=1e-10, max_iter=300).fit(
         data, blocks=ECSI_MODEL["blocks"], paths=ECSI_MODEL["paths"], modes="B")
-    assert A.srmr(m) == pytest.approx(0.05254719998738681, abs=1e-8)
+    assert A.srmr(m) == pytest.approx(0.05254719998738681, abs=2e-8)
     w = m.outer_model_.set_index("name")["weight"]
     np.testing.assert_allclose(w[["imag1", "imag2", "imag3", "imag4", "imag5", "expe1"]],
                                [-0.03290914437369772, 0.2233817227178431, 0.4868414643001946, 0.0393057674171666,
