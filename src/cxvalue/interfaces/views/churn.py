@@ -285,7 +285,8 @@ def _reasons(session, frames, info, meta, **_) -> list:
     blocks += [
         Chart("churn-reasons-chart" if blocks else "churn-reasons", t("churn_reasons"), chart="bar",
               value_format="pct1", data={"labels": [r["reason_label"] for r in rows],
-                                         "values": allr.share.astype(float).tolist()}),
+                                         "values": allr.share.astype(float).tolist(),
+                                         "ns": allr.churners.astype(int).tolist(), "x_label": t("churn_share")}),
         Table("churn-reasons-table", "", columns=[
             Column("reason_label", t("reason")), Column("churners", t("churn_churners"), "int"),
             Column("share", t("churn_share"), "pct1"), Column("type", t("churn_type")),

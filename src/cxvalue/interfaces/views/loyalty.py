@@ -73,7 +73,8 @@ def _repeat(t, df, what: str, title_key: str, notes, limit=None) -> list:
               data={"labels": [segment_label(t, col, x) for x in top[col].astype(str)],
                     "values": top["repeat_rate"].astype(float).tolist(),
                     "lows": top["ci_low"].astype(float).tolist(), "highs": top["ci_high"].astype(float).tolist(),
-                    "marks": top["small_sample"].astype(bool).tolist()}),
+                    "marks": top["small_sample"].astype(bool).tolist(), "ns": top["customers"].astype(int).tolist(),
+                    "x_label": t("col_repeat_rate")}),
         Table(f"{id}-table", title, warnings=warns, columns=[
             Column("label", name), Column("customers", t("col_customers"), "int"),
             Column("repeat_customers", t("col_repeat_customers"), "int"),
@@ -119,7 +120,8 @@ def _segments(t, ss, notes, kp) -> list:
             kp.items.append(Kpi("true_loyalty_share", r["label"], r["share"], "pct1"))
     blocks = [
         Chart("loyalty-segments", title, warnings=notes, chart="interval_bar", value_format="pct1",
-              data={"labels": [r["label"] for r in rows], "values": ss["share"].fillna(0).astype(float).tolist()}),
+              data={"labels": [r["label"] for r in rows], "values": ss["share"].fillna(0).astype(float).tolist(),
+                    "ns": ss["customers"].astype(int).tolist(), "x_label": t("col_share")}),
         Table("loyalty-segments-table", title, warnings=notes, columns=[
             Column("label", t("col_group")), Column("customers", t("col_customers"), "int"),
             Column("share", t("col_share"), "pct1"), Column("repeats_per_year", t("col_repeats_per_year"), "float2"),
@@ -154,7 +156,8 @@ def _incentive(t, inc, notes, kp) -> list:
                                 "labels": [segment_label(t, by, g) for g in bc["group"].astype(str)],
                                 "values": bc["incentive_share"].astype(float).tolist(),
                                 "lows": bc["ci_low"].astype(float).tolist(), "highs": bc["ci_high"].astype(float).tolist(),
-                                "marks": small.tolist()}))
+                                "marks": small.tolist(), "ns": bc["purchases"].astype(int).tolist(),
+                                "x_label": t("col_incentive_share")}))
     blocks.append(Table("loyalty-incentive-table", title, warnings=notes, columns=[
         Column("by_label", t("col_breakdown")), Column("group_label", t("col_group")),
         Column("purchases", t("col_purchases"), "int"), Column("repeat_purchases", t("col_repeat_purchases"), "int"),

@@ -55,7 +55,8 @@ def text_view(session, frames: dict, *, notes=None, lexicon=None) -> View | None
         v.blocks.append(Chart("text-theme-impact", t("text_impact_chart"), chart="interval_bar", value_format="signed",
                               data={"labels": labels, "values": s["impact"].astype(float).tolist(),
                                     "lows": s["ci_low"].astype(float).tolist(),
-                                    "highs": s["ci_high"].astype(float).tolist()}))
+                                    "highs": s["ci_high"].astype(float).tolist(),
+                                    "ns": s["mentions"].astype(int).tolist()}))
         v.blocks.append(Table("text-themes", t("text_themes"), columns=[
             Column("label", t("text_theme")), Column("mentions", t("text_mentions"), "int"),
             Column("share", t("share"), "pct1"), Column("negative_share", t("text_negative_share"), "pct"),
