@@ -197,7 +197,8 @@ def csi_tables(pls: PLSPM, spec: dict, data: pd.DataFrame | None = None, *, by: 
     scores["r_squared_adj"] = scores["lv"].map(pls.inner_summary_.set_index("lv")["r_squared_adj"])
     scores.insert(0, "model", spec["name"])
     scores["gof"] = pls.gof_
-    scores = scores[["model", "lv", "segment", "index", "score", "n", "r_squared", "r_squared_adj", "gof"]]
+    scores["by"] = by or ""    # the breakdown of the segments ("": overall only)
+    scores = scores[["model", "lv", "segment", "index", "score", "n", "r_squared", "r_squared_adj", "gof", "by"]]
     paths = pls.paths_.copy()
     if getattr(pls, "bootstrap_", None) is not None:
         # one inference throughout: the bootstrap's standard error, t, p and intervals

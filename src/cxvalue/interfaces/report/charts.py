@@ -105,12 +105,7 @@ def _value_axis(px, ticks: list[float], *, top: float, bottom: float, fmt=None) 
 
 def _y_grid(left: float, w: float, py, lo: float, span: float, ticks: int = 4) -> str:
     """Horizontal grid lines with value labels at ``lo + span·k/ticks`` (k = 0..ticks)."""
-    parts = []
-    for k in range(ticks + 1):
-        v = lo + span * k / ticks
-        parts.append(f'<line x1="{left}" x2="{left + w}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e7eb"/>'
-                     f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">{_fmt(v)}</text>')
-    return "".join(parts)
+    return _grid_at(left, w, py, [lo + span * k / ticks for k in range(ticks + 1)], fmt=_fmt)
 
 
 def _axis_titles(x_label: str, y_label: str, *, left: float, w: float, top: float, h: float, x_y: float,
@@ -541,9 +536,7 @@ def stacked_area_chart(x: list, series: dict[str, list[float]], *, title: str = 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img">',
            f'<title>{escape(title)}</title>']
     out.append(_y_grid(left, w, py, 0.0, ymax))
-    step = max(1, n // 12)
-    for i in range(0, n, step):
-        out.append(f'<text x="{px(i):.1f}" y="{top + h + 16}" text-anchor="middle" font-size="11">{escape(str(x[i]))}</text>')
+    out.append(_x_labels([str(v) for v in x], px, top + h + 16, w))
     base = [0.0] * n
     for j, (name, row) in enumerate(zip(names, vals)):
         color = PALETTE[j % len(PALETTE)]

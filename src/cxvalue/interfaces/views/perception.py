@@ -46,7 +46,7 @@ def build(session) -> View | None:
     tb = {n: read_result(session.con, n) for n in TABLES}
     blocks = (drivers_blocks(session, tb, step_notes(session, "drivers"))
               + cem_blocks(session, tb, step_notes(session, "cem"))
-              + csi_blocks(session, tb, step_notes(session, "csi"), by="touchpoint")   # the step's segments
+              + csi_blocks(session, tb, step_notes(session, "csi"))
               + kano_blocks(session, tb, step_notes(session, "kano"))
               + experience_value_blocks(session, tb, step_notes(session, "experience value")))
     if not blocks:
@@ -302,6 +302,8 @@ def csi_blocks(session, tables: dict, notes=(), *, by: str | None = None) -> lis
     if sc is None or paths is None or sc.empty:
         return []
     notes = list(notes)
+    if by is None and "by" in sc.columns and (sc["by"].fillna("").astype(str) != "").any():
+        by = str(sc["by"].iloc[0])     # the breakdown the analysis used
     model = str(sc["model"].iloc[0])
     lab = _lv_labeler(t, lang, model, mf)
     overall = sc[sc["segment"] == "all"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...store import read_result
-from . import Chart, Column, Kpi, Kpis, Note, Table, Text, View, records, step_notes, view
+from . import Chart, Column, Kpi, Kpis, Note, Table, Text, View, label, records, step_notes, view
 
 STEP = "customer value"
 TIERS = ("platinum", "gold", "iron", "lead")
@@ -134,8 +134,7 @@ def _holdout(t, res, info) -> list:
 
 
 def model_label(t, code) -> str:
-    """bgnbd → BG/NBD (Fader, Hardie & Lee 2005) etc.: the model's name, not its code."""
-    from . import label
+    """bgnbd → BG/NBD etc.: the model's name, not its code."""
     return label(t, f"model_name_{code}", code)
 
 
