@@ -408,3 +408,64 @@ def test_a_line_over_the_limit_alone_goes_to_quarantine(tmp_path):
     assert (rep.rows_loaded, rep.rejected_by_reason) == (30_001, {"line_too_long": 1})
     q = con.table("quarantine").to_pandas().iloc[0]
     assert q.row == 30_002 and len(q.raw) < 1100 and "--max-line-mb" in q.expected   # raw: JSON of its first 1,000 characters
+
+
+def _wide_ratings(n: int, columns: int = 60, seed: int = 3) -> pd.DataFrame:
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    df = pd.concat([pd.DataFrame({"customer_id": [f"c{i % 97}" for i in range(n)], "date": "2024-01-05",
+                                  "nps": rng.integers(0, 11, n)}),
+                    pd.DataFrame({f"q{j}": rng.integers(1, 11, n) for j in range(columns)})], axis=1)
+    return df.astype({f"q{j}": object for j in range(6)})
+
+
+def test_a_wide_files_number_columns_are_parsed_by_the_reader_and_late_surprises_are_typed_again(tmp_path, monkeypatch):
+    """The number columns of a wide file are parsed by the CSV reader (its sniffer names them);
+    a value beyond the sniffed rows that is a fraction (int → float), a word (→ text), an NA code
+    or NaN (→ missing, as NA codes are) or inf (float, quarantined: not a finite number) is handled as if the column had been
+    typed from text — nothing else is rejected, every value is kept."""
+    import cxvalue.io.readers as readers
+    monkeypatch.setattr(readers, "SNIFF_ROWS", 30)
+    n = 6000
+    df = _wide_ratings(n)
+    df.loc[5000, "q1"] = "2.5"
+    df.loc[5100, "q2"] = "don't know"
+    df.loc[5200, "q3"] = "NA"
+    df.loc[5300, "q4"] = "inf"
+    df.loc[5350, "q5"] = "nan"
+    df.loc[5400, "q0"] = " 7 "
+    df.to_csv(tmp_path / "wide.csv", index=False)
+    con = connect("duckdb://")
+    rep = load_file(con, "responses", tmp_path / "wide.csv")
+    assert (rep.rows_read, rep.rows_loaded, rep.rows_rejected) == (n, n - 1, 1)
+    assert rep.rejected_by_reason == {"not_finite": 1}
+    q = con.raw_sql("SELECT row, column_name, reason FROM quarantine").fetchall()
+    assert q == [(5302, "q4", "not_finite")]        # header line + 0-based 5300 + 1
+    schema = con.table("responses").schema()
+    assert {c: str(schema[c]) for c in ("q0", "q1", "q2", "q3", "q4", "q5", "q6")} == {
+        "q0": "int64", "q1": "float64", "q2": "string", "q3": "int64", "q4": "float64", "q5": "int64",
+        "q6": "int64"}
+    got = con.table("responses").to_pandas()
+    keep = df.drop(index=5300).reset_index(drop=True)
+    assert got["q1"].sum() == pytest.approx(pd.to_numeric(keep["q1"]).sum())
+    assert got["q3"].isna().sum() == got["q5"].isna().sum() == 1 and got["q0"].sum() == pd.to_numeric(keep["q0"]).sum()
+    assert (got["q2"] == "don't know").sum() == 1 and got["q59"].sum() == keep["q59"].sum()
+
+
+def test_a_second_wide_file_is_parsed_with_the_stores_types_and_a_bad_value_is_quarantined(tmp_path, monkeypatch):
+    """Columns typed in the store keep their type: a word in a stored whole-number column
+    quarantines its row (wrong_type, the right row number), the other rows load."""
+    import cxvalue.io.readers as readers
+    monkeypatch.setattr(readers, "SNIFF_ROWS", 30)
+    con = connect("duckdb://")
+    _wide_ratings(300, seed=1).to_csv(tmp_path / "a.csv", index=False)
+    assert load_file(con, "responses", tmp_path / "a.csv").rows_loaded == 300
+    df = _wide_ratings(5000, seed=2)
+    df.loc[4500, "q1"] = "n/k"
+    df.loc[4600, "q2"] = "3.5"
+    df.to_csv(tmp_path / "b.csv", index=False)
+    rep = load_file(con, "responses", tmp_path / "b.csv")
+    assert (rep.rows_loaded, rep.rows_rejected) == (4998, 2)
+    assert sorted(con.raw_sql("SELECT row, column_name, reason FROM quarantine").fetchall()) == [
+        (4502, "q1", "wrong_type"), (4602, "q2", "wrong_type")]
+    assert con.table("responses").count().execute() == 300 + 4998

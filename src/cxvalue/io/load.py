@@ -21,7 +21,7 @@ import os
 import time
 import uuid
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, UTC
 from pathlib import Path
 
@@ -34,8 +34,8 @@ from ..store import backend_name, ensure_room, raw_duckdb, reclaim_space, room_f
 from .derive import apply_derive
 from .mapping import Mapping, load_mapping
 from .readers import ReadOptions, Source, open_query, open_source
-from .validate import (LoadRules, checked_query, infer_extra_types, mistyped_extras, optimizers_off, q,
-                       resolve_columns, retype_extras)
+from .validate import (INFER_SAMPLE, LoadRules, checked_query, infer_extra_types, mistyped_extras,
+                       optimizers_off, q, resolve_columns, retype_extras)
 
 QUARANTINE_SQL = ("load_id VARCHAR, table_name VARCHAR, source VARCHAR, row BIGINT, column_name VARCHAR, "
                   "reason VARCHAR, expected VARCHAR, got VARCHAR, raw VARCHAR, quarantined_at TIMESTAMP")
@@ -141,6 +141,8 @@ class _Run:
     src: Source | None = None
     in_txn: bool = False
     unverified: set = field(default_factory=set)   # extra columns typed from a sample, checked by validation
+    guessed: set = field(default_factory=set)      # extra columns whose type was guessed on a sample
+    parsed: set = field(default_factory=set)       # source columns the CSV reader parses as numbers
 
     @property
     def name(self) -> str:
@@ -267,7 +269,7 @@ def rules_from_settings(settings: dict | None = None) -> LoadRules:
                      max_reject_share=float(settings["max_reject_share"]))
 
 
-WIDE_EXTRAS = 40   # extra columns beyond which the source is staged before their types are inferred
+WIDE_EXTRAS = 40   # extra columns beyond which a text file is typed from a sample and its number columns parsed by the reader
 
 
 def _plan(run: _Run):
@@ -281,32 +283,91 @@ def _plan(run: _Run):
     store_cols = _store_columns(run.con, stage if run.native else None, run.spec.name)
     extras = [c.source for c in plan.columns if c.extra and not _dtype_of(store_cols.get(c.name))
               and native_types.get(c.source, "VARCHAR") == "VARCHAR"]   # typed in the store or the source: known
-    scan = src.relation
-    if len(extras) > WIDE_EXTRAS and scan.startswith("("):
-        # many columns to type from their values: read the file once into a table, so that each
-        # group of columns is typed by scanning those columns only (not the whole file again);
-        # validation then types this copy (the file is parsed once) and drops it
-        stage.execute(f"CREATE OR REPLACE TEMP TABLE __src AS SELECT * FROM {scan}")
-        src.relation = "__src"
-    # a staged wide source: the sample's guesses are checked by validation, which types every
-    # value anyway (a column that fails on a later row is typed again from every row)
-    wide = src.relation == "__src"
-    inferred = infer_extra_types(stage, src, extras, run.options, native_types, verify=not wide)
-    if wide:
-        run.unverified = {c.name for c in plan.columns if c.extra and inferred.get(c.source, "string") != "string"}
+    wide = sum(c.extra for c in plan.columns) > WIDE_EXTRAS and src.relation.startswith("(")
+    sniffed = src.sniffed_types() if wide and src.sniffed_types is not None and not run.mapping.derive else {}
+    # many columns: the reader's sniffer names the number columns; the others' types are guessed
+    # on the first rows, staged once (each group of columns then reads a small table, not the
+    # file); validation checks every guess as it types every value (a column that fails on a
+    # later row is typed again from every row)
+    inferred = {h: _sniffed_number(sniffed.get(h, "")) for h in extras if _sniffed_number(sniffed.get(h, ""))}
+    rest = [h for h in extras if h not in inferred]
+    if not wide:
+        inferred.update(infer_extra_types(stage, src, rest, run.options, native_types))
+    else:
+        if rest:
+            stage.execute(f"CREATE OR REPLACE TEMP TABLE __sample AS SELECT * FROM {src.relation} LIMIT {INFER_SAMPLE}")
+            inferred.update(infer_extra_types(stage, replace(src, relation="__sample"), rest, run.options,
+                                              native_types, verify=False))
+            stage.execute("DROP TABLE __sample")
+        run.guessed = {c.name for c in plan.columns if c.extra and inferred.get(c.source, "string") != "string"}
+        run.unverified = set(run.guessed)
     for c in plan.columns:
         if c.extra:
             dtype = _dtype_of(store_cols.get(c.name)) or inferred.get(c.source, "string")
             object.__setattr__(c, "spec", type(c.spec)(c.name, dtype))
+    if sniffed:
+        _parse_numbers(run, plan, native_types, sniffed)
     return plan, native_types
 
 
+_SNIFFED_INT = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT")
+
+
+def _sniffed_number(sql_type: str) -> str | None:
+    """int or float for a column the CSV reader's sniffer found to hold numbers (else None)."""
+    base = sql_type.split("(")[0].upper()
+    return "int" if base in _SNIFFED_INT else "float" if base in ("DOUBLE", "FLOAT", "DECIMAL") else None
+
+
+def _parse_numbers(run: _Run, plan, native_types: dict[str, str], sniffed: dict[str, str]) -> None:
+    """A wide text file's extra number columns parsed by the CSV reader (as DOUBLE; validation
+    checks whole numbers) instead of typed from text in SQL — a survey export's hundreds of
+    rating columns are then read about as fast as DuckDB reads the file alone. Only columns the
+    sniffer found to hold numbers (an NA code such as ``NA`` or ``-`` keeps a column text); one
+    whose value fails to parse on a later row is read as text again (see :func:`_unparse`)."""
+    src, options = run.src, run.options
+    if src.typed_scan is None or options.decimal != ".":
+        return
+    parsed = {c.source for c in plan.columns if c.extra and c.source and c.spec.dtype in ("int", "float")
+              and _sniffed_number(sniffed.get(c.source, "")) and not run.mapping.values.get(c.name)
+              and native_types.get(c.source) == "VARCHAR"}
+    if len(parsed) > WIDE_EXTRAS:
+        run.parsed = parsed
+        native_types.update({h: "DOUBLE" for h in parsed})
+        src.relation = src.typed_scan({h: "DOUBLE" for h in parsed})
+
+
+def _unparse(run: _Run, plan, native_types: dict[str, str], failed: set[str]) -> None:
+    """Columns ``failed`` (a value the reader could not parse as a number) read as text again:
+    validation types them from text (an extra column's guess is checked on every value)."""
+    run.parsed -= failed
+    native_types.update({h: "VARCHAR" for h in failed})
+    run.unverified |= {c.name for c in plan.columns if c.source in failed} & run.guessed
+    run.src.relation = run.src.typed_scan({h: "DOUBLE" for h in run.parsed})
+
+
+def _typed_again(run: _Run, plan, native_types, checks) -> bool:
+    """Once the source is typed into ``__typed``: whether it must
+    be typed again — a number column parsed by the reader held text on some row (read it as text),
+    or a type guessed on a sample failed on a later row (type that column from every row)."""
+    failed = run.src.cast_failures() & run.parsed if run.parsed else set()
+    if failed:
+        _unparse(run, plan, native_types, failed)
+        return True
+    wrong = mistyped_extras(run.stage, "__typed", checks, run.unverified) if run.unverified else set()
+    if wrong:
+        _retype(run, plan, native_types, wrong)
+    return bool(wrong)
+
+
 def _retype(run: _Run, plan, native_types, names: set[str]) -> None:
-    """Extra columns ``names`` typed again from every row of the staged source."""
+    """Extra columns ``names`` typed again from every row of the source (a number column parsed
+    by the reader that held a fraction: float)."""
     cols = [c for c in plan.columns if c.name in names]
-    types = retype_extras(run.stage, run.src, [c.source for c in cols], run.options, native_types)
+    text = [c.source for c in cols if c.source not in run.parsed]
+    types = retype_extras(run.stage, run.src, text, run.options, native_types) if text else {}
     for c in cols:
-        object.__setattr__(c, "spec", type(c.spec)(c.name, types[c.source]))
+        object.__setattr__(c, "spec", type(c.spec)(c.name, types.get(c.source, "float")))
     run.unverified -= names
 
 
@@ -344,11 +405,8 @@ def _validate(run: _Run, plan, native_types, *, replace: bool, unknown_customer:
     with optimizers_off(stage, src, "common_subexpressions"):
         for stmt in cp.pre:           # typing text sources once, the key hashes seen twice
             stage.execute(stmt)
-    if run.unverified and typed_once:
-        wrong = mistyped_extras(stage, "__typed", cp.checks, run.unverified)
-        if wrong:   # a guess from the sample failed on a later row: type those columns from every row
-            _retype(run, plan, native_types, wrong)
-            return _validate(run, plan, native_types, replace=replace, unknown_customer=unknown_customer)
+    if typed_once and _typed_again(run, plan, native_types, cp.checks):
+        return _validate(run, plan, native_types, replace=replace, unknown_customer=unknown_customer)
     if src.finish:                # parser rejects are recorded once the source was read
         src.finish()
     if staged and typed_once:

@@ -25,6 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 
 from ..errors import CxValueError, DataContractError
@@ -32,6 +33,7 @@ from ..errors import CxValueError, DataContractError
 FORMATS = ("csv", "whitespace", "fixed", "excel", "parquet")
 DEFAULT_NA = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "NaN", "nan", "#N/A", "-")
 SAMPLE_BYTES = 1 << 20
+SNIFF_ROWS = 20_480     # rows the CSV reader's sniffer reads to guess a wide file's number columns
 
 
 @dataclass
@@ -132,6 +134,9 @@ class Source:
     reject_lines: np.ndarray | None = None              # sorted data-line positions of parser rejects
     cleanup: list = field(default_factory=list)
     finish: object = None              # called once the relation was scanned (collects parser rejects)
+    typed_scan: object = None          # CSV: types -> the scan reading those columns as those SQL types
+    cast_failures: object = None       # CSV: () -> the columns that failed their type in a typed scan (forgotten)
+    sniffed_types: object = None       # CSV: () -> each column's SQL type as the reader's sniffer guesses it
     text: bool = False                 # values are text to parse: validation types them once, up front
     warnings: list[str] = field(default_factory=list)   # for the user, e.g. formula cells without values
 
@@ -358,9 +363,37 @@ def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, na
         raise DataContractError(f"{path.name}: cannot parse as CSV: {cause} — check --delimiter, "
                                 f"--encoding, --header/--no-header or --format", source=str(path)) from None
     first_line = 1 + options.skip_rows + (1 if options.header else 0)
+    def numbered(scan: str) -> str:
+        return f"(SELECT row_number() OVER () - 1 AS __idx, * FROM {scan})"
+
     # a streaming scan: validation parses it once, straight into its typed table
-    src = Source(f"(SELECT row_number() OVER () - 1 AS __idx, * FROM {scan})", headers, str(path), digest,
-                 first_line, text=True)
+    src = Source(numbered(scan), headers, str(path), digest, first_line, text=True)
+
+    def typed_scan(types: dict[str, str]) -> str:
+        """The scan with columns ``types`` read as those SQL types by the parser, the others as
+        text: a value that does not parse rejects its row as a CAST error (see ``cast_failures``)."""
+        struct = ", ".join(f"{_sql_str(h)}: {_sql_str(types.get(h, 'VARCHAR'))}" for h in headers)
+        typed_args = [a for a in args if a != "all_varchar=true"] + [f"types={{{struct}}}"]
+        return numbered(f"read_csv({_sql_str(str(read_path))}, {', '.join(typed_args)})")
+
+    def cast_failures(con=con) -> set[str]:
+        try:
+            hit = con.execute(f"SELECT DISTINCT column_name FROM {name}_rejects WHERE error_type = 'CAST'").fetchall()
+        except duckdb.CatalogException:  # no scan stored rejects
+            return set()
+        con.execute(f"DELETE FROM {name}_rejects WHERE error_type = 'CAST'")
+        return {h for (h,) in hit}
+
+    def sniffed_types(con=con) -> dict[str, str]:
+        """{} when the sniffer fails or reads other columns (the text scan stands)."""
+        auto = [a for a in args if a != "all_varchar=true"] + [f"sample_size={SNIFF_ROWS}"]
+        try:
+            types = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
+                                f"read_csv({_sql_str(str(read_path))}, {', '.join(auto)}))").fetchall()
+        except duckdb.Error:
+            return {}
+        return dict(types) if [h for h, _ in types] == headers else {}
+    src.typed_scan, src.cast_failures, src.sniffed_types = typed_scan, cast_failures, sniffed_types
 
     def finish(con=con, src=src, n=len(headers)):
         try:

@@ -251,17 +251,26 @@ def _clean(expr: str, options: ReadOptions, typed: bool, dtype: str = "string") 
     return core
 
 
-_NATIVE = {"float": ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
-                     "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"),
-           "int": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT", "UTINYINT"),
+_FRACTIONAL = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")   # converted to int when whole (see :func:`_whole`)
+_NATIVE = {"float": _FRACTIONAL + ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
+                                   "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"),
+           "int": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT", "UTINYINT") + _FRACTIONAL,
            "bool": ("BOOLEAN",), "date": ("DATE", "TIMESTAMP"), "timestamp": ("TIMESTAMP", "DATE")}
+
+
+def _native_base(native: str) -> str:
+    base = native.split("(")[0].upper()
+    return "TIMESTAMP" if base.startswith("TIMESTAMP") else base
 
 
 def _native_fits(native: str, dtype: str) -> bool:
     """Whether a typed source column converts to ``dtype`` without parsing text."""
-    base = native.split("(")[0].upper()
-    base = "TIMESTAMP" if base.startswith("TIMESTAMP") else base
-    return base in _NATIVE.get(dtype, ())
+    return _native_base(native) in _NATIVE.get(dtype, ())
+
+
+def _whole(d: str) -> str:
+    """The number ``d`` as BIGINT when it is a whole number (NULL otherwise: CAST would round)."""
+    return f"(CASE WHEN {d} = floor({d}) AND abs({d}) < 9e18 THEN CAST({d} AS BIGINT) END)"
 
 
 def _value_map(expr: str, codes: dict) -> str:
@@ -286,8 +295,7 @@ def _typed(raw: str, dtype: str, options: ReadOptions, tz: str = "UTC") -> str:
         num = f"replace(replace({raw}, '.', ''), ',', '.')" if options.decimal == "," else raw
         if dtype == "float":
             return f"TRY_CAST({num} AS DOUBLE)"
-        d = f"TRY_CAST({num} AS DOUBLE)"  # TRY_CAST('1.5' AS BIGINT) would round to 2
-        return f"(CASE WHEN {d} = floor({d}) AND abs({d}) < 9e18 THEN CAST({d} AS BIGINT) END)"
+        return _whole(f"TRY_CAST({num} AS DOUBLE)")  # TRY_CAST('1.5' AS BIGINT) would round to 2
     if dtype == "bool":
         t = ", ".join(lit(w) for w in TRUE_WORDS)
         f = ", ".join(lit(w) for w in FALSE_WORDS)
@@ -335,7 +343,7 @@ def checked_query(plan: Plan, src: Source, options: ReadOptions, mapping: Mappin
     present = plan.present
     inner, outs, checks = _typed_select(present, src, options, mapping, native_types, rules.timezone, plan.table)
     typed = f"SELECT {outs} FROM ({inner})"
-    checks += _row_checks(plan, options, mapping, today_sql, rules)
+    checks += _row_checks(plan, options, mapping, today_sql, rules, native_types)
     n_row = len(checks)
     rowwise = _first_failing(checks)
     base = f"SELECT *, {rowwise} AS __row_check FROM ({typed})"
@@ -398,6 +406,8 @@ def _typed_select(present: list[ColumnPlan], src: Source, options: ReadOptions, 
         if "TIME ZONE" in native_types.get(c.source, "").upper():   # an instant: local time in tz
             local = f"timezone({lit(tz)}, r_{i})"
             return local if c.spec.dtype == "timestamp" else f"CAST({local} AS DATE)"
+        if c.spec.dtype == "int" and _native_base(native_types.get(c.source, "")) in _FRACTIONAL:
+            return _whole(f"r_{i}")
         return f"CAST(r_{i} AS {SQL_TYPES[c.spec.dtype]})"
     outs = ["*"] + [typed(i, c) + f" AS v_{i}" for i, c in enumerate(present)]
     return inner, ", ".join(outs), checks
@@ -411,7 +421,7 @@ def _expected(options: ReadOptions) -> dict[str, str]:
 
 
 def _row_checks(plan: Plan, options: ReadOptions, mapping: Mapping, today_sql: str,
-                rules: LoadRules | None = None) -> list[Check]:
+                rules: LoadRules | None = None, native_types: dict[str, str] | None = None) -> list[Check]:
     """The per-row checks of every present column, in the order of :data:`REASONS`, column by column,
     then those between two columns of a row (dates in order, no self-referral)."""
     expect = _expected(options)
@@ -423,7 +433,7 @@ def _row_checks(plan: Plan, options: ReadOptions, mapping: Mapping, today_sql: s
     checks = []
     for i, c in enumerate(present):
         s, r, v, col = c.spec, f"r_{i}", f"v_{i}", c.name
-        is_na = among(r, nas) if nas and s.dtype != "string" else "false"
+        is_na = _is_na(r, nas, s.dtype, (native_types or {}).get(c.source or "", "VARCHAR"), options)
         if s.required:
             checks.append(Check(f"({r} IS NULL OR ({v} IS NULL AND {is_na}))", "missing_value", col,
                                 f"a {s.dtype} value", "''"))
@@ -447,6 +457,17 @@ def _row_checks(plan: Plan, options: ReadOptions, mapping: Mapping, today_sql: s
         if col in plan.table.nonnegative:
             checks.append(_nonnegative_check(plan, col, r, v))
     return checks + _pair_checks(plan)
+
+
+def _is_na(r: str, nas: str, dtype: str, native: str, options: ReadOptions) -> str:
+    """SQL: the value ``r`` (cleaned text, or typed by the source) is an NA code. A typed value
+    fails its conversion only as a fraction for an int column or as NaN, so only NaN can be a code."""
+    if not nas or dtype == "string":
+        return "false"
+    if native.upper() == "VARCHAR":
+        return among(r, nas)
+    nan = any(v.lower() == "nan" for v in options.na_values)
+    return f"isnan({r})" if nan and _native_base(native) in _FRACTIONAL else "false"
 
 
 def _pair_checks(plan: Plan) -> list[Check]:
