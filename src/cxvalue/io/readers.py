@@ -352,9 +352,12 @@ def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, na
         args.append(f"skip={int(options.skip_rows)}")
     if options.names:
         args.append("names=[" + ", ".join(_sql_str(n) for n in options.names) + "]")
+    # the dialect and each column's type are sniffed once; every scan then reads the file with
+    # that dialect instead of sniffing it again (seconds per statement for thousands of columns)
+    pinned, sniffed = _sniff(con, read_path, args)
     scan = f"read_csv({_sql_str(str(read_path))}, {', '.join(args)})"
     try:
-        headers = [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+        headers = list(sniffed) if sniffed else [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
     except Exception as exc:
         cause = _csv_cause(exc)
         if "maximum line size" in cause.lower():
@@ -363,18 +366,17 @@ def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, na
         raise DataContractError(f"{path.name}: cannot parse as CSV: {cause} — check --delimiter, "
                                 f"--encoding, --header/--no-header or --format", source=str(path)) from None
     first_line = 1 + options.skip_rows + (1 if options.header else 0)
-    def numbered(scan: str) -> str:
-        return f"(SELECT row_number() OVER () - 1 AS __idx, * FROM {scan})"
-
-    # a streaming scan: validation parses it once, straight into its typed table
-    src = Source(numbered(scan), headers, str(path), digest, first_line, text=True)
 
     def typed_scan(types: dict[str, str]) -> str:
         """The scan with columns ``types`` read as those SQL types by the parser, the others as
         text: a value that does not parse rejects its row as a CAST error (see ``cast_failures``)."""
-        struct = ", ".join(f"{_sql_str(h)}: {_sql_str(types.get(h, 'VARCHAR'))}" for h in headers)
-        typed_args = [a for a in args if a != "all_varchar=true"] + [f"types={{{struct}}}"]
-        return numbered(f"read_csv({_sql_str(str(read_path))}, {', '.join(typed_args)})")
+        struct = "{" + ", ".join(f"{_sql_str(h)}: {_sql_str(types.get(h, 'VARCHAR'))}" for h in headers) + "}"
+        keep = [a for a in args if a != "all_varchar=true" and not (pinned and a.startswith(_PINNED))]
+        typed_args = keep + (pinned + [f"columns={struct}"] if pinned else [f"types={struct}"])
+        return f"(SELECT row_number() OVER () - 1 AS __idx, * FROM read_csv({_sql_str(str(read_path))}, {', '.join(typed_args)}))"
+
+    # a streaming scan of text: validation parses it once, straight into its typed table
+    src = Source(typed_scan({}), headers, str(path), digest, first_line, text=True)
 
     def cast_failures(con=con) -> set[str]:
         try:
@@ -384,15 +386,14 @@ def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, na
         con.execute(f"DELETE FROM {name}_rejects WHERE error_type = 'CAST'")
         return {h for (h,) in hit}
 
-    def sniffed_types(con=con) -> dict[str, str]:
-        """{} when the sniffer fails or reads other columns (the text scan stands)."""
-        auto = [a for a in args if a != "all_varchar=true"] + [f"sample_size={SNIFF_ROWS}"]
-        try:
-            types = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
-                                f"read_csv({_sql_str(str(read_path))}, {', '.join(auto)}))").fetchall()
-        except duckdb.Error:
+    def sniffed_types() -> dict[str, str]:
+        """Each column's SQL type as the sniffer guesses it on its first :data:`SNIFF_ROWS` rows,
+        in the file's dialect ({} when it fails or sees other columns)."""
+        if not pinned:
             return {}
-        return dict(types) if [h for h, _ in types] == headers else {}
+        _, types = _sniff(con, read_path, [a for a in pinned if a != "auto_detect=false"] +
+                          [a for a in args if not a.startswith(_PINNED)], types=True)
+        return types if list(types) == headers else {}
     src.typed_scan, src.cast_failures, src.sniffed_types = typed_scan, cast_failures, sniffed_types
 
     def finish(con=con, src=src, n=len(headers)):
@@ -418,6 +419,29 @@ def _csv(con, read_path: Path, path: Path, options: ReadOptions, digest: str, na
         src.reject_lines = np.array(sorted(seen), dtype=np.int64) - first_line
     src.finish = finish
     return src
+
+
+_PINNED = ("names=", "delim=", "quote=", "skip=", "header=")   # read options that the sniffed dialect states
+
+
+def _sniff(con, read_path: Path, args: list[str], types: bool = False) -> tuple[list[str], dict[str, str]]:
+    """The file's dialect as read_csv options (``auto_detect=false`` and what the sniffer found
+    with ``args``) and its columns: all VARCHAR, or with ``types`` each column's SQL type as the
+    sniffer guesses it on its first :data:`SNIFF_ROWS` rows. ``([], {})`` when the sniffer fails
+    (the scan then sniffs, and its error is reported)."""
+    sniff = [a for a in args if not a.startswith("all_varchar")]   # store_rejects too: it makes the sniffer tolerant
+    sniff += [f"sample_size={SNIFF_ROWS}"] if types else ["all_varchar=true"]
+    try:
+        row = con.execute(f"SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns "
+                          f"FROM sniff_csv({_sql_str(str(read_path))}, {', '.join(sniff)})").fetchone()
+    except duckdb.Error:
+        return [], {}
+    delim, quote, escape, new_line, comment, skip, header, columns = row
+    text = lambda v: "" if v == "(empty)" else v   # noqa: E731 - how sniff_csv shows an empty setting
+    pinned = ["auto_detect=false", f"delim={_sql_str(text(delim))}", f"quote={_sql_str(text(quote))}",
+              f"escape={_sql_str(text(escape))}", f"new_line={_sql_str(new_line)}",
+              f"comment={_sql_str(text(comment))}", f"skip={int(skip)}", f"header={'true' if header else 'false'}"]
+    return pinned, {c["name"]: c["type"] for c in columns}
 
 
 _REJECT_REASONS = {"INVALID ENCODING": ("bad_encoding", "text in the file's encoding (detected UTF-8 unless --encoding)"),
