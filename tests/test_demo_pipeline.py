@@ -43,6 +43,19 @@ def test_demo_end_to_end(demo_run, tmp_path):
     from cxvalue.datasets.demo import GROUND_TRUTH
     k = con.table("kano_features").to_pandas().set_index("feature")
     assert k["category"].to_dict() == GROUND_TRUTH["kano"]["features"] and k["significant"].all()
+    # the retention campaign: the planted average effect inside the measured interval; the retention
+    # list ranked by the offer's expected value saved (uplift x value - offer cost)
+    from cxvalue.datasets.demo import campaign_uplift, generate
+    truth = generate(demo_run["customers"], seed=3, truth=True)["truth"].set_index("customer_id")
+    camp = con.table("campaigns").to_pandas().merge(con.table("customers").to_pandas()[["customer_id", "segment"]])
+    planted = campaign_uplift(truth.loc[camp.customer_id, "satisfaction_class"], camp.segment).mean()
+    m = dict(con.table("uplift_summary").to_pandas().values)
+    assert float(m["ate_ci_low"]) < planted < float(m["ate_ci_high"])
+    assert con.table("uplift_scores").count().execute() == con.table("customers").count().execute()
+    rl = con.table("retention_list").to_pandas().sort_values("rank")
+    assert rl.expected_saved.is_monotonic_decreasing and {"uplift", "uplift_segment"} <= set(rl.columns)
+    cost = GROUND_TRUTH["campaign"]["offer_cost"]
+    assert (rl.expected_saved - (rl.uplift * rl.value - cost)).abs().max() < 1e-6
     con.disconnect()
     loop = {b["id"]: b for b in views["loop"]["blocks"]}
     assert {"outcomes-detractor", "outcomes-detractor-table", "loop-initiatives", "case-kpis-teams"} <= set(loop)

@@ -15,6 +15,7 @@ import pytest
 from sklearn.base import clone
 
 from cxvalue.churn.prediction import ChurnModel
+from cxvalue.churn.uplift import UpliftModel
 from cxvalue.churn.survival import CoxModel, SurvivalAnalysis
 from cxvalue.errors import CxValueError, NotFittedError
 from cxvalue.estimator import SUMMARY_COLUMNS, Estimator
@@ -123,6 +124,8 @@ def _case_list():
         Case(SurvivalAnalysis, lambda m: m.fit(surv[["duration", "event"]]), lambda m: m.survival_at([1.0])),
         Case(CoxModel, lambda m: m.fit(surv)),
         Case(ChurnModel, lambda m: m.fit(Xc, yc), lambda m: m.predict_proba(Xc)),
+        Case(UpliftModel, lambda m: m.fit(Xc, np.arange(len(Xc)) % 2, yc), lambda m: m.predict(Xc),
+             fast={"permutations": 10}),
     ]
 
 

@@ -58,6 +58,16 @@ def _parse_date(v) -> str:
         raise ValueError("expected a date YYYY-MM-DD") from None
 
 
+def _money(v) -> float | None:
+    """An amount >= 0, or empty (None)."""
+    if v is None or str(v).strip() == "":
+        return None
+    x = float(v)
+    if not x >= 0:
+        raise ValueError("expected an amount >= 0")
+    return x
+
+
 def _parse_bool(v) -> bool:
     if isinstance(v, bool):
         return v
@@ -137,6 +147,10 @@ SETTINGS: tuple[Setting, ...] = (
             "batches by the trained models, so memory stays bounded.", parse=_at_least_1000),
     Setting("text_themes", None, "YAML file with the theme lexicon of comments (replaces or extends the default; "
             "docs/text.md)."),
+    Setting("uplift_campaign", None, "Step uplift: the campaign (campaigns.campaign) whose randomised control group "
+            "the uplift model learns from; empty = the campaign sent last."),
+    Setting("offer_cost", None, "Retention list with uplift: the cost of one retention offer, subtracted from "
+            "uplift x value; empty = the mean offer_cost of the campaign's treated customers, else 0.", parse=_money),
     Setting("churn_playbook", None, "YAML file with the retention part of the playbook (action per churn reason and "
             "value tier: tiers, actions, min_value_at_risk), applied over the playbook setting; a whole playbook "
             "file is accepted too. Empty = the playbook setting alone (docs/strategy.md)."),

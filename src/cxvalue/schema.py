@@ -200,6 +200,17 @@ TABLES: dict[str, Table] = {t.name: t for t in (
            aliases=("referred", "referee", "被推荐人")),
         _c("date", "date", not_future=True, aliases=("referral_date", "推荐日期")),
     ), key=("referred_id",), date_column="date", distinct=(("referrer_id", "referred_id", "self_referral"),)),
+    Table("campaigns", "Who a campaign (a retention offer) was sent to, with a randomised control group, and "
+          "the outcome it aims to raise.", (
+        _c("customer_id", "string", required=True, aliases=CID, customer_ref=True),
+        _c("campaign", "string", required=True, aliases=("campaign_id", "campaign_name", "活动", "活动编号", "活动名称")),
+        _c("date", "date", required=True, not_future=True, aliases=("sent", "send_date", "sent_date", "发送日期",
+                                                                     "活动日期")),
+        _c("treated", "bool", required=True, aliases=("treatment", "is_treated", "in_treatment", "实验组", "是否干预")),
+        _c("outcome", "float", required=True, aliases=("result", "renewed", "retained", "converted", "response",
+                                                       "结果", "是否续约", "是否留存")),
+        _c("offer_cost", "float", min=0, aliases=("cost", "offer_value", "成本", "优惠成本")),
+    ), key=("campaign", "customer_id"), date_column="date"),
     Table("acquisition", "What it cost to acquire each customer, and through which channel.", (
         _c("customer_id", "string", required=True, aliases=CID, customer_ref=True),
         _c("channel", "string", aliases=("acquisition_channel", "获客渠道")),
@@ -210,7 +221,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
 
 #: load order that satisfies customer references
 TABLE_ORDER = ("customers", "acquisition", "referrals", "transactions", "subscriptions", "responses",
-               "complaints", "churn_events")
+               "complaints", "churn_events", "campaigns")
 
 
 def normalize_name(name: str) -> str:

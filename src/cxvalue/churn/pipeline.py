@@ -204,7 +204,8 @@ def analyse_retention(con, settings: dict | None = None, *, scores: pd.DataFrame
     if has_table(con, "customer_value"):
         plays = customer_plays(con, pb).to_pandas().set_index("customer_id")
         plays.index = plays.index.astype(str)
-    out = {"retention_list": retention_list(scores, values, playbook=pb, owners=owners, plays=plays)}
+    out = {"retention_list": retention_list(scores, values, playbook=pb, owners=owners, plays=plays,
+                                            **_uplift_inputs(con, o))}
     if owners is not None:
         source = "given"
         if follow_probability is None:
@@ -213,6 +214,24 @@ def analyse_retention(con, settings: dict | None = None, *, scores: pd.DataFrame
         out["owner_risk"] = _owner_risk(values.reindex(scores.index), owners.reindex(scores.index), scores,
                                         1.0 if follow_probability is None else follow_probability, source)
     return out
+
+
+def _uplift_inputs(con, o: dict) -> dict:
+    """The retention list's uplift arguments from the store's ``uplift_scores`` (none: {}): the
+    predictions, the offer cost (setting ``offer_cost``, else the mean ``offer_cost`` of the
+    campaign's treated customers, else 0) and whether the campaign's outcome was an amount."""
+    scores = read_result(con, "uplift_scores")
+    if scores is None or scores.empty:
+        return {}
+    m = read_result(con, "uplift_summary")
+    m = dict(zip(m.metric, m.value)) if m is not None else {}
+    cost = o.get("offer_cost")
+    if cost is None and has_table(con, "campaigns") and "offer_cost" in con.table("campaigns").columns:
+        c = con.table("campaigns")
+        mean = c.filter((c.campaign == str(m.get("campaign", ""))) & c.treated).offer_cost.mean().execute()
+        cost = float(mean) if mean is not None and pd.notna(mean) else None
+    return {"uplift": scores.set_index(scores.customer_id.astype(str)), "offer_cost": float(cost or 0.0),
+            "uplift_amount": m.get("outcome_kind") == "amount"}
 
 
 def _owner_risk(values, owners, scores, follow_probability: float, source: str) -> pd.DataFrame:
@@ -351,6 +370,119 @@ def analyse_retention_file(data, *, playbook=None, follow_probability: float | N
     return out
 
 
+# --------------------------------------------------------------------------- uplift (campaigns)
+def _uplift_frames(model, source: dict) -> dict[str, pd.DataFrame]:
+    """The result frames of a fitted :class:`~cxvalue.churn.uplift.UpliftModel`: ``uplift_summary``
+    (metric, value), ``uplift_qini``, ``uplift_deciles``, ``uplift_segments`` (held-out groups)."""
+    a, q, oof = model.ate_, model.qini_, model.oof_
+    rows = {**source, "learner": model.learner, "folds": int(model.folds), "customers": int(len(oof)),
+            "n_treated": a["n_treated"], "n_control": a["n_control"], "outcome_kind": "binary" if model.binary_ else "amount",
+            "mean_treated": a["mean_treated"], "mean_control": a["mean_control"], "ate": a["estimate"],
+            "ate_std_error": a["std_error"], "ate_ci_low": a["ci_low"], "ate_ci_high": a["ci_high"], "ate_p": a["p"],
+            "confidence": float(model.confidence), "mean_predicted_uplift": float(oof.uplift.mean()),
+            "qini_coefficient": q["coefficient"], "qini_normalised": q["normalised"], "qini_p_random": q["p_random"],
+            "qini_random_p95": q["random_p95"], "permutations": q["permutations"], "threshold": model.threshold_}
+    from .uplift import SEGMENTS
+    seg = oof.groupby("segment").agg(customers=("uplift", "size"), mean_uplift=("uplift", "mean"),
+                                     mean_p_control=("p_control", "mean")).reindex(list(SEGMENTS)).fillna(
+        {"customers": 0}).reset_index()
+    seg["share"] = seg.customers / max(len(oof), 1)
+    return {"uplift_summary": pd.DataFrame({"metric": list(rows), "value": [str(v) for v in rows.values()]}),
+            "uplift_qini": model.qini_curve_, "uplift_deciles": model.deciles_, "uplift_segments": seg}
+
+
+def analyse_uplift_file(data, *, treatment: str, outcome: str, treated: str | None = None, control: str | None = None,
+                        id_col: str | None = None, drop=(), keep=(), model=None) -> dict:
+    """Uplift of a campaign from a customer-level file or DataFrame: one row per customer with a
+    ``treatment`` column (the arm: ``treated`` / ``control`` values, or 1/0, true/false), the
+    ``outcome`` (1/0, Yes/No or an amount) and features. Rows in neither arm are left out (a
+    warning says how many). Returns the frames of :func:`_uplift_frames`, ``uplift_scores`` (the
+    held-out uplift, expected outcomes and segment of every customer, highest uplift first) and
+    ``info``."""
+    from .data import column, id_column, parse_event
+    from .uplift import UpliftModel
+    df, source = _flat(data)
+    tcol, ycol = column(df, treatment, "--treatment"), column(df, outcome, "--outcome")
+    arm = df[tcol]
+    if treated is not None or control is not None:
+        if treated is None or control is None:
+            raise CxValueError("give both --treated and --control (the values of the two arms), or neither")
+        text = arm.astype("string").str.strip()
+        t = pd.Series(np.where(text == str(treated).strip(), 1.0, np.where(text == str(control).strip(), 0.0, np.nan)),
+                      index=df.index)
+        for v, flag in ((treated, "--treated"), (control, "--control")):
+            if not (text == str(v).strip()).any():
+                seen = ", ".join(map(repr, text.dropna().unique()[:6]))
+                raise CxValueError(f"{flag} {v!r}: no row of {tcol!r} has that value (values: {seen})")
+    else:
+        t = pd.Series(parse_event(arm, tcol).astype(float), index=df.index)
+    out_of_arms = int(t.isna().sum())
+    if out_of_arms:
+        warnings.warn(f"left out {out_of_arms} row(s) of {tcol!r} in neither arm", CxValueWarning, stacklevel=2)
+    df, t = df[t.notna()], t[t.notna()]
+    yv = df[ycol]
+    y = (parse_event(yv, ycol).astype(float) if not pd.api.types.is_numeric_dtype(yv) or set(yv.dropna().unique()) <= {0, 1}
+         else pd.to_numeric(yv, errors="coerce").to_numpy(dtype=float))
+    icol = id_column(df, id_col)
+    dropped = [column(df, d, "--drop") for d in drop]
+    X = df.drop(columns=[tcol, ycol] + ([icol] if icol else []) + dropped)
+    kept = {column(df, k, "--keep") for k in keep}
+    ids = [c for c in identifier_columns(X) if c not in kept]
+    if ids:
+        warnings.warn(f"left out {len(ids)} column(s) that identify rows rather than describe customers: "
+                      f"{', '.join(map(str, ids))}; keep one with --keep COLUMN", CxValueWarning, stacklevel=2)
+        X = X.drop(columns=ids)
+    X.index = df[icol].astype(str) if icol else pd.Index([str(i + 2) for i in range(len(df))])
+    X.index.name = "customer_id"
+    model = (model or UpliftModel()).fit(X, t.to_numpy(), y)
+    frames = _uplift_frames(model, {"source": source, "treatment": tcol, "outcome": ycol})
+    frames["uplift_scores"] = model.oof_.sort_values("uplift", ascending=False, kind="stable")
+    frames["info"] = {"source": source, "treatment": tcol, "outcome": ycol, "id_column": icol,
+                      "dropped": dropped + ids, "out_of_arms": out_of_arms}
+    return frames
+
+
+def analyse_uplift(con, settings: dict | None = None, *, campaign: str | None = None, model=None,
+                   **overrides) -> dict[str, pd.DataFrame]:
+    """Uplift of a campaign in the store's ``campaigns`` table (default: the setting
+    ``uplift_campaign``, else the campaign sent last): the churn features of its customers on the
+    day before it was sent, the learners of :class:`~cxvalue.churn.uplift.UpliftModel` validated
+    on held-out folds, then every customer known at the as-of date scored with the same features
+    then (``uplift_scores``: uplift, expected outcome with and without the offer, segment)."""
+    from .features import feature_frame
+    from .uplift import UpliftModel
+    o = options(settings, **overrides)
+    if not has_table(con, "campaigns"):
+        raise CxValueError("no campaigns in the store: load them with `cxvalue load campaigns FILE`")
+    c = con.table("campaigns")
+    campaign = campaign or o.get("uplift_campaign")
+    names = c.group_by("campaign").aggregate(sent=c.date.min(), n=c.count()).order_by("sent").to_pandas()
+    if names.empty:
+        raise CxValueError("the campaigns table is empty")
+    if campaign is None:
+        campaign = names.campaign.iloc[-1]
+    elif campaign not in set(names.campaign.astype(str)):
+        raise CxValueError(f"campaign {campaign!r} is not in the store: expected one of "
+                           f"{', '.join(map(str, names.campaign))}")
+    rows = c.filter(c.campaign == campaign).select("customer_id", "treated", "outcome", "date").to_pandas()
+    sent = as_date(pd.to_datetime(rows.date).min().date(), "date")
+    X = feature_frame(con, days(sent, -1))
+    known = rows.customer_id.astype(str).isin(X.index)
+    if not known.all():
+        warnings.warn(f"campaign {campaign!r}: {int((~known).sum())} customer(s) unknown before the send date were "
+                      f"left out", CxValueWarning, stacklevel=2)
+    rows = rows[known]
+    model = (model or UpliftModel()).fit(X.loc[rows.customer_id.astype(str)], rows.treated.astype(bool).to_numpy(),
+                                         rows.outcome.to_numpy(dtype=float))
+    end = _end(con, o)
+    now = feature_frame(con, end, **_channel_opts(con, X))
+    scores = model.predict(now.reindex(columns=X.columns)).assign(campaign=campaign, as_of=end)
+    scores.index.name = "customer_id"
+    frames = _uplift_frames(model, {"campaign": campaign, "sent": str(sent), "as_of": str(end)})
+    frames["uplift_scores"] = scores.sort_values("uplift", ascending=False, kind="stable")
+    return frames
+
+
 declare("churn_scores", key=("customer_id",), columns=("p_churn", "risk_decile", "main_reason", "as_of"),
         doc="Churn probability, risk decile and top reasons per active customer at the as-of date.")
 declare("churn_metrics", key=("metric",), columns=("value",), doc="Definition, horizon, cut-offs and test metrics.")
@@ -369,6 +501,15 @@ declare("complaint_impact", key=("status",), columns=("hazard_ratio",), doc="Chu
 declare("retention_list", key=("customer_id",), columns=("p_churn", "value_at_risk"),
         doc="Customers ranked by value at risk with the playbook action.")
 declare("owner_risk", doc="Value at risk per salesperson (customer owner).")
+declare("uplift_summary", key=("metric",), columns=("value",),
+        doc="Uplift of a campaign: ATE with its interval, Qini coefficient (held out) and its p vs random.")
+declare("uplift_qini", columns=("share_targeted", "incremental", "random"), doc="Qini curve of the held-out uplift.")
+declare("uplift_deciles", key=("decile",), columns=("predicted", "observed"),
+        doc="Observed vs predicted uplift per decile of predicted uplift (held out).")
+declare("uplift_segments", key=("segment",), columns=("customers", "share"),
+        doc="Persuadables, sure things, lost causes and do-not-disturbs of the campaign (held out).")
+declare("uplift_scores", key=("customer_id",), columns=("uplift", "p_treated", "p_control", "segment"),
+        doc="Predicted uplift of the offer for every customer at the as-of date.")
 
 ACTIVITY = (("transactions", "subscriptions"),)
 
@@ -413,6 +554,16 @@ register(Step("survival", _survival, needs=ACTIVITY,
               domain="churn", doc="Kaplan–Meier, log-rank and Cox."))
 register(Step("churn reasons", _reasons, needs=(), writes=("churn_reasons", "churn_voluntary", "complaint_impact"),
               domain="churn", doc="Churn reasons and complaint impact."))
+def _uplift(session) -> StepResult:
+    res = analyse_uplift(session.con, session.settings, as_of=session.as_of)
+    m = dict(zip(res["uplift_summary"].metric, res["uplift_summary"].value))
+    return StepResult(res, {"campaign": str(m["campaign"]), "ate": float(m["ate"]),
+                            "qini": float(m["qini_coefficient"]), "customers_scored": int(len(res["uplift_scores"]))})
+
+
+register(Step("uplift", _uplift, needs=("campaigns", ACTIVITY[0]), writes=("uplift_summary", "uplift_qini", "uplift_deciles",
+                                                                        "uplift_segments", "uplift_scores"),
+              domain="churn", doc="Uplift of the last retention campaign (T-/X-learner, Qini) for every customer."))
 register(Step("retention", _retention, needs=("churn_scores",), writes=("retention_list", "owner_risk"),
-              uses=("customer_value", "lifecycle"), domain="churn",
+              uses=("customer_value", "lifecycle", "uplift_scores"), domain="churn",
               doc="Retention list (playbook actions, strategy and play per customer) and value at risk per owner."))

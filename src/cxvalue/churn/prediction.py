@@ -51,6 +51,43 @@ def reason_family(feature: str) -> str:
     return "other"
 
 
+def feature_encoding(X: pd.DataFrame, exclude=()) -> tuple[np.ndarray, dict[str, list[str]]]:
+    """The feature columns of ``X`` (all but ``exclude``) and the categories of each text or
+    category column (fixed at fit, so that later frames encode the same way); dates are refused."""
+    if not isinstance(X, pd.DataFrame):
+        raise CxValueError(f"X: expected a pandas DataFrame of features, got {type(X).__name__}")
+    cols = [c for c in X.columns if c not in set(exclude)]
+    dates = [c for c in cols if pd.api.types.is_datetime64_any_dtype(X[c])]
+    if dates:
+        raise CxValueError(f"feature {dates[0]!r} is a date: convert it to a number (e.g. days since) or exclude it")
+    if not cols:
+        raise CxValueError("no feature columns left to fit on")
+    categories = {c: sorted(pd.Series(X[c].dropna().astype(str).unique()).tolist()) for c in cols
+                  if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))}
+    return np.array(cols, dtype=object), categories
+
+
+def encode_features(X: pd.DataFrame, names, categories: dict) -> pd.DataFrame:
+    """``X`` as LightGBM reads it: columns ``f0``, ``f1``… in the order of ``names``, text as
+    categoricals of the fitted ``categories``, booleans 0/1, everything else float."""
+    if not isinstance(X, pd.DataFrame):
+        raise CxValueError(f"X: expected a pandas DataFrame of features, got {type(X).__name__}")
+    missing = [c for c in names if c not in X.columns]
+    if missing:
+        raise CxValueError(f"feature {missing[0]!r} is missing: the model was fitted on {', '.join(map(str, names))}")
+    out = {}
+    for i, c in enumerate(names):
+        s = X[c]
+        if c in categories:
+            out[f"f{i}"] = pd.Categorical(s.astype("string").to_numpy(dtype=object, na_value=None),
+                                          categories=categories[c])
+        elif pd.api.types.is_bool_dtype(s):
+            out[f"f{i}"] = s.astype(float).to_numpy()
+        else:
+            out[f"f{i}"] = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+    return pd.DataFrame(out, index=X.index)
+
+
 class ChurnModel(Estimator):
     """LightGBM churn classifier with calibrated probabilities and SHAP reasons.
 
@@ -95,39 +132,9 @@ class ChurnModel(Estimator):
                 "deterministic": True, "force_col_wise": True, "verbose": -1}
 
     def _prepare(self, X: pd.DataFrame, fitting: bool) -> pd.DataFrame:
-        if not isinstance(X, pd.DataFrame):
-            raise CxValueError(f"X: expected a pandas DataFrame of features, got {type(X).__name__}")
         if fitting:
-            drop = [c for c in self.exclude if c in X.columns]
-            cols = [c for c in X.columns if c not in drop]
-            dates = [c for c in cols if pd.api.types.is_datetime64_any_dtype(X[c])]
-            if dates:
-                raise CxValueError(f"feature {dates[0]!r} is a date: convert it to a number (e.g. days since) "
-                                   "or exclude it")
-            if not cols:
-                raise CxValueError("no feature columns left to fit on")
-            self.feature_names_in_ = np.array(cols, dtype=object)
-            self.categories_ = {}
-            for c in cols:
-                s = X[c]
-                if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
-                    vals = pd.Series(s.dropna().astype(str).unique())
-                    self.categories_[c] = sorted(vals.tolist())
-        missing = [c for c in self.feature_names_in_ if c not in X.columns]
-        if missing:
-            raise CxValueError(f"feature {missing[0]!r} is missing: the model was fitted on "
-                               f"{', '.join(map(str, self.feature_names_in_))}")
-        out = {}
-        for i, c in enumerate(self.feature_names_in_):
-            s = X[c]
-            if c in self.categories_:
-                out[f"f{i}"] = pd.Categorical(s.astype("string").to_numpy(dtype=object, na_value=None),
-                                              categories=self.categories_[c])
-            elif pd.api.types.is_bool_dtype(s):
-                out[f"f{i}"] = s.astype(float).to_numpy()
-            else:
-                out[f"f{i}"] = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
-        return pd.DataFrame(out, index=X.index)
+            self.feature_names_in_, self.categories_ = feature_encoding(X, self.exclude)
+        return encode_features(X, self.feature_names_in_, self.categories_)
 
     @staticmethod
     def _target(y, n: int) -> np.ndarray:

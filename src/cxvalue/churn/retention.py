@@ -52,7 +52,8 @@ def load_playbook(playbook: dict | str | Path | None = None) -> dict:
 
 
 def retention_list(scores: pd.DataFrame, values: pd.DataFrame, *, playbook: dict | str | Path | None = None,
-                   owners: pd.Series | None = None, plays: pd.DataFrame | None = None) -> pd.DataFrame:
+                   owners: pd.Series | None = None, plays: pd.DataFrame | None = None,
+                   uplift: pd.DataFrame | None = None, offer_cost: float = 0.0, uplift_amount: bool = False) -> pd.DataFrame:
     """The ranked retention list: one row per scored customer, highest value at risk first.
 
     ``scores`` is indexed by customer with ``p_churn`` and optionally ``main_reason`` and
@@ -60,7 +61,15 @@ def retention_list(scores: pd.DataFrame, values: pd.DataFrame, *, playbook: dict
     ``value_source``). Columns: ``rank``, ``p_churn``, ``value``, ``value_source``,
     ``value_at_risk``, ``value_tier``, ``main_reason``, ``action`` (the playbook's retention
     action), ``top_reasons`` (and ``owner`` when given; ``strategy``, ``stage`` and ``play`` from
-    ``plays``, a frame indexed by customer as :func:`cxvalue.loop.playbook.customer_plays` returns)."""
+    ``plays``, a frame indexed by customer as :func:`cxvalue.loop.playbook.customer_plays` returns).
+
+    With ``uplift`` (indexed by customer: ``uplift`` and ``segment``, as
+    :meth:`cxvalue.churn.uplift.UpliftModel.predict` returns) the list also carries ``uplift``,
+    ``uplift_segment`` and ``expected_saved = uplift × value − offer_cost`` (``uplift −
+    offer_cost`` when ``uplift_amount``: the campaign's outcome was an amount, not 1/0) and is
+    ranked by ``expected_saved``: an offer goes first to the customers it changes most, not to
+    those most at risk (who may be sure things or lost causes). Customers without a prediction
+    keep their value at risk and come after."""
     pb = load_playbook(playbook)
     if "p_churn" not in scores.columns:
         raise CxValueError("scores: expected a p_churn column (churn probability per customer)")
@@ -86,7 +95,14 @@ def retention_list(scores: pd.DataFrame, values: pd.DataFrame, *, playbook: dict
             df[c] = pl[c] if c in pl.columns else None
         df["stage"] = df.stage.fillna("unknown")
     df = df[df.value_at_risk >= pb["min_value_at_risk"]]
-    df = df.sort_values(["value_at_risk", "p_churn"], ascending=False, kind="stable")
+    order = ["value_at_risk", "p_churn"]
+    if uplift is not None:
+        u = uplift.reindex(df.index)
+        df["uplift"] = pd.to_numeric(u["uplift"], errors="coerce")
+        df["uplift_segment"] = u["segment"]
+        df["expected_saved"] = (df.uplift if uplift_amount else df.uplift * df.value) - float(offer_cost)
+        order = ["expected_saved"] + order
+    df = df.sort_values(order, ascending=False, kind="stable", na_position="last")
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     df.index.name = "customer_id"
     return df

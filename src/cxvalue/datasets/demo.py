@@ -395,6 +395,7 @@ def _simulate_block(seed: int, block: int, first: int, n: int, end: str, id_widt
            "customers": _customers(b), "subscriptions": _subscriptions(b, first, id_width),
            "responses": _responses(b), "complaints": _complaints(b), "churn_events": _churn_events(b)}
     out.update(_closed_loop(b, out, follow_up_effect))
+    out["campaigns"] = _campaigns(b)
     if truth:
         out["truth"] = _truth(b)
     return {name: out[name] for name in _tables(truth, closed_loop)}
@@ -801,6 +802,34 @@ def _churn_events(b) -> pd.DataFrame:
     o = np.argsort(when, kind="stable")
     return pd.DataFrame({"customer_id": _take(b.cust_ids, ex[o]), "date": _to_date(b.cal, when[o]),
                          "reason": _strings(reason[o], REASONS), "voluntary": voluntary[o]})
+
+
+def campaign_uplift(classes, segments) -> np.ndarray:
+    """The planted effect of the demo's retention offer (``GROUND_TRUTH["campaign"]``) on the
+    renewal probability of customers of satisfaction ``classes`` and ``segments`` (labels)."""
+    g = _G["campaign"]
+    tau = np.array([g["uplift"][c] for c in CLASSES])[pd.Index(CLASSES).get_indexer(np.asarray(classes))]
+    return np.where(np.asarray(segments) == "student", g["student_uplift"], tau)
+
+
+def _campaigns(b) -> pd.DataFrame:
+    """The retention offer: active customers sampled on the send date, randomised into offer and
+    control; whether each renewed (its own random stream: the other tables do not change)."""
+    g = _G["campaign"]
+    rng = np.random.default_rng(np.random.SeedSequence(b.seed, spawn_key=(b.block, 7)))
+    send = b.D - g["days_before_end"]
+    last = np.full(b.n, -np.inf)
+    before = b.tk_t < send
+    np.maximum.at(last, b.tk_c[before], b.tk_t[before])
+    active = (b.t0 < send) & (b.t_exit > send) & (last >= send - g["active_days"])
+    who = np.nonzero(active & (rng.random(b.n) < g["share_sent"]))[0]
+    treated = rng.random(len(who)) < g["treated_share"]
+    base = np.array([g["renewal"][c] for c in CLASSES])[b.cls[who]]
+    tau = campaign_uplift(np.asarray(CLASSES)[b.cls[who]], np.asarray(SEGMENTS)[b.seg[who]])
+    renewed = rng.random(len(who)) < np.clip(base + treated * tau, 0.0, 1.0)
+    return pd.DataFrame({"customer_id": _take(b.cust_ids, who), "campaign": g["name"],
+                         "date": _to_date(b.cal, np.full(len(who), send)), "treated": treated,
+                         "outcome": renewed.astype(float), "offer_cost": np.where(treated, g["offer_cost"], 0.0)})
 
 
 def _truth(b) -> pd.DataFrame:

@@ -18,11 +18,12 @@ from .strategy import action_label, stage_label, strategy_label
 
 #: the view's sections, the step whose tables each one shows, and those tables
 STEPS = {"prediction": "churn prediction", "survival": "survival", "reasons": "churn reasons",
-         "complaints": "churn reasons", "retention": "retention"}
+         "complaints": "churn reasons", "uplift": "uplift", "retention": "retention"}
 SECTIONS = tuple(STEPS)
 TABLES = {"prediction": ("churn_metrics", "churn_validation", "churn_lift", "churn_calibration", "churn_drivers"),
           "survival": ("churn_survival", "churn_survival_summary", "churn_logrank", "churn_cox", "churn_ph_test"),
           "reasons": ("churn_reasons", "churn_voluntary"), "complaints": ("complaint_impact",),
+          "uplift": ("uplift_summary", "uplift_qini", "uplift_deciles", "uplift_segments"),
           "retention": ("retention_list", "owner_risk")}
 CURVES_DRAWN = 6          # survival curves drawn (largest groups); the table lists every group
 CURVE_POINTS = 400        # steps kept per drawn curve
@@ -72,7 +73,7 @@ def churn_view(session, frames: dict, *, notes=None, sections=SECTIONS, top: int
     info = frames.get("info") or {}
     v = View("churn", t("view_churn"))
     parts = {"prediction": _prediction, "survival": _survival, "reasons": _reasons, "complaints": _complaints,
-             "retention": _retention}
+             "uplift": _uplift, "retention": _retention}
     for s in sections:
         blocks = parts[s](session, frames, info, v.meta, top=top, curves=curves)
         if blocks:
@@ -325,6 +326,62 @@ def _complaints(session, frames, info, meta, **_) -> list:
     return [table, chart]
 
 
+def _uplift(session, frames, info, meta, **_) -> list:
+    """The campaign's uplift: ATE, Qini on held-out folds, observed vs predicted per decile, the
+    four groups of customers."""
+    t = session.t
+    met = frames.get("uplift_summary")
+    if not has_rows(met):
+        return []
+    m = {k: stored_value(x) for k, x in zip(met.metric, met.value)}
+    meta["uplift"] = m
+    pct = m.get("outcome_kind") == "binary"
+    unit = "pp" if pct else "float3"
+    sig = m.get("qini_p_random") is not None and float(m["qini_p_random"]) < 0.05
+    blocks = [Kpis("uplift", t("uplift_title"), items=[
+        Kpi("campaign_customers", t("uplift_customers"), m.get("customers"), "int"),
+        Kpi("ate", t("uplift_ate"), m.get("ate"), unit),
+        Kpi("ate_ci", t("uplift_ate_ci"), f"{fmt(m.get('ate_ci_low'), unit)} – {fmt(m.get('ate_ci_high'), unit)}", "text"),
+        Kpi("qini", t("uplift_qini"), m.get("qini_coefficient"), "number"),
+        Kpi("qini_p", t("uplift_qini_p"), m.get("qini_p_random"), "p")]),
+        Text("uplift-note", text=t("uplift_note", campaign=m.get("campaign") or m.get("source") or "",
+                                   learner=str(m.get("learner", "")).upper(), folds=m.get("folds"),
+                                   treated=fmt(m.get("n_treated"), "int"), control=fmt(m.get("n_control"), "int"),
+                                   predicted=fmt(m.get("mean_predicted_uplift"), unit), ate=fmt(m.get("ate"), unit),
+                                   normalised=fmt(m.get("qini_normalised"), "float3"),
+                                   verdict=t("uplift_qini_sig" if sig else "uplift_qini_not_sig",
+                                             n=m.get("permutations"))), tone="plain")]
+    q = frames.get("uplift_qini")
+    if has_rows(q):
+        blocks.append(Chart("uplift-qini", t("uplift_qini_chart"), chart="line", value_format="float3", data={
+            "x": [fmt(x, "pct") for x in q.share_targeted], "x_label": t("uplift_share_targeted"),
+            "y_label": t("uplift_incremental"),
+            "series": {t("uplift_model"): q.incremental.astype(float).tolist(),
+                       t("uplift_random"): q.random.astype(float).tolist()}}))
+    d = frames.get("uplift_deciles")
+    if has_rows(d):
+        blocks.append(Chart("uplift-deciles-chart", t("uplift_deciles"), chart="interval_bar", value_format=unit, data={
+            "labels": [str(int(x)) for x in d.decile], "values": d.observed.astype(float).tolist(),
+            "lows": d.ci_low.astype(float).tolist(), "highs": d.ci_high.astype(float).tolist(),
+            "ns": d.n.astype(int).tolist(), "x_label": t("uplift_observed")}))
+        blocks.append(Table("uplift-deciles", t("uplift_deciles"), columns=[
+            Column("decile", t("uplift_decile"), "int"), Column("n", t("col_customers"), "int"),
+            Column("predicted", t("uplift_predicted"), unit), Column("observed", t("uplift_observed"), unit),
+            Column("ci_low", t("col_ci_low"), unit), Column("ci_high", t("col_ci_high"), unit),
+            Column("mean_treated", t("uplift_mean_treated"), "pct1" if pct else "float3"),
+            Column("mean_control", t("uplift_mean_control"), "pct1" if pct else "float3")], rows=records(d),
+            note=t("uplift_deciles_note")))
+    g = frames.get("uplift_segments")
+    if has_rows(g):
+        blocks.append(Table("uplift-segments", t("uplift_segments"), columns=[
+            Column("label", t("uplift_segment")), Column("customers", t("col_customers"), "int"),
+            Column("share", t("col_share"), "pct1"), Column("mean_uplift", t("uplift_mean_uplift"), unit),
+            Column("mean_p_control", t("uplift_p_control"), "pct1" if pct else "float3")],
+            rows=[{**r, "label": t(f"uplift_seg_{r['segment']}")} for r in records(g)],
+            note=t("uplift_segments_note", threshold=fmt(m.get("threshold"), unit).lstrip("+"))))
+    return blocks
+
+
 def _retention(session, frames, info, meta, *, top=None, **_) -> list:
     t, cur = session.t, session.currency
     rl = frames.get("retention_list")
@@ -352,15 +409,22 @@ def _retention(session, frames, info, meta, *, top=None, **_) -> list:
     best = rl.sort_values("rank").head(n)
     best = best.reset_index() if "customer_id" not in best.columns else best
     plays = "play" in best.columns      # the store's list carries each customer's strategy × stage play
-    blocks.append(Table("retention-list", t("churn_retention_list_n", n=len(best)), columns=[
+    lifted = "expected_saved" in best.columns   # ranked by the offer's expected value saved (uplift)
+    blocks.append(Table("retention-list", t("churn_retention_list_uplift_n" if lifted else "churn_retention_list_n",
+                                            n=len(best)), columns=[
         Column("rank", "#", "int"), Column("customer_id", t("churn_customer")),
         Column("p_churn", t("churn_p_churn"), "pct1"), Column("value", t("churn_value"), "money"),
-        Column("value_at_risk", t("churn_value_at_risk"), "money"), Column("value_tier_label", t("churn_value_tier")),
+        Column("value_at_risk", t("churn_value_at_risk"), "money")] + ([
+        Column("uplift", t("uplift_uplift"), "pp"), Column("uplift_segment_label", t("uplift_segment")),
+        Column("expected_saved", t("uplift_expected_saved"), "money")] if lifted else []) + [
+        Column("value_tier_label", t("churn_value_tier")),
         Column("main_reason_label", t("churn_main_reason")), Column("action_label", t("churn_action"))] + ([
         Column("strategy_label", t("web_strategy")), Column("stage_label", t("lifecycle_stage")),
         Column("play_label", t("strategy_play"))] if plays else []),
         rows=[{**r, "value_tier_label": _tier(t, r["value_tier"]), "main_reason_label": coded_label(t, "churn_fam_", r["main_reason"]),
                "action_label": t(r["action"]),
+               **({"uplift_segment_label": t(f"uplift_seg_{r['uplift_segment']}") if r.get("uplift_segment") else None}
+                  if lifted else {}),
                **({"strategy_label": strategy_label(t, r.get("strategy")), "stage_label": stage_label(t, r.get("stage")),
                    "play_label": action_label(t, r.get("play"))} if plays else {})} for r in records(best)],
         note=t("strategy_retention_list_note") if plays else ""))
