@@ -13,7 +13,7 @@ UI_LIBS = ("typer", "rich", "jinja2", "fastapi", "uvicorn", "starlette")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 #: modules whose Chinese strings are input tokens (column aliases, yes/no values, date formats), not UI text
 INPUT_TOKENS = ("schema.py", "io/validate.py", "churn/data.py", "churn/owners.py", "datasets/", "text/tokenize.py",
-                "perception/kano.py")   # answer words recognised in input, not text shown
+                "perception/kano.py", "journeys/funnels.py")   # answer / outcome words recognised in input, not text shown
 
 
 def modules():

@@ -6,7 +6,8 @@ import json
 
 from cli_runner import cx
 
-VIEWS = ("overview", "value", "voice", "text", "perception", "loyalty", "churn", "lifecycle", "strategy", "loop")
+VIEWS = ("overview", "value", "voice", "text", "perception", "loyalty", "churn", "journeys", "lifecycle", "strategy",
+         "loop")
 VALUE_BLOCKS = ("customer-value", "value-note", "clv-distribution", "clv-parameters", "clv-fit", "clv-tracking",
                 "clv-holdout", "value-matrix-grid", "value-matrix", "value-multiplication", "value-multiplication-table")
 
@@ -56,6 +57,14 @@ def test_demo_end_to_end(demo_run, tmp_path):
     assert rl.expected_saved.is_monotonic_decreasing and {"uplift", "uplift_segment"} <= set(rl.columns)
     cost = GROUND_TRUTH["campaign"]["offer_cost"]
     assert (rl.expected_saved - (rl.uplift * rl.value - cost)).abs().max() < 1e-6
+    # the planted payment outage on the app: the most severe alert of the journeys, on its days
+    import pandas as pd
+    br = GROUND_TRUTH["journeys"]["broken"]
+    start = pd.Timestamp("2025-12-31") + pd.Timedelta(days=1 - br["days_before_end"])
+    alerts = con.table("journey_alerts").to_pandas()
+    top = alerts.iloc[alerts.max_abs_z.argmax()]
+    assert (top.channel, top.from_step, top.direction) == (br["channel"], br["step"], "below")
+    assert top.first_day <= start + pd.Timedelta(days=3) and top.last_day >= start + pd.Timedelta(days=br["days"] - 4)
     con.disconnect()
     loop = {b["id"]: b for b in views["loop"]["blocks"]}
     assert {"outcomes-detractor", "outcomes-detractor-table", "loop-initiatives", "case-kpis-teams"} <= set(loop)

@@ -200,6 +200,20 @@ TABLES: dict[str, Table] = {t.name: t for t in (
            aliases=("referred", "referee", "被推荐人")),
         _c("date", "date", not_future=True, aliases=("referral_date", "推荐日期")),
     ), key=("referred_id",), date_column="date", distinct=(("referrer_id", "referred_id", "self_referral"),)),
+    Table("events", "Instrumented touchpoints (埋点): one row per step of a customer's journey on a channel — "
+          "booking flow, check-in, refund request, call-centre IVR.", (
+        _c("event_id", "string", aliases=("id", "事件编号")),
+        _c("session_id", "string", aliases=("session", "visit_id", "会话编号", "会话")),
+        _c("customer_id", "string", aliases=CID, customer_ref=True),
+        _c("channel", "string", required=True, aliases=("渠道", "platform", "平台")),
+        _c("journey", "string", required=True, aliases=("flow", "process", "旅程", "流程")),
+        _c("step", "string", required=True, aliases=("stage", "page", "event", "步骤", "环节")),
+        _c("step_order", "int", min=0, aliases=("step_no", "step_number", "步骤序号")),
+        _c("timestamp", "timestamp", required=True, not_future=True, aliases=("time", "ts", "event_time", "datetime",
+                                                                               "时间", "事件时间")),
+        _c("outcome", "string", aliases=("status", "result", "结果", "状态")),
+        _c("error_code", "string", aliases=("error", "错误码", "错误代码")),
+    ), key=("event_id",), date_column="timestamp"),
     Table("campaigns", "Who a campaign (a retention offer) was sent to, with a randomised control group, and "
           "the outcome it aims to raise.", (
         _c("customer_id", "string", required=True, aliases=CID, customer_ref=True),
@@ -221,7 +235,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
 
 #: load order that satisfies customer references
 TABLE_ORDER = ("customers", "acquisition", "referrals", "transactions", "subscriptions", "responses",
-               "complaints", "churn_events", "campaigns")
+               "complaints", "churn_events", "campaigns", "events")
 
 
 def normalize_name(name: str) -> str:

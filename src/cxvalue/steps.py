@@ -29,7 +29,7 @@ from collections.abc import Callable
 from .errors import CxValueError, CxValueWarning
 from .i18n import warning_key
 
-DOMAINS = ("value", "voice", "text", "perception", "loyalty", "churn", "lifecycle", "explore", "loop")
+DOMAINS = ("value", "voice", "text", "perception", "loyalty", "churn", "journeys", "lifecycle", "explore", "loop")
 
 Need = str | tuple[str, ...]   # a table name, or a tuple of names of which any one suffices
 

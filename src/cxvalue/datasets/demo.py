@@ -396,6 +396,8 @@ def _simulate_block(seed: int, block: int, first: int, n: int, end: str, id_widt
            "responses": _responses(b), "complaints": _complaints(b), "churn_events": _churn_events(b)}
     out.update(_closed_loop(b, out, follow_up_effect))
     out["campaigns"] = _campaigns(b)
+    out["events"], failed = _events(b)
+    out["responses"] = _after_outage(b, out["responses"], failed)
     if truth:
         out["truth"] = _truth(b)
     return {name: out[name] for name in _tables(truth, closed_loop)}
@@ -830,6 +832,77 @@ def _campaigns(b) -> pd.DataFrame:
     return pd.DataFrame({"customer_id": _take(b.cust_ids, who), "campaign": g["name"],
                          "date": _to_date(b.cal, np.full(len(who), send)), "treated": treated,
                          "outcome": renewed.astype(float), "offer_cost": np.where(treated, g["offer_cost"], 0.0)})
+
+
+def _events(b) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The booking flow's events (``GROUND_TRUTH["journeys"]``) on its own random stream: one
+    completed session per app/web ticket of the last ``days`` days, sessions given up before it,
+    and in the planted outage sessions that fail at the broken step. Also returns the customers
+    who failed there and when (their later answers are lowered, :func:`_after_outage`)."""
+    g, br = _G["journeys"], _G["journeys"]["broken"]
+    rng = np.random.default_rng(np.random.SeedSequence(b.seed, spawn_key=(b.block, 11)))
+    steps, chans = list(g["steps"]), [CHANNELS.index(c) for c in g["channels"]]
+    t_from, out_from = b.D - g["days"], b.D - br["days_before_end"]
+    out_to = out_from + br["days"]
+    buy = np.nonzero(np.isin(b.chan, chans) & (b.tk_t >= t_from) & (b.tk_t < b.D))[0]
+    cust, when, chan = b.tk_c[buy], b.tk_t[buy], b.chan[buy]
+    broken_ch = CHANNELS.index(br["channel"])
+    in_outage = (chan == broken_ch) & (when >= out_from) & (when < out_to)
+    n_ab = rng.poisson(g["abandoned_per_purchase"], len(buy))
+    n_fail = np.where(in_outage, rng.poisson(br["failed_per_purchase"], len(buy)), 0)
+    # sessions: (customer, start, channel, last step index, failed at the broken step)
+    reps = n_ab + n_fail + 1
+    s_c, s_ch = np.repeat(cust, reps), np.repeat(chan, reps)
+    s_t = np.repeat(when, reps) - np.where(np.arange(reps.sum()) == np.repeat(np.cumsum(reps) - 1, reps), 0.0,
+                                           rng.uniform(0.0, 3.0, reps.sum()))
+    kind = np.zeros(reps.sum(), np.int8)        # 0 completed, 1 given up, 2 failed at the broken step
+    pos = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    kind[pos < np.repeat(n_ab, reps)] = 1
+    kind[(pos >= np.repeat(n_ab, reps)) & (pos < np.repeat(n_ab + n_fail, reps))] = 2
+    ab_p = np.array([g["abandon_at"][s] for s in steps[:-1]])
+    last = np.where(kind == 0, len(steps) - 1, np.where(kind == 2, steps.index(br["step"]),
+                                                        _choice(rng, ab_p / ab_p.sum(), len(kind))))
+    keep = (s_t >= t_from) & (s_t < b.D)
+    s_c, s_ch, s_t, kind, last = s_c[keep], s_ch[keep], s_t[keep], kind[keep], last[keep]
+    ns = len(s_c)
+    # events: each step up to the last, a retry now and then, the failure's error event
+    per = last + 1
+    e_s = np.repeat(np.arange(ns), per)
+    e_k = np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
+    retry = rng.random(len(e_s)) < g["retry_probability"]
+    e_s, e_k = np.repeat(e_s, 1 + retry), np.repeat(e_k, 1 + retry)
+    mean = np.array([g["seconds_per_step"].get(CHANNELS[c], 30.0) for c in range(len(CHANNELS))])
+    gap = rng.exponential(mean[s_ch[e_s]]) / 86_400.0
+    first = np.r_[True, e_s[1:] != e_s[:-1]]
+    gap[first] = 0.0
+    t = s_t[e_s] + np.cumsum(gap) - np.repeat(np.cumsum(gap)[first], np.bincount(e_s, minlength=ns)[np.unique(e_s)])
+    error = (kind[e_s] == 2) & (e_k == last[e_s])
+    sid = _ids(f"J{b.block:04d}-", np.arange(ns) + 1, 7)
+    ev = pd.DataFrame({"event_id": _ids(f"E{b.block:04d}-", np.arange(len(e_s)) + 1, 9), "session_id": _take(sid, e_s),
+                       "customer_id": _take(b.cust_ids, s_c[e_s]), "channel": _strings(s_ch[e_s], CHANNELS),
+                       "journey": g["journey"], "step": _strings(e_k, tuple(steps)), "step_order": e_k + 1,
+                       "timestamp": _to_time(b.cal, t), "outcome": np.where(error, "error", "ok"),
+                       "error_code": pd.array(np.where(error, br["error_code"], None), dtype=_STR)})
+    ev = ev.iloc[np.argsort(t, kind="stable")].reset_index(drop=True)
+    f = kind == 2
+    failed = pd.DataFrame({"customer_id": _take(b.cust_ids, s_c[f]), "at": s_t[f]})
+    return ev, failed
+
+
+def _after_outage(b, resp: pd.DataFrame, failed: pd.DataFrame) -> pd.DataFrame:
+    """Answers within ``nps_window_days`` after a customer's failure at the broken step, lowered
+    by ``nps_drop`` (the planted NPS impact of the outage)."""
+    br = _G["journeys"]["broken"]
+    if failed.empty or resp.empty:
+        return resp
+    first = failed.groupby("customer_id").at.min()
+    t_ans = (resp["date"].to_numpy().astype("datetime64[s]") - b.cal["start"].astype("datetime64[s]")).astype(float) / 86_400
+    at = first.reindex(resp["customer_id"].astype(str)).to_numpy(dtype=float)
+    hit = (t_ans > at) & (t_ans <= at + br["nps_window_days"]) & resp["nps"].notna().to_numpy()
+    if hit.any():
+        resp = resp.copy()
+        resp.loc[hit, "nps"] = np.clip(resp.loc[hit, "nps"] - br["nps_drop"], 0, 10)
+    return resp
 
 
 def _truth(b) -> pd.DataFrame:

@@ -75,5 +75,5 @@ def test_report_charts_read_cleanly(demo_run, browser, lang):
     for block in ("nps-trend", "nps-by-touchpoint", "drivers-importance", "csi-segments", "kano-coefficients"):
         assert any(t != own[block]["heading"] for t in own[block]["titles"]), (block, own[block])
     text = page.inner_text("body")
-    assert not re.search(r"p[- ]?(value|值)?\s*[=:]?\s*0\.0+\b(?!\d)", text)     # "p = 0.000"
+    assert not re.search(r"\bp[- ]?(value|值)?\s*[=:]?\s*0\.0+\b(?!\d)", text)     # "p = 0.000"
     page.close()

@@ -20,7 +20,7 @@ from conftest import NAME, PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[3] / "build" / "test-artifacts" / "screenshots"
-DASHBOARDS = ("overview", "value", "voice", "perception", "loyalty", "churn", "lifecycle", "text", "loop")
+DASHBOARDS = ("overview", "value", "voice", "perception", "loyalty", "churn", "journeys", "lifecycle", "text", "loop")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

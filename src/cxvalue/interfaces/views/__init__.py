@@ -218,7 +218,8 @@ def small_note(t, what: str, min_n: int = 30) -> Note:
 
 # --------------------------------------------------------------------------- registry
 VIEWS: dict[str, tuple[int, Callable]] = {}
-VIEW_MODULES = ("overview", "value", "voice", "text", "perception", "loyalty", "churn", "lifecycle", "strategy", "loop")
+VIEW_MODULES = ("overview", "value", "voice", "text", "perception", "loyalty", "churn", "journeys", "lifecycle", "strategy",
+                "loop")
 
 
 def view(id: str, order: int):

@@ -23,7 +23,7 @@ ENV = Environment(loader=PackageLoader("cxvalue", "interfaces/web/templates"),
 NAV = (("overview", "/dashboards/overview"), ("value", "/dashboards/value"), ("voice", "/dashboards/voice"),
        ("text", "/dashboards/text"),
        ("perception", "/dashboards/perception"), ("loyalty", "/dashboards/loyalty"),
-       ("churn", "/dashboards/churn"), ("lifecycle", "/dashboards/lifecycle"), ("strategy", "/dashboards/strategy"),
+       ("churn", "/dashboards/churn"), ("journeys", "/dashboards/journeys"), ("lifecycle", "/dashboards/lifecycle"), ("strategy", "/dashboards/strategy"),
        ("loop", "/dashboards/loop"))
 
 
