@@ -13,7 +13,7 @@ from .run import run_step
 
 
 @app.command()
-def journeys(file: Optional[Path] = typer.Argument(None, help="Events file (埋点: session or customer, channel, journey, "
+def journeys(file: Optional[Path] = typer.Argument(None, help="Events file (instrumented touchpoints: session or customer, channel, journey, "
                                                    "step, timestamp, outcome/error code); without it the store's events."),
              journey: Optional[str] = typer.Option(None, "--journey", help="Only this journey (an ad-hoc run on the store)."),
              since: Optional[str] = typer.Option(None, "--since", help="Events from this date (YYYY-MM-DD; ad hoc)."),
