@@ -190,6 +190,7 @@ def test_the_report_renders_the_churn_view(store, tmp_path):
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     views = {v["id"]: v for v in json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["views"]}
+    assert "churn" in views, (list(views), r.stdout, r.stderr)
     churn = views["churn"]
     assert ids(churn)[:len(PREDICTION_STORE) - 1] == PREDICTION_STORE[:-1]   # no top-risk list in the report
     for id in ids(churn):

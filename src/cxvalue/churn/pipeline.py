@@ -276,6 +276,17 @@ def identifier_columns(X: pd.DataFrame) -> list[str]:
     return out
 
 
+def _without_identifiers(X: pd.DataFrame, kept: set) -> tuple[pd.DataFrame, list]:
+    """``X`` without its :func:`identifier_columns` (except ``kept``), said in a warning."""
+    ids = [c for c in identifier_columns(X) if c not in kept]
+    if ids:
+        warnings.warn(f"left out {len(ids)} column(s) that identify rows rather than describe customers: "
+                      f"{', '.join(map(str, ids))} (distinct text for most rows, or a row number); keep one with "
+                      f"--keep COLUMN", CxValueWarning, stacklevel=3)
+        X = X.drop(columns=ids)
+    return X, ids
+
+
 def analyse_churn_file(data, *, target: str, id_col: str | None = None, drop=(), folds: int = 5,
                        model=None, keep=()) -> dict:
     """A churn model on a customer-level file or DataFrame with an outcome column (Yes/No, 1/0,
@@ -297,14 +308,8 @@ def analyse_churn_file(data, *, target: str, id_col: str | None = None, drop=(),
     y = parse_event(df[tcol], tcol)
     dropped = [column(df, d, "--drop") for d in drop]
     X = df.drop(columns=[tcol] + ([icol] if icol else []) + dropped)
-    kept = {column(df, k, "--keep") for k in keep}
-    ids = [c for c in identifier_columns(X) if c not in kept]
-    if ids:
-        warnings.warn(f"left out {len(ids)} column(s) that identify rows rather than describe customers: "
-                      f"{', '.join(map(str, ids))} (distinct text for most rows, or a row number); keep one with "
-                      f"--keep COLUMN", CxValueWarning, stacklevel=2)
-        X = X.drop(columns=ids)
-        dropped += ids
+    X, ids = _without_identifiers(X, {column(df, k, "--keep") for k in keep})
+    dropped += ids
     if icol:
         X.index = df[icol].astype(str)
     X.index.name = "customer_id"
@@ -426,12 +431,7 @@ def analyse_uplift_file(data, *, treatment: str, outcome: str, treated: str | No
     icol = id_column(df, id_col)
     dropped = [column(df, d, "--drop") for d in drop]
     X = df.drop(columns=[tcol, ycol] + ([icol] if icol else []) + dropped)
-    kept = {column(df, k, "--keep") for k in keep}
-    ids = [c for c in identifier_columns(X) if c not in kept]
-    if ids:
-        warnings.warn(f"left out {len(ids)} column(s) that identify rows rather than describe customers: "
-                      f"{', '.join(map(str, ids))}; keep one with --keep COLUMN", CxValueWarning, stacklevel=2)
-        X = X.drop(columns=ids)
+    X, ids = _without_identifiers(X, {column(df, k, "--keep") for k in keep})
     X.index = df[icol].astype(str) if icol else pd.Index([str(i + 2) for i in range(len(df))])
     X.index.name = "customer_id"
     model = (model or UpliftModel()).fit(X, t.to_numpy(), y)
