@@ -132,3 +132,58 @@ def test_every_step_writes_only_declared_tables_and_the_run_log_is_a_ledger():
     order = [s.name for s in ordered()]
     assert order.index("customer value") < order.index("nps") < order.index("experience value")
     assert order.index("churn prediction") < order.index("retention")
+
+
+def test_an_incremental_run_reruns_only_the_steps_whose_inputs_changed(tmp_path):
+    """A second run with nothing new runs nothing (the outcomes are carried over, warnings too); a
+    new load re-runs the steps that read it and those downstream; a changed setting re-runs all;
+    a step declared ``always`` runs every time."""
+    from cxvalue.io.load import load_file
+    con = connect("duckdb://")
+    calls = []
+    steps = _steps(calls)
+    steps["d"] = Step("d", lambda s: calls.append("d") or StepResult(), needs=("test_b",), domain="t", always=True)
+    tx = tmp_path / "tx.csv"
+    tx.write_text("customer_id,date,amount\nx,2025-03-01,1\ny,2025-03-02,2\n", encoding="utf-8")
+    load_file(con, "transactions", tx)
+    first = {o.step: o for o in run_steps(_session(con), steps=steps, incremental=True)}
+    assert calls == ["a", "b", "d"] and not any(o.unchanged for o in first.values())
+    calls.clear()
+    again = {o.step: o for o in run_steps(_session(con), steps=steps, incremental=True)}
+    assert calls == ["d"] and again["a"].unchanged and again["b"].unchanged and again["a"].status == "ok"
+    assert again["a"].warnings == first["a"].warnings and again["a"].tables == {"test_a": 3}
+    calls.clear()
+    run_steps(_session(con), steps=steps)                       # not incremental: everything runs
+    assert calls == ["a", "b", "d"]
+    calls.clear()
+    tx2 = tmp_path / "tx2.csv"
+    tx2.write_text("customer_id,date,amount\nz,2025-03-03,5\n", encoding="utf-8")
+    load_file(con, "transactions", tx2)                         # new data: a and what follows run again
+    run_steps(_session(con), steps=steps, incremental=True)
+    assert calls == ["a", "b", "d"]
+    calls.clear()
+    s = open_session(con=con, as_of="2025-03-02")                 # another as-of date: every step
+    run_steps(s, steps=steps, incremental=True)
+    assert calls == ["a", "b", "d"]
+    run_steps(_session(con), steps=steps, incremental=True)      # back to the store's as-of date
+    calls.clear()
+    drop_result(con, "test_b")                                  # a result table gone: its step runs again
+    run_steps(_session(con), steps=steps, incremental=True)
+    assert calls == ["b", "d"]
+    log = con.table("run_inputs").to_pandas()
+    assert set(log.step) == {"a", "b", "d"} and log.fingerprint.str.len().eq(20).all()
+
+
+def test_an_edit_outside_a_load_reruns_the_steps_that_read_the_table(tmp_path):
+    from cxvalue.io.load import load_file
+    con = connect("duckdb://")
+    calls = []
+    steps = _steps(calls)
+    tx = tmp_path / "tx.csv"
+    tx.write_text("customer_id,date,amount\nx,2025-03-01,1\ny,2025-03-02,2\n", encoding="utf-8")
+    load_file(con, "transactions", tx)
+    run_steps(_session(con), steps=steps, incremental=True)
+    calls.clear()
+    con.raw_sql("UPDATE transactions SET amount = 9 WHERE customer_id = 'y'")   # same rows, new content
+    run_steps(_session(con), steps=steps, incremental=True)
+    assert calls == ["a", "b"]

@@ -13,6 +13,16 @@ whose input tables are missing (saying which), writes each step's tables, record
 typed warning it raised, and appends one row per step to the ``run_log`` ledger, which the
 views read to show why an analysis is missing. No terminal UI here: callers pass a
 ``progress`` callback.
+
+**Incremental runs** (``run_steps(..., incremental=True)``, what ``cxvalue run`` does): each
+step's *input fingerprint* — its name, the package version and its module's source, the as-of
+date, the settings that shape results, and the state of every table it needs or uses (for a
+loaded table its loads in ``load_log``, row count and a checksum of its rows; for a result
+table the fingerprint of the step that wrote it) — is recorded in the ``run_inputs`` ledger. A step whose fingerprint equals
+that of its last successful run, and whose tables are still there, is not run again: its
+outcome is carried over (status ``ok``, ``unchanged=True``). Steps declared ``always`` (the
+closed loop's cases, case outcomes and initiatives) always run: they act on the clock
+(escalations) and on ledgers that people change.
 """
 from __future__ import annotations
 
@@ -49,12 +59,18 @@ class Step:
     domain: str = ""
     doc: str = ""
     uses: tuple[str, ...] = ()      # optional inputs: read when present, so run after their writers
+    always: bool = False            # run on every incremental run too (acts on the clock or on ledgers people change)
 
 
 @dataclass
 class StepResult:
     tables: dict = field(default_factory=dict)        # name -> pandas DataFrame (or an Ibis expression: built in the engine)
     summary: dict = field(default_factory=dict)       # name -> number or short text
+
+
+#: settings that do not change any result (presentation, serving, notifications)
+NEUTRAL_SETTINGS = ("lang", "report", "store")
+NEUTRAL_PREFIXES = ("web_", "notify_")
 
 
 @dataclass
@@ -67,11 +83,12 @@ class StepOutcome:
     tables: dict = field(default_factory=dict)        # written table -> rows
     summary: dict = field(default_factory=dict)
     seconds: float = 0.0
+    unchanged: bool = False     # not run: its inputs are those of its last successful run
 
     def to_dict(self) -> dict:
         return {"step": self.step, "domain": self.domain, "status": self.status, "reason": self.reason,
                 "warnings": self.warnings, "tables": self.tables, "summary": self.summary,
-                "seconds": round(self.seconds, 3)}
+                "seconds": round(self.seconds, 3), "unchanged": self.unchanged}
 
 
 STEPS: dict[str, Step] = {}
@@ -142,12 +159,14 @@ def report_progress(session, done: int, total: int | None = None, unit: str = ""
 
 
 def run_steps(session, *, only=None, progress: Callable[..., None] | None = None,
-              steps: dict[str, Step] | None = None) -> list[StepOutcome]:
+              steps: dict[str, Step] | None = None, incremental: bool = False) -> list[StepOutcome]:
     """Run the steps (all, or ``only`` these plus the upstream steps whose output is missing)
     on ``session``'s store; write their tables; record each outcome in ``run_log``.
     ``progress(name, i, n)`` is called as each step starts, and ``progress(name, i, n, detail)``
     (``detail``: ``{"done", "total", "unit"}``) as a long step reports its own progress
-    (:func:`report_progress`). ``steps``: another set of steps than the registered ones (tests)."""
+    (:func:`report_progress`). ``steps``: another set of steps than the registered ones (tests).
+    ``incremental``: a step whose input fingerprint is that of its last successful run is not
+    run again (see the module docstring)."""
     from .store import append_ledger, has_table, write_result
     all_steps = ordered(steps)
     chosen = select(only, steps)
@@ -158,6 +177,9 @@ def run_steps(session, *, only=None, progress: Callable[..., None] | None = None
     import pandas as pd
     outcomes: list[StepOutcome] = []
     produced: set[str] = set()
+    writer = {t: s.name for s in all_steps for t in s.writes}
+    prints = _Fingerprints(session, writer)
+    before = last_outcomes(session.con) if incremental else {}
     for i, step in enumerate(chosen):
         if progress:
             progress(step.name, i, len(chosen))
@@ -166,6 +188,13 @@ def run_steps(session, *, only=None, progress: Callable[..., None] | None = None
                    if not any(has_table(session.con, n) or n in produced for n in _names(need))]
         if missing:
             outcomes.append(StepOutcome(step.name, step.domain, "skipped", _missing_reason(missing, all_steps)))
+            continue
+        fp = prints.of(step)
+        last = before.get(step.name)
+        if (incremental and not step.always and last is not None and last["status"] == "ok"
+                and prints.last.get(step.name) == fp and all(has_table(session.con, n) for n in last["tables"])):
+            outcomes.append(StepOutcome(step.name, step.domain, "ok", "", last["warnings"], last["tables"],
+                                        last["summary"], time.perf_counter() - t0, unchanged=True))
             continue
         session.step_progress = None if progress is None else (
             lambda done, total, unit, _name=step.name, _i=i: progress(_name, _i, len(chosen),
@@ -201,7 +230,67 @@ def run_steps(session, *, only=None, progress: Callable[..., None] | None = None
         text = ["run_id", "as_of", "step", "domain", "status", "reason", "warnings", "tables", "summary"]
         log[text] = log[text].astype("string")  # typed even when all missing (an empty store has no as-of date)
         append_ledger(session.con, "run_log", log)
+        ok = [o for o in outcomes if o.status == "ok"]
+        if ok:
+            append_ledger(session.con, "run_inputs", pd.DataFrame(
+                {"run_id": run_id, "at": now, "step": [o.step for o in ok],
+                 "fingerprint": [prints.done[o.step] for o in ok], "unchanged": [o.unchanged for o in ok]}))
     return outcomes
+
+
+class _Fingerprints:
+    """The input fingerprint of each step of a run (see the module docstring)."""
+
+    def __init__(self, session, writer: dict[str, str]):
+        from .store import has_table
+        self.session, self.writer, self.done, self.tables = session, writer, {}, {}
+        con = session.con
+        self.last: dict[str, str] = {}
+        if has_table(con, "run_inputs"):
+            r = con.table("run_inputs").to_pandas().sort_values("at")
+            self.last = dict(zip(r.step, r.fingerprint))
+        self.loads: dict[str, list] = {}
+        if has_table(con, "load_log"):
+            ll = con.table("load_log").to_pandas()
+            ll = ll[ll.get("status", "ok") == "ok"] if "status" in ll.columns else ll
+            for t, g in ll.groupby("table_name"):
+                self.loads[t] = sorted(map(str, g.load_id))
+        settings = {k: v for k, v in (session.settings or {}).items()
+                    if k not in NEUTRAL_SETTINGS and not k.startswith(NEUTRAL_PREFIXES)}
+        from . import __version__
+        self.base = {"version": __version__, "as_of": str(session.as_of), "settings": settings}
+
+    def _table(self, name: str):
+        from .store import has_table
+        if name in self.writer:                       # a result table: the state its writer saw
+            up = self.writer[name]
+            return self.done.get(up) or self.last.get(up) or "none"
+        if name not in self.tables:
+            self.tables[name] = self._state(name)
+        return self.tables[name]
+
+    def _state(self, name: str):
+        """A loaded table's loads, columns, rows and an order-free checksum of its rows (XOR of row
+        hashes, computed in the engine once per run): an edit outside ``cxvalue load`` counts too."""
+        import ibis
+        from .store import has_table
+        if not has_table(self.session.con, name):
+            return None
+        t = self.session.con.table(name)
+        row = t.aggregate(n=t.count(), h=ibis.struct({c: t[c] for c in t.columns}).hash().bit_xor()).execute().iloc[0]
+        return {"loads": self.loads.get(name, []), "rows": int(row.n), "checksum": str(row.h), "columns": list(t.columns)}
+
+    def of(self, step: Step) -> str:
+        import hashlib
+        import inspect
+        try:
+            code = hashlib.sha256(open(inspect.getsourcefile(step.run), "rb").read()).hexdigest()
+        except (TypeError, OSError):
+            code = step.run.__qualname__
+        inputs = {n: self._table(n) for need in (*step.needs, *step.uses) for n in _names(need)}
+        key = json.dumps({**self.base, "step": step.name, "code": code, "inputs": inputs}, sort_keys=True, default=str)
+        self.done[step.name] = hashlib.sha256(key.encode()).hexdigest()[:20]
+        return self.done[step.name]
 
 
 def _with_missing_upstream(con, chosen: list[Step], all_steps: list[Step]) -> list[Step]:

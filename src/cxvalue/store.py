@@ -495,6 +495,9 @@ def declare(name: str, *, kind: str = "snapshot", key=(), columns=(), doc: str =
     return spec
 
 
+declare("run_inputs", kind="ledger", key=("run_id", "step"), columns=("at", "fingerprint", "unchanged"),
+        doc="The input fingerprint of every step that ran (or was unchanged) in a `cxvalue run`: what an "
+            "incremental run compares to decide whether a step must run again.")
 declare("run_log", kind="ledger", key=("run_id", "step"),
         columns=("at", "as_of", "domain", "status", "reason", "warnings", "tables", "summary", "seconds"),
         doc="One row per step of every `cxvalue run`: status (ok, skipped), the reason of a skip, "

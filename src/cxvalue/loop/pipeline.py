@@ -30,7 +30,7 @@ def run_cases(session) -> StepResult:
 
 
 register(Step("cases", run_cases, needs=(("responses", "complaints", "retention_list"),), writes=("cases", "case_events"),
-              domain="loop", uses=("retention_list", "customer_value", "comment_analysis"),
+              domain="loop", uses=("retention_list", "customer_value", "comment_analysis"), always=True,
               doc="Open the cases the case rules call for (detractors, low satisfaction, late complaints, value at risk)."))
 
 
@@ -57,7 +57,7 @@ def run_case_outcomes(session) -> StepResult:
 
 register(Step("case outcomes", run_case_outcomes, needs=("cases", "case_events"), writes=("case_outcomes",),
               domain="loop", uses=("responses", "churn_events", "transactions", "customer_value", "customers"),
-              doc="Did following up work: worked cases against the random hold-out on retention, NPS and spend."))
+              always=True, doc="Did following up work: worked cases against the random hold-out on retention, NPS and spend."))
 
 
 MEASURE_COLUMNS = ("initiative_id", "title", "kpi", "status", "start_date", "design", "n_before", "n_after", "before",
@@ -122,5 +122,5 @@ def run_initiatives(session) -> StepResult:
 
 
 register(Step("initiatives", run_initiatives, needs=("initiatives", "initiative_events"),
-              writes=("initiative_measures",), domain="loop", uses=("responses", "complaints", "cases"),
+              writes=("initiative_measures",), domain="loop", uses=("responses", "complaints", "cases"), always=True,
               doc="Re-measure every started improvement initiative's KPI before vs after its start (CEM step 7)."))

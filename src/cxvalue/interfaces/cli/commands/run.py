@@ -27,11 +27,12 @@ def progress_detail(detail: dict | None) -> str:
     return f" {detail['done']:,}{total} {detail.get('unit') or ''}".rstrip()
 
 
-def run_with_progress(sess, only=None, *, bar=None, quiet: bool = False):
-    """Run the steps with a progress bar (or silently); return the outcomes."""
+def run_with_progress(sess, only=None, *, bar=None, quiet: bool = False, incremental: bool = False):
+    """Run the steps with a progress bar (or silently); return the outcomes. ``incremental``:
+    steps whose inputs did not change since their last run are not run again."""
     from ....steps import run_steps
     if quiet:
-        return run_steps(sess, only=only)
+        return run_steps(sess, only=only, incremental=incremental)
     own = bar is None
     bar = bar or _bar()
     if own:
@@ -42,7 +43,7 @@ def run_with_progress(sess, only=None, *, bar=None, quiet: bool = False):
         def progress(name, i, n, detail=None):
             bar.update(task, completed=i, total=n, description=f"analysis: {name}{progress_detail(detail)}"
                        if name else "analyses done")
-        outcomes = run_steps(sess, only=only, progress=progress)
+        outcomes = run_steps(sess, only=only, progress=progress, incremental=incremental)
     finally:
         if own:
             bar.stop()
@@ -70,6 +71,9 @@ def print_outcomes(outcomes, lang: str) -> None:
         if o.status != "ok":
             console.print(f"{mark} [bold]{o.step}[/] {t('run_skipped', lang)}: {o.reason}", highlight=False)
             continue
+        if o.unchanged:
+            console.print(f"{mark} [bold]{o.step}[/] [dim]{t('run_unchanged', lang)}[/]", highlight=False)
+            continue
         tables = ", ".join(f"{k} ({v:,})" for k, v in o.tables.items())
         summary = ", ".join(f"{k}={_short(v)}" for k, v in o.summary.items())
         console.print(f"{mark} [bold]{o.step}[/] [dim]{o.seconds:.1f}s[/]  {summary}\n    [dim]→ {tables}[/]",
@@ -91,11 +95,15 @@ def _short(v) -> str:
 def run(only: Optional[list[str]] = typer.Option(None, "--only", help="Run only this step (repeatable); steps it "
                                                    "needs run too when their tables are missing. See --list."),
         list_steps: bool = typer.Option(False, "--list", help="List the steps (in run order) with what they need and write."),
+        force: bool = typer.Option(False, "--force", help="Run every step, also those whose inputs did not change."),
         store: Optional[str] = StoreOpt, as_of: Optional[str] = AsOfOpt, lang: Optional[str] = LangOpt,
         as_json: bool = JsonOpt):
     """Run every analysis on the store, in the order their inputs require; print what each wrote.
 
-    A step whose input tables are missing is skipped with the reason (also shown in the report).
+    A step whose input tables are missing is skipped with the reason (also shown in the report). A
+    step whose inputs (loaded data, upstream results, settings, as-of date, code) did not change
+    since its last run is not run again ("unchanged"; --force runs it). The closed loop's cases,
+    case outcomes and initiatives always run.
     """
     from ....steps import ordered
     if list_steps:
@@ -110,7 +118,7 @@ def run(only: Optional[list[str]] = typer.Option(None, "--only", help="Run only 
             console.print(f"[bold]{s.name}[/] ({s.domain}) needs {needs or '-'} → {', '.join(s.writes)}", highlight=False)
         return
     sess = session(store, lang, as_of)
-    outcomes = run_with_progress(sess, only, quiet=as_json)
+    outcomes = run_with_progress(sess, only, quiet=as_json, incremental=not force)
     if as_json:
         print_json({"as_of": str(sess.as_of) if sess.as_of else None, "steps": [o.to_dict() for o in outcomes]})
         return
