@@ -261,7 +261,6 @@ class _Fingerprints:
         self.base = {"version": __version__, "as_of": str(session.as_of), "settings": settings}
 
     def _table(self, name: str):
-        from .store import has_table
         if name in self.writer:                       # a result table: the state its writer saw
             up = self.writer[name]
             return self.done.get(up) or self.last.get(up) or "none"
