@@ -238,6 +238,15 @@ def run_steps(session, *, only=None, progress: Callable[..., None] | None = None
     return outcomes
 
 
+def _version() -> str:
+    """The installed package's version (part of every fingerprint: an upgrade re-runs the steps)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("cxvalue")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 class _Fingerprints:
     """The input fingerprint of each step of a run (see the module docstring)."""
 
@@ -257,8 +266,7 @@ class _Fingerprints:
                 self.loads[t] = sorted(map(str, g.load_id))
         settings = {k: v for k, v in (session.settings or {}).items()
                     if k not in NEUTRAL_SETTINGS and not k.startswith(NEUTRAL_PREFIXES)}
-        from . import __version__
-        self.base = {"version": __version__, "as_of": str(session.as_of), "settings": settings}
+        self.base = {"version": _version(), "as_of": str(session.as_of), "settings": settings}
 
     def _table(self, name: str):
         if name in self.writer:                       # a result table: the state its writer saw

@@ -2,6 +2,8 @@
 planted broken step found with its NPS impact, and the command on a file."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -56,7 +58,19 @@ def test_individuals_chart_uses_the_mean_moving_range():
 
 # --------------------------------------------------------------------------- funnels
 def events(days: int = 60, seed: int = 0, sessions: bool = True, order: bool = True) -> tuple[pd.DataFrame, range]:
-    """Booking sessions in two channels; the app's payment fails on 7 planted days."""
+    """Booking sessions in two channels; the app's payment fails on 7 planted days (days 40-46),
+    over the first ``days`` days of one simulated stretch of 70 days."""
+    ev, broken = _simulated(seed)
+    ev = ev[ev.timestamp < pd.Timestamp("2025-01-01") + pd.Timedelta(days=days)].reset_index(drop=True)
+    if not sessions:
+        ev = ev.drop(columns="session_id")
+    if not order:
+        ev = ev.drop(columns="step_order")
+    return ev, broken
+
+
+@functools.lru_cache(maxsize=2)
+def _simulated(seed: int, days: int = 70) -> tuple[pd.DataFrame, range]:
     rng = np.random.default_rng(seed)
     steps = ["search", "select", "pay", "confirm"]
     go_on = {"app": [0.8, 0.9, 0.95], "web": [0.7, 0.85, 0.95]}
@@ -79,10 +93,6 @@ def events(days: int = 60, seed: int = 0, sessions: bool = True, order: bool = T
                     rows.append((f"s{sid}", cust, ch, "booking", s, k + 1, t, "ok", None))
     ev = pd.DataFrame(rows, columns=["session_id", "customer_id", "channel", "journey", "step", "step_order",
                                      "timestamp", "outcome", "error_code"]).astype({"error_code": "string"})
-    if not sessions:
-        ev = ev.drop(columns="session_id")
-    if not order:
-        ev = ev.drop(columns="step_order")
     return ev, broken
 
 
