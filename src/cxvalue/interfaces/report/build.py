@@ -60,7 +60,9 @@ def chart_svg(block: Chart) -> str:
     xl, yl = d.get("x_label", ""), d.get("y_label", "")
     if kind == "line":
         bands = {k: tuple(v) for k, v in (d.get("bands") or {}).items()} or None
-        return C.line_chart(d["x"], d["series"], bands=bands, y_label=yl or block.title, x_label=xl, title=block.title)
+        shares = (lambda v: fmt(v, "pct")) if block.value_format in ("pct", "pct1") else None   # axis of shares in %
+        return C.line_chart(d["x"], d["series"], bands=bands, y_label=yl or block.title, x_label=xl, title=block.title,
+                            tick_fmt=shares)
     if kind == "bar":
         return C.bar_chart(d["labels"], d["values"], title=block.title, value_fmt=value_fmt, x_label=xl or block.title,
                            ns=d.get("ns"))

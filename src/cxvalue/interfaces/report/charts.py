@@ -124,7 +124,7 @@ def _axis_titles(x_label: str, y_label: str, *, left: float, w: float, top: floa
 
 def line_chart(x: list, series: dict[str, list[float]], *, title: str = "", width: int = 720, height: int = 270,
                bands: dict[str, tuple[list[float], list[float]]] | None = None, y_label: str = "",
-               x_label: str = "") -> str:
+               x_label: str = "", tick_fmt=None) -> str:
     """Lines (one per series) over categorical x labels, with optional shaded intervals; the
     value axis at round numbers with a line at 0 when the values cross it; x labels thinned so
     that they do not collide."""
@@ -147,7 +147,7 @@ def line_chart(x: list, series: dict[str, list[float]], *, title: str = "", widt
     py = lambda v: top + h - (v - ymin) / span * h
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img">',
            f'<title>{escape(title)}</title>']
-    out.append(_grid_at(left, w, py, ticks))
+    out.append(_grid_at(left, w, py, ticks, tick_fmt))
     out.append(_x_labels([str(v) for v in x], px, top + h + 16, w))
     for j, (name, ys) in enumerate(series.items()):
         color = PALETTE[j % len(PALETTE)]
