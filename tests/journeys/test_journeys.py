@@ -182,3 +182,23 @@ def test_journeys_on_a_file_from_the_cli(tmp_path):
     assert blocks["journey-alerts"]["rows"][0]["what"] == "pay → confirm"
     bad = CliRunner().invoke(app, ["journeys", str(f), "--journey", "checkin"])
     assert bad.exit_code != 0 and "--journey 'checkin': not in the events" in str(bad.exception)
+
+
+def test_the_step_on_events_without_customers_or_enough_days(tmp_path):
+    """Sessions without customer ids: no friction comparison; 5 days: too short to chart — the
+    step writes what it has and drops what it has not (no earlier run's rows stay)."""
+    from cxvalue.interfaces.session import open_session
+    from cxvalue.steps import run_steps
+    from cxvalue.store import connect, has_table
+    ev, _ = events(days=20)
+    con = connect("duckdb://")
+    con.create_table("events", ev)
+    assert run_steps(open_session(con=con), only=["journeys"])[0].status == "ok"
+    assert has_table(con, "journey_friction") and has_table(con, "journey_spc")
+    con.drop_table("events")
+    short, _ = events(days=5)
+    con.create_table("events", short.drop(columns="customer_id"))
+    (o,) = run_steps(open_session(con=con), only=["journeys"])
+    assert o.status == "ok", o.reason
+    assert not has_table(con, "journey_friction") and not has_table(con, "journey_spc")
+    assert con.table("journey_funnel").count().execute() == 8

@@ -64,15 +64,22 @@ declare("journey_spc_time", key=("journey", "channel", "day"), columns=("value",
         doc="D9+: individuals chart of each journey's daily median time to complete.")
 declare("journey_alerts", columns=("journey", "channel", "step", "first_day", "last_day", "direction"),
         doc="D9+: runs of out-of-control days per journey step (or time to complete).")
-declare("journey_friction", key=("journey", "channel"), columns=("nps_difference", "churned_friction"),
+declare("journey_friction", key=("journey", "channel"), columns=("customers_friction", "customers_smooth"),
         doc="D9: NPS and churn after a journey with friction (dropped, error, retry) vs a smooth one.")
 
 
 def _journeys(session) -> StepResult:
+    from ..store import drop_result
     res = analyse_journeys(session.con)
     a, c = res["journey_alerts"], res["journey_channels"]
-    return StepResult(res, {"journeys": int(c.journey.nunique()), "channels": int(c.channel.nunique()),
-                            "alerts": int(len(a)), "out_of_control_days": int(a.days.sum()) if len(a) else 0})
+    summary = {"journeys": int(c.journey.nunique()), "channels": int(c.channel.nunique()), "alerts": int(len(a)),
+               "out_of_control_days": int(a.days.sum()) if len(a) else 0}
+    # a table with nothing in it this time (no customer ids: no friction comparison; series too
+    # short to chart) is dropped, so that no earlier run's rows stand for this run's
+    for name in [n for n, f in res.items() if f is None or f.empty]:
+        res.pop(name)
+        drop_result(session.con, name)
+    return StepResult(res, summary)
 
 
 register(Step("journeys", _journeys, needs=("events",), writes=JOURNEY_TABLES, uses=("churn_scores",),
