@@ -289,7 +289,7 @@ def _plan(run: _Run):
     # on the first rows, staged once (each group of columns then reads a small table, not the
     # file); validation checks every guess as it types every value (a column that fails on a
     # later row is typed again from every row)
-    inferred = {h: _sniffed_number(sniffed.get(h, "")) for h in extras if _sniffed_number(sniffed.get(h, ""))}
+    inferred = {h: kind for h in extras if (kind := _sniffed_number(sniffed.get(h, "")))}
     rest = [h for h in extras if h not in inferred]
     if not wide:
         inferred.update(infer_extra_types(stage, src, rest, run.options, native_types))

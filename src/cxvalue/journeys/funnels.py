@@ -88,23 +88,13 @@ def funnel_tables(events: ibis.Table) -> dict[str, pd.DataFrame]:
     time). See the module docstring."""
     ev = instances(events)
     order = step_order(ev)
-    last = order.groupby("journey")["rank"].max().rename("last_rank")
     ev = _with_rank(ev, order)
     # per instance and step: events, errors
-    per = ev.group_by(["instance", "journey", "channel", "step", "rank"]).aggregate(
-        events=ev.count(), errors=ev.error.cast("int64").sum(), day=ev.day.min())
+    per = _per_step(ev)
     steps = per.group_by(["journey", "channel", "step", "rank"]).aggregate(
         reached=per.count(), repeats=(per.events > 1).cast("int64").sum(), with_error=(per.errors > 0).cast("int64").sum()
     ).to_pandas()
-    lr = ibis.memtable(last.reset_index())
-    inst = ev.group_by(["instance", "journey", "channel"]).aggregate(
-        start=ev.timestamp.min(), end=ev.timestamp.max(), top=ev["rank"].max(), errors=ev.error.cast("int64").sum(),
-        day=ev.day.min())
-    reps = per.group_by("instance").aggregate(repeated=(per.events > 1).cast("int64").max())
-    inst = inst.join(lr, inst.journey == lr.journey).select(inst, lr.last_rank)
-    inst = inst.join(reps, inst.instance == reps.instance).select(inst, reps.repeated)
-    inst = inst.mutate(completed=inst.top >= inst.last_rank,
-                       seconds=(inst.end.epoch_seconds() - inst.start.epoch_seconds()).cast("float64"))
+    inst = _taken(ev, per, order)
     done = inst.filter(inst.completed)
     chan = inst.group_by(["journey", "channel"]).aggregate(
         instances=inst.count(), completed=inst.completed.cast("int64").sum(),
@@ -123,6 +113,29 @@ def funnel_tables(events: ibis.Table) -> dict[str, pd.DataFrame]:
     return {"journey_funnel": _funnel(steps, chan), "journey_channels": _channels(chan, times),
             "journey_daily": _daily(daily, order), "journey_daily_time": daily_time.sort_values(
                 ["journey", "channel", "day"], ignore_index=True)}
+
+
+def _per_step(ev: ibis.Table) -> ibis.Table:
+    """Per journey taken and step: ``events``, ``errors``, ``day`` (of its first event)."""
+    return ev.group_by(["instance", "journey", "channel", "step", "rank"]).aggregate(
+        events=ev.count(), errors=ev.error.cast("int64").sum(), day=ev.day.min())
+
+
+def _taken(ev: ibis.Table, per: ibis.Table, order: pd.DataFrame) -> ibis.Table:
+    """One row per journey taken: ``start``, ``end``, ``day``, ``top`` (the furthest step),
+    ``errors``, ``repeated`` (a step tried twice), ``completed``, ``seconds``, ``friction``
+    (not completed, an error or a retry) and ``customer_id`` when the events have one."""
+    lr = ibis.memtable(order.groupby("journey")["rank"].max().rename("last_rank").reset_index())
+    who = {"customer_id": ev.customer_id.cast("string").min()} if "customer_id" in ev.columns else {}
+    inst = ev.group_by(["instance", "journey", "channel"]).aggregate(
+        start=ev.timestamp.min(), end=ev.timestamp.max(), top=ev["rank"].max(), errors=ev.error.cast("int64").sum(),
+        day=ev.day.min(), **who)
+    reps = per.group_by("instance").aggregate(repeated=(per.events > 1).cast("int64").max())
+    inst = inst.join(lr, inst.journey == lr.journey).select(inst, lr.last_rank)
+    inst = inst.join(reps, inst.instance == reps.instance).select(inst, reps.repeated)
+    completed = inst.top >= inst.last_rank
+    return inst.mutate(completed=completed, friction=~completed | (inst.errors > 0) | (inst.repeated > 0),
+                       seconds=(inst.end.epoch_seconds() - inst.start.epoch_seconds()).cast("float64"))
 
 
 def _funnel(steps: pd.DataFrame, chan: pd.DataFrame) -> pd.DataFrame:
@@ -251,23 +264,17 @@ def _runs(c: pd.DataFrame, value: str, measure: str, rules) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- friction → NPS, churn
-def friction_customers(events: ibis.Table) -> pd.DataFrame:
+def friction_customers(events: ibis.Table, order: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per customer × journey × channel: the first journey with friction (not completed, an
-    error or a retried step) — ``friction_at`` — and the first smooth one — ``smooth_at``."""
+    error or a retried step) — ``friction_at`` — and the first smooth one — ``smooth_at``.
+    ``order``: the steps' order (:func:`step_order`; default: inferred from ``events``)."""
     if "customer_id" not in events.columns:
         return pd.DataFrame(columns=["customer_id", "journey", "channel", "friction_at", "smooth_at"])
     ev = instances(events)
-    order = step_order(ev)
-    last = ibis.memtable(order.groupby("journey")["rank"].max().rename("last_rank").reset_index())
+    order = step_order(ev) if order is None else order
     ev = _with_rank(ev, order)
-    per = ev.group_by(["instance", "step"]).aggregate(events=ev.count())
-    rep = per.group_by("instance").aggregate(repeated=(per.events > 1).cast("int64").max())
-    inst = ev.filter(ev.customer_id.notnull()).group_by(["instance", "customer_id", "journey", "channel"]).aggregate(
-        start=ev.timestamp.min(), top=ev["rank"].max(), errors=ev.error.cast("int64").sum())
-    inst = inst.join(last, inst.journey == last.journey).select(inst, last.last_rank)
-    inst = inst.join(rep, inst.instance == rep.instance).select(inst, rep.repeated)
-    fr = (inst.top < inst.last_rank) | (inst.errors > 0) | (inst.repeated > 0)
-    inst = inst.mutate(friction=fr)
+    inst = _taken(ev, _per_step(ev), order)
+    inst = inst.filter(inst.customer_id.notnull())
     return inst.group_by(["customer_id", "journey", "channel"]).aggregate(
         friction_at=inst.start.min(where=inst.friction), smooth_at=inst.start.min(where=~inst.friction)).to_pandas()
 
@@ -341,7 +348,8 @@ def friction_impact(con, events: ibis.Table, *, alerts: pd.DataFrame | None = No
     With ``alerts`` (:func:`process_control`'s) the second frame is the alerts with the same
     columns for each run of out-of-control days of a step: customers with friction in that journey
     and channel during the run against those whose journeys there were all smooth."""
-    fc = friction_customers(events)
+    order = step_order(instances(events)) if "customer_id" in events.columns else None
+    fc = friction_customers(events, order)
     if fc.empty:
         return pd.DataFrame(), alerts
     fc = _groups(fc)
@@ -358,7 +366,7 @@ def friction_impact(con, events: ibis.Table, *, alerts: pd.DataFrame | None = No
             continue
         ev = events.filter((events.journey == a.journey) & (events.channel == a.channel))
         start, end = pd.Timestamp(a.first_day), pd.Timestamp(a.last_day) + pd.Timedelta(days=1)
-        during = friction_customers(ev.filter((ev.timestamp >= start) & (ev.timestamp < end)))
+        during = friction_customers(ev.filter((ev.timestamp >= start) & (ev.timestamp < end)), order)
         during = during[during.friction_at.notna()]
         smooth = fc[(fc.journey == a.journey) & (fc.channel == a.channel) & (fc.group == "smooth")]
         keep = ["customer_id", "group", "at"]
